@@ -1,0 +1,55 @@
+// Package cli is mapback's command line: cobra commands that turn arguments
+// into options and call the domain packages. It is the only package that
+// imports cobra, and it decides the exit code.
+package cli
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mapback/mapback/internal/config"
+	"github.com/mapback/mapback/internal/term"
+)
+
+// Main runs mapback with the process's arguments, streams and environment
+// and returns the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		// After the first signal, restore the default handling so a second
+		// Ctrl-C stops mapback at once even if something does not return.
+		<-ctx.Done()
+		stop()
+	}()
+	return Run(ctx, os.Args[1:], term.System(), config.SystemEnvironment())
+}
+
+// Run executes one command line. Tests call it with buffers and a fake
+// environment.
+func Run(ctx context.Context, args []string, streams *term.IOStreams, env config.Environment) int {
+	// Tokens from the environment are hidden from every byte mapback writes,
+	// before any command runs; flag and file tokens are added once known.
+	// Redact always wraps the streams, so secrets added later are caught too.
+	streams.Redact(config.EnvSecrets(env)...)
+
+	app := newApp(streams, env)
+	root := newRootCmd(app)
+	root.SetArgs(args)
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+
+	err := root.ExecuteContext(ctx)
+	// Flags are parsed even when a usage error stops the command before its
+	// pre-run, so --no-color and --quiet still shape the error report.
+	streams.SetNoColor(app.flags.noColor)
+	code := ExitCode(ctx, err)
+	if err != nil {
+		reportError(streams, code, err)
+	}
+	_ = streams.Flush()
+	return code
+}

@@ -1,0 +1,255 @@
+package config
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mapback/mapback/internal/term"
+)
+
+// Environment is everything outside the process arguments that configuration
+// depends on. Tests build one by hand; the CLI uses SystemEnvironment.
+type Environment struct {
+	LookupEnv     func(string) (string, bool)
+	WorkDir       string
+	UserConfigDir string // e.g. $XDG_CONFIG_HOME; "" to skip the user file
+	HomeDir       string // for ~/.sentryclirc; "" to skip it
+}
+
+// SystemEnvironment reads the real process environment.
+func SystemEnvironment() Environment {
+	env := Environment{LookupEnv: os.LookupEnv}
+	env.WorkDir, _ = os.Getwd()
+	env.UserConfigDir, _ = os.UserConfigDir() // honours XDG_CONFIG_HOME on Linux
+	env.HomeDir, _ = os.UserHomeDir()
+	return env
+}
+
+// Options are the command-line inputs to configuration.
+type Options struct {
+	// Flags holds only the flags the user set explicitly, by setting key.
+	Flags map[Key]string
+	// ConfigFile is --config; when set it replaces .mapback.yaml discovery.
+	ConfigFile string
+	// OnSecret, when set, is called with each secret value as soon as it is
+	// known, before any error message could mention it, so the caller can
+	// redact it from all output.
+	OnSecret func(string)
+}
+
+// SourceKind says which layer a value came from.
+type SourceKind string
+
+const (
+	SourceFlag    SourceKind = "flag"
+	SourceEnv     SourceKind = "env"
+	SourceFile    SourceKind = "file"
+	SourceDefault SourceKind = "default"
+	SourceUnset   SourceKind = "unset"
+)
+
+// Source is where a value came from: the flag, the environment variable or
+// the file that set it.
+type Source struct {
+	Kind SourceKind `json:"kind"`
+	Name string     `json:"name,omitempty"` // "--url", "SENTRY_ORG", a file path
+}
+
+func (s Source) String() string {
+	switch s.Kind {
+	case SourceFlag:
+		return "flag " + s.Name
+	case SourceEnv:
+		return "env " + s.Name
+	case SourceFile:
+		return "file " + s.Name
+	case SourceDefault:
+		return "default"
+	}
+	return "not set"
+}
+
+// Value is one resolved setting.
+type Value struct {
+	Key    Key    `json:"key"`
+	Value  string `json:"value"`
+	Source Source `json:"source"`
+	Secret bool   `json:"secret,omitempty"`
+}
+
+// Display returns the value as it may be shown: secrets redacted.
+func (v Value) Display() string {
+	if v.Secret {
+		return term.Redact(v.Value)
+	}
+	return v.Value
+}
+
+// Config is the effective configuration.
+type Config struct {
+	URL       string
+	AuthToken string
+	Org       string
+	Project   string
+	Release   string
+	Dist      string
+	LogLevel  string
+
+	values []Value
+	// Files lists the config files considered, highest precedence first.
+	Files []File
+	// Warnings are problems that do not stop mapback (unknown keys).
+	Warnings []string
+}
+
+// Values returns every setting with its source, in display order.
+func (c *Config) Values() []Value { return append([]Value(nil), c.values...) }
+
+// Get returns the resolved setting k.
+func (c *Config) Get(k Key) Value {
+	for _, v := range c.values {
+		if v.Key == k {
+			return v
+		}
+	}
+	return Value{Key: k, Source: Source{Kind: SourceUnset}}
+}
+
+// EnvSecrets returns the secret values present in the environment, so output
+// can be redacted before any configuration is loaded.
+func EnvSecrets(env Environment) []string {
+	var out []string
+	for _, s := range settings {
+		if !s.secret || env.LookupEnv == nil {
+			continue
+		}
+		for _, name := range s.env {
+			if v, ok := env.LookupEnv(name); ok && strings.TrimSpace(v) != "" {
+				out = append(out, strings.TrimSpace(v))
+			}
+		}
+	}
+	return out
+}
+
+// Load resolves every setting: flag > environment > config file > default.
+// Within files: --config or the nearest .mapback.yaml, then the user
+// config.yaml, then the nearest .sentryclirc, then ~/.sentryclirc.
+func Load(ctx context.Context, env Environment, opts Options) (*Config, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if env.LookupEnv == nil {
+		env.LookupEnv = func(string) (string, bool) { return "", false }
+	}
+	explicit := opts.ConfigFile
+	if explicit == "" {
+		explicit, _ = env.LookupEnv("MAPBACK_CONFIG")
+	}
+
+	cfg := &Config{Files: discoverFiles(env, explicit)}
+	var layers []fileValues
+	for _, f := range cfg.Files {
+		if !f.Found {
+			continue
+		}
+		fv, warnings, err := readFile(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Warnings = append(cfg.Warnings, warnings...)
+		layers = append(layers, fv)
+	}
+
+	for _, s := range settings {
+		cfg.values = append(cfg.values, resolve(s, env, opts, layers))
+	}
+	// Hand out secrets before validation can quote any value in an error.
+	for _, v := range cfg.values {
+		if v.Secret && v.Value != "" && opts.OnSecret != nil {
+			opts.OnSecret(v.Value)
+		}
+	}
+	for _, v := range cfg.values {
+		if err := validate(v); err != nil {
+			return nil, err
+		}
+	}
+	cfg.URL = cfg.Get(KeyURL).Value
+	cfg.AuthToken = cfg.Get(KeyAuthToken).Value
+	cfg.Org = cfg.Get(KeyOrg).Value
+	cfg.Project = cfg.Get(KeyProject).Value
+	cfg.Release = cfg.Get(KeyRelease).Value
+	cfg.Dist = cfg.Get(KeyDist).Value
+	cfg.LogLevel = cfg.Get(KeyLogLevel).Value
+	return cfg, nil
+}
+
+// resolve walks the layers for one setting from the highest precedence down.
+// Empty values count as unset at every layer, so an empty variable in a CI
+// template does not hide a value from a file.
+func resolve(s setting, env Environment, opts Options, files []fileValues) Value {
+	v := Value{Key: s.key, Secret: s.secret}
+	if val, ok := opts.Flags[s.key]; ok && val != "" {
+		v.Value, v.Source = val, Source{Kind: SourceFlag, Name: "--" + s.flag}
+		return v
+	}
+	for _, name := range s.env {
+		if val, ok := env.LookupEnv(name); ok && strings.TrimSpace(val) != "" {
+			v.Value, v.Source = strings.TrimSpace(val), Source{Kind: SourceEnv, Name: name}
+			return v
+		}
+	}
+	for _, f := range files {
+		if val, ok := f.values[s.key]; ok && val != "" {
+			v.Value, v.Source = val, Source{Kind: SourceFile, Name: f.file.Path}
+			return v
+		}
+	}
+	if s.def != "" {
+		v.Value, v.Source = s.def, Source{Kind: SourceDefault}
+		return v
+	}
+	v.Source = Source{Kind: SourceUnset}
+	return v
+}
+
+// SourceError is a setting whose value is invalid, naming where it came from.
+type SourceError struct {
+	Value Value
+	Msg   string
+}
+
+func (e *SourceError) Error() string {
+	return fmt.Sprintf("invalid %s %q (from %s): %s", e.Value.Key, e.Value.Display(), e.Value.Source, e.Msg)
+}
+
+func validate(v Value) error {
+	if v.Value == "" {
+		return nil
+	}
+	switch v.Key {
+	case KeyURL:
+		u, err := url.Parse(v.Value)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &SourceError{Value: v, Msg: "must be an http:// or https:// URL such as https://sentry.io/"}
+		}
+	case KeyLogLevel:
+		if _, err := term.ParseLogLevel(v.Value); err != nil {
+			return &SourceError{Value: v, Msg: "use error, warn, info or debug"}
+		}
+	}
+	return nil
+}
+
+// UserConfigPath is where the user-level config file lives for env.
+func UserConfigPath(env Environment) string {
+	if env.UserConfigDir == "" {
+		return ""
+	}
+	return filepath.Join(env.UserConfigDir, "mapback", "config.yaml")
+}

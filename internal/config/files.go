@@ -1,0 +1,272 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/viper"
+)
+
+// FileKind says how a config file is read.
+type FileKind string
+
+const (
+	// FileMapback is a .mapback.yaml or the user's config.yaml.
+	FileMapback FileKind = "mapback"
+	// FileSentryclirc is the reference client's INI file.
+	FileSentryclirc FileKind = "sentryclirc"
+)
+
+// File is a config file mapback looked at, in precedence order.
+type File struct {
+	Path  string   `json:"path"`
+	Kind  FileKind `json:"kind"`
+	Found bool     `json:"found"`
+	// Why explains how the path was chosen ("--config", "nearest to the
+	// working directory", "user config dir", "home directory").
+	Why string `json:"why"`
+}
+
+// ParseError is a config file that could not be read, with the line when known.
+type ParseError struct {
+	Path string
+	Line int // 1-based; 0 when unknown
+	Msg  string
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("config file %s: line %d: %s", e.Path, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("config file %s: %s", e.Path, e.Msg)
+}
+
+// fileValues are the settings one file provides.
+type fileValues struct {
+	file   File
+	values map[Key]string
+}
+
+// discoverFiles lists the files to read, highest precedence first:
+// the --config file or the nearest .mapback.yaml, the user's config.yaml, the
+// nearest .sentryclirc, then ~/.sentryclirc.
+func discoverFiles(env Environment, explicit string) []File {
+	var files []File
+	if explicit != "" {
+		// An explicit file replaces discovery of mapback files; it must exist.
+		files = append(files, File{Path: absFrom(env.WorkDir, explicit), Kind: FileMapback, Found: true, Why: "--config"})
+	} else {
+		if p := findUpwards(env.WorkDir, ".mapback.yaml", ".mapback.yml"); p != "" {
+			files = append(files, File{Path: p, Kind: FileMapback, Found: true, Why: "nearest to the working directory"})
+		}
+		if p := UserConfigPath(env); p != "" {
+			files = append(files, File{Path: p, Kind: FileMapback, Found: isFile(p), Why: "user config dir"})
+		}
+	}
+	if p := findUpwards(env.WorkDir, ".sentryclirc"); p != "" {
+		files = append(files, File{Path: p, Kind: FileSentryclirc, Found: true, Why: "nearest to the working directory"})
+	}
+	if env.HomeDir != "" {
+		p := filepath.Join(env.HomeDir, ".sentryclirc")
+		if !containsPath(files, p) {
+			files = append(files, File{Path: p, Kind: FileSentryclirc, Found: isFile(p), Why: "home directory"})
+		}
+	}
+	return files
+}
+
+func absFrom(dir, p string) string {
+	if filepath.IsAbs(p) || dir == "" {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func containsPath(files []File, p string) bool {
+	for _, f := range files {
+		if f.Path == p {
+			return true
+		}
+	}
+	return false
+}
+
+// findUpwards returns the first of names found in dir or its ancestors.
+func findUpwards(dir string, names ...string) string {
+	if dir == "" {
+		return ""
+	}
+	for {
+		for _, n := range names {
+			if p := filepath.Join(dir, n); isFile(p) {
+				return p
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+func isFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// readFile reads one config file; warnings are returned for unknown keys.
+func readFile(ctx context.Context, f File) (fileValues, []string, error) {
+	fv := fileValues{file: f, values: map[Key]string{}}
+	if err := ctx.Err(); err != nil {
+		return fv, nil, err
+	}
+	data, err := os.ReadFile(f.Path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fv, nil, &ParseError{Path: f.Path, Msg: "file does not exist"}
+		}
+		return fv, nil, &ParseError{Path: f.Path, Msg: unwrapPathError(err)}
+	}
+	if f.Kind == FileSentryclirc {
+		fv.values, err = parseSentryclirc(f.Path, string(data))
+		return fv, nil, err
+	}
+	warnings, err := parseMapbackYAML(f.Path, data, fv.values)
+	return fv, warnings, err
+}
+
+func unwrapPathError(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+):?\s*`)
+
+// parseMapbackYAML reads .mapback.yaml through viper and checks every key.
+func parseMapbackYAML(path string, data []byte, into map[Key]string) ([]string, error) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(strings.NewReader(string(data))); err != nil {
+		var pe viper.ConfigParseError
+		if errors.As(err, &pe) {
+			err = pe.Unwrap()
+		}
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+		msg = strings.TrimSpace(msg)
+		line := 0
+		if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
+			line, _ = strconv.Atoi(msg[m[2]:m[3]])
+			msg = msg[:m[0]] + msg[m[1]:]
+		}
+		return nil, &ParseError{Path: path, Line: line, Msg: strings.TrimSpace(msg)}
+	}
+
+	var warnings []string
+	keys := v.AllKeys()
+	sort.Strings(keys)
+	for _, raw := range keys {
+		k := Key(raw)
+		if _, known := lookupSetting(k); !known {
+			warnings = append(warnings, unknownKeyWarning(path, raw))
+			continue
+		}
+		switch val := v.Get(raw).(type) {
+		case nil: // "org:" with no value: not set by this file
+		case string:
+			into[k] = val
+		case bool, int, int64, float64, uint64:
+			into[k] = fmt.Sprint(val)
+		default:
+			return nil, &ParseError{Path: path, Msg: fmt.Sprintf("key %q must be a single value, not %T", raw, val)}
+		}
+	}
+	return warnings, nil
+}
+
+func unknownKeyWarning(path, key string) string {
+	w := fmt.Sprintf("config file %s: unknown key %q (ignored)", path, key)
+	if s := closestKey(key); s != "" {
+		w += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return w
+}
+
+// closestKey suggests a known key within two edits of a misspelt one.
+func closestKey(key string) string {
+	best, bestDist := "", 3
+	for _, s := range settings {
+		if d := editDistance(key, string(s.key)); d < bestDist {
+			best, bestDist = string(s.key), d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// parseSentryclirc reads the keys mapback shares with the reference client
+// from its INI file. Other sections and keys belong to the reference client
+// and are skipped without a warning.
+func parseSentryclirc(path, text string) (map[Key]string, error) {
+	values := map[Key]string{}
+	section := ""
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
+		if i == 0 {
+			line = strings.TrimPrefix(line, "\ufeff")
+		}
+		if line == "" || line[0] == ';' || line[0] == '#' {
+			continue
+		}
+		if line[0] == '[' {
+			if !strings.HasSuffix(line, "]") {
+				return nil, &ParseError{Path: path, Line: i + 1, Msg: "section header must end with ']'"}
+			}
+			section = strings.ToLower(strings.TrimSpace(line[1 : len(line)-1]))
+			continue
+		}
+		sep := strings.IndexAny(line, "=:")
+		if sep <= 0 {
+			return nil, &ParseError{Path: path, Line: i + 1, Msg: fmt.Sprintf("expected \"key = value\" or \"[section]\", got %q", line)}
+		}
+		name := strings.ToLower(strings.TrimSpace(line[:sep]))
+		value := strings.TrimSpace(line[sep+1:])
+		for _, s := range settings {
+			if s.ini == (iniKey{section, name}) && value != "" {
+				values[s.key] = value
+			}
+		}
+	}
+	return values, nil
+}
