@@ -1,0 +1,39 @@
+# shellcheck shell=bash disable=SC2016 # commands are single-quoted on purpose: run.sh expands them
+# Benchmark cases, sourced by testdata/bench/run.sh. One `bench_case` call per case:
+#
+#   bench_case <id> <description> <data> <mapback command> <reference command> [<prepare command>] [<runs>]
+#
+#   id           short name: the hyperfine export is .cache/bench/results/<id>.json
+#   description  what the case measures, shown in docs/benchmarks.md
+#   data         which corpus data it works on, shown in the table
+#   commands     run by hyperfine side by side in one invocation; both must do the same work on the
+#                same data. Use single quotes: run.sh replaces the variables below itself, and
+#                docs/benchmarks.md shows the machine-independent form. A case whose commands use no
+#                shell syntax runs without a shell (hyperfine -N); otherwise through sh.
+#   prepare      optional; run before every timed run of either command (hyperfine --prepare) and
+#                before the peak-RSS run. Use it for commands that change files, e.g. inject.
+#   runs         optional; timed runs per command (default $BENCH_RUNS, which defaults to 10)
+#
+# Variables available to the commands (exported by run.sh, all absolute paths):
+#   $MAPBACK     the mapback binary built from this tree
+#   $SENTRY_CLI  the reference client, sentry-cli 3.8.0
+#   $CORPUS      .cache/bench/corpus, with one directory per corpus.txt entry (e.g. $CORPUS/babylonjs@9.34.0)
+#   $SCRATCH     .cache/bench/scratch, a writable directory for prepared copies
+
+bench_case startup \
+  "Process start-up: print the version and exit. Measures binary start-up only, no source map work." \
+  "none" \
+  '$MAPBACK version' \
+  '$SENTRY_CLI --version' \
+  '' 30
+
+# Example for when `mapback sourcemaps inject` exists: inject debug IDs into a fresh copy of the
+# whole corpus. --prepare copies the pristine tree before every run, so both clients always start
+# from uninjected files (inject rewrites files in place).
+#
+# bench_case inject-corpus \
+#   "sourcemaps inject into every bundle and map of the corpus (fresh copy each run)" \
+#   "whole corpus (6 packages)" \
+#   '$MAPBACK sourcemaps inject $SCRATCH/inject' \
+#   '$SENTRY_CLI sourcemaps inject $SCRATCH/inject' \
+#   'rm -rf $SCRATCH/inject && cp -R $CORPUS $SCRATCH/inject'
