@@ -15,7 +15,7 @@ LDFLAGS := -s -w -X $(PKG)/internal/buildinfo.version=$(VERSION) \
 # The six release targets; `make cross` builds each so a broken one fails CI.
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
-GORELEASER_VERSION    := v2.17.0
+GORELEASER_VERSION    := v2.13.3
 GOLANGCI_LINT_VERSION := v2.15.0
 
 .PHONY: build test vet unit cross fixtures conformance bench lint tools snapshot release-check clean
