@@ -79,7 +79,7 @@ then .mapback.yaml or .sentryclirc files, then defaults: see 'mapback config'.`,
 		return &UsageError{Err: err, Command: cmd.CommandPath()}
 	})
 
-	root.AddCommand(newVersionCmd(a), newConfigCmd(a))
+	root.AddCommand(newVersionCmd(a), newConfigCmd(a), newSourcemapsCmd(a), newInjectCmd(a))
 	addCompletionExamples(root)
 	return root
 }

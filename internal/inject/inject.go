@@ -1,0 +1,230 @@
+// Package inject gives bundles and their source maps matching debug IDs:
+// the same IDs and bundle bytes as the reference client, maps edited as text
+// so nothing in them is lost, and writes that survive a crash at any moment.
+package inject
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/term"
+)
+
+// Options configure a run.
+type Options struct {
+	Scan   dist.Options
+	DryRun bool
+	// Jobs bounds how many bundles are processed at once; 0 picks a default
+	// above the core count, since much of the time is spent waiting on fsync.
+	Jobs int
+	// NewProgress, when set, is called once with the number of bundles.
+	NewProgress func(total int) term.Progress
+}
+
+// FileReport is the result for one bundle.
+type FileReport struct {
+	Path       string    `json:"path"`
+	Status     Status    `json:"status"`
+	DebugID    string    `json:"debug_id,omitempty"`
+	Map        string    `json:"map,omitempty"` // the map's path, or "inline"
+	Pairing    dist.Rule `json:"pairing"`
+	MapURL     string    `json:"source_mapping_url,omitempty"`
+	MapOutside bool      `json:"map_outside_paths,omitempty"`
+	MapChanged bool      `json:"map_changed"`
+	Layout     Layout    `json:"layout,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
+	Warnings   []string  `json:"warnings,omitempty"`
+	Recovered  string    `json:"recovered,omitempty"`
+}
+
+// Report is the result of a run, in path order.
+type Report struct {
+	DryRun       bool           `json:"dry_run"`
+	Files        []FileReport   `json:"files"`
+	Skipped      []dist.Skipped `json:"skipped"`
+	UnpairedMaps []string       `json:"unpaired_maps"`
+}
+
+// Count returns how many bundles ended with status s.
+func (r *Report) Count(s Status) int {
+	n := 0
+	for _, f := range r.Files {
+		if f.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Run injects every bundle found by opts.Scan. The error is for problems
+// that stop the whole run (a PATH that does not exist, cancellation); a
+// bundle that fails is reported in its FileReport and the others go on.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	scan, err := dist.Scan(ctx, opts.Scan)
+	if err != nil {
+		return nil, err
+	}
+	report := &Report{
+		DryRun:       opts.DryRun,
+		Files:        make([]FileReport, len(scan.Bundles)),
+		Skipped:      scan.Skipped,
+		UnpairedMaps: unpairedMaps(scan),
+	}
+	var progress term.Progress = nopProgress{}
+	if opts.NewProgress != nil {
+		progress = opts.NewProgress(len(scan.Bundles))
+	}
+	defer progress.Done()
+
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = 4 * runtime.GOMAXPROCS(0)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobs)
+	for i, b := range scan.Bundles {
+		g.Go(func() error {
+			report.Files[i] = processBundle(gctx, b, opts.DryRun)
+			progress.Add(1)
+			return gctx.Err()
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return report, err
+	}
+	return report, ctx.Err()
+}
+
+type nopProgress struct{}
+
+func (nopProgress) Add(int64) {}
+func (nopProgress) Done()     {}
+
+func unpairedMaps(scan *dist.Result) []string {
+	paired := map[string]bool{}
+	for _, b := range scan.Bundles {
+		if b.Map != nil && b.Map.Path != "" {
+			paired[b.Map.Path] = true
+		}
+	}
+	out := []string{}
+	for _, m := range scan.Maps {
+		if !paired[m] {
+			out = append(out, m)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// mapError marks a problem with the map rather than the bundle.
+type mapError struct{ err error }
+
+func (e *mapError) Error() string { return e.err.Error() }
+
+func processBundle(ctx context.Context, b dist.Bundle, dryRun bool) FileReport {
+	r := FileReport{Path: b.Path, Pairing: dist.RuleNone, Warnings: b.Warnings}
+	mapPath := ""
+	if b.Map != nil {
+		r.Pairing, r.MapURL, r.MapOutside = b.Map.Rule, b.Map.URL, b.Map.Outside
+		r.Map = b.Map.Path
+		if b.Map.Path == "" {
+			r.Map = "inline"
+		}
+		mapPath = b.Map.Path
+	}
+	fail := func(err error) FileReport {
+		r.Status, r.Reason = StatusFailed, err.Error()
+		var me *mapError
+		if errors.As(err, &me) {
+			r.Reason = "map " + mapPath + ": " + me.Error()
+		}
+		return r
+	}
+	if b.Err != nil {
+		return fail(b.Err)
+	}
+	if !dryRun {
+		note, err := recoverPair(ctx, b.Path, mapPath)
+		if err != nil {
+			return fail(fmt.Errorf("recovering an interrupted injection: %w", err))
+		}
+		r.Recovered = note
+	}
+
+	js, jsInfo, err := readFile(b.Path)
+	if err != nil {
+		return fail(err)
+	}
+	var m *mapInput
+	var mapInfo os.FileInfo
+	switch {
+	case b.Map == nil:
+	case b.Map.Path == "":
+		m = &mapInput{data: b.Map.Inline, inline: true}
+	default:
+		data, info, err := readFile(mapPath)
+		if err != nil {
+			return fail(&mapError{err})
+		}
+		m, mapInfo = &mapInput{data: data}, info
+	}
+
+	o, err := planBundle(js, m)
+	if err != nil {
+		if m != nil && !m.inline {
+			err = &mapError{err}
+		}
+		return fail(err)
+	}
+	r.Status, r.Layout, r.Reason = o.status, o.layout, o.reason
+	r.Warnings = append(r.Warnings, o.warnings...)
+	if !o.id.IsZero() {
+		r.DebugID = o.id.String()
+	}
+	r.MapChanged = o.newMap != nil || (m != nil && m.inline && o.newJS != nil)
+	if o.newJS == nil && o.newMap == nil {
+		return r
+	}
+	if o.newJS != nil && isReadOnly(jsInfo) {
+		return fail(fmt.Errorf("%s is read-only; make it writable or exclude it", b.Path))
+	}
+	if o.newMap != nil && isReadOnly(mapInfo) {
+		return fail(&mapError{fmt.Errorf("read-only; make it writable or exclude its bundle")})
+	}
+	if dryRun {
+		return r
+	}
+	if err := writePair(ctx, b.Path, js, o.newJS, mapPath, o.newMap); err != nil {
+		return fail(err)
+	}
+	return r
+}
+
+func readFile(path string) ([]byte, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.IsDir() {
+		return nil, nil, fmt.Errorf("%s is a directory", path)
+	}
+	data := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return data, st, nil
+}

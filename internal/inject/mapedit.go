@@ -1,0 +1,301 @@
+package inject
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mapback/mapback/internal/debugid"
+)
+
+// sourceMap is what injection needs to know about a map, found by scanning
+// its text (jsonscan.go); the bytes themselves are never re-serialised.
+type sourceMap struct {
+	data     []byte
+	members  []member
+	mappings *member // a regular map's "mappings" string
+	sections *member // an index map's "sections" array
+	id       debugid.ID
+	hasID    bool
+	// Which of the two ID keys are present (spec inject.md §6.3: mapback
+	// writes both, keeping any that exists).
+	hasCamel, hasSnake bool
+}
+
+// parseMap checks that data is a version 3 source map and locates the members
+// injection edits.
+func parseMap(data []byte) (*sourceMap, error) {
+	members, _, _, err := scanDocument(data)
+	if err != nil {
+		return nil, fmt.Errorf("not valid JSON: %w", err)
+	}
+	sm := &sourceMap{data: data, members: members}
+	var version string
+	var camel, snake string
+	for i := range members {
+		m := &members[i]
+		raw := data[m.valStart:m.valEnd]
+		switch m.key {
+		case "version":
+			version = string(raw)
+		case "mappings":
+			if raw[0] != '"' {
+				return nil, errors.New(`"mappings" is not a string`)
+			}
+			sm.mappings = m
+		case "sections":
+			if raw[0] != '[' {
+				return nil, errors.New(`"sections" is not an array`)
+			}
+			sm.sections = m
+		case "debugId", "debug_id":
+			var s string
+			if raw[0] != '"' || len(raw) > 80 || !unquoteJSON(raw, &s) {
+				return nil, fmt.Errorf("%q is not a string", m.key)
+			}
+			if m.key == "debugId" {
+				camel, sm.hasCamel = s, true
+			} else {
+				snake, sm.hasSnake = s, true
+			}
+		}
+	}
+	if version == "" {
+		return nil, errors.New(`no "version" member: not a source map`)
+	}
+	if v, err := strconv.ParseFloat(version, 64); err != nil || v != 3 {
+		return nil, fmt.Errorf("version is %s; only version 3 source maps are supported", version)
+	}
+	if sm.mappings == nil && sm.sections == nil {
+		return nil, errors.New(`neither "mappings" nor "sections": not a source map`)
+	}
+	// debug_id wins when both exist, as for the reference client.
+	for _, s := range []string{snake, camel} {
+		if s == "" {
+			continue
+		}
+		id, err := debugid.Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		sm.id, sm.hasID = id, true
+		break
+	}
+	return sm, nil
+}
+
+func unquoteJSON(raw []byte, s *string) bool {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		*s = string(raw[1 : len(raw)-1])
+		return true
+	}
+	u, err := strconv.Unquote(string(raw))
+	*s = u
+	return err == nil
+}
+
+// edit replaces data[at:at+del] with ins.
+type edit struct {
+	at, del int
+	ins     string
+}
+
+// applyEdits applies non-overlapping edits in one pass.
+func applyEdits(data []byte, edits []edit) []byte {
+	sort.Slice(edits, func(i, j int) bool { return edits[i].at < edits[j].at })
+	grow := 0
+	for _, e := range edits {
+		grow += len(e.ins) - e.del
+	}
+	out := make([]byte, 0, len(data)+grow)
+	prev := 0
+	for _, e := range edits {
+		out = append(out, data[prev:e.at]...)
+		out = append(out, e.ins...)
+		prev = e.at + e.del
+	}
+	return append(out, data[prev:]...)
+}
+
+// editMap returns the map's bytes after injection: generated positions moved
+// to follow the inserted lines, and the debug ID keys added. For LayoutTop,
+// (line, col) is the generated position where two line breaks were inserted;
+// LayoutIndex inserted one line at the top; LayoutEnd moved no code.
+//
+// Inline maps get only "debugId": they travel inside the bundle, whose bytes
+// must stay identical to the reference client's, which writes that key alone.
+func editMap(sm *sourceMap, layout Layout, line, col int, id debugid.ID, inline bool) ([]byte, error) {
+	var edits []edit
+	switch layout {
+	case LayoutTop:
+		if sm.mappings == nil {
+			return nil, errors.New("an index map cannot take the snippet at the top")
+		}
+		e, err := shiftMappings(sm.data, *sm.mappings, line, col)
+		if err != nil {
+			return nil, err
+		}
+		edits = append(edits, e...)
+	case LayoutIndex:
+		e, err := shiftSections(sm.data, *sm.sections)
+		if err != nil {
+			return nil, err
+		}
+		edits = append(edits, e...)
+	}
+	edits = append(edits, idKeys(sm, id, inline)...)
+	return applyEdits(sm.data, edits), nil
+}
+
+// shiftMappings moves every segment at or after generated (line, col) down by
+// two lines (inject.md §6.1). Segments before the split keep their place;
+// the first segment after it restarts its line, so only its generated
+// column changes; all other fields are deltas that line breaks do not
+// affect.
+//
+// When the split falls inside a segment's range (a segment starts before col
+// and none starts exactly at it), the code that moves to the new line was
+// covered by that segment; a copy of it is placed at column 0 of the new line
+// so lookups there still resolve. The reference client does the same.
+func shiftMappings(data []byte, m member, line, col int) ([]edit, error) {
+	start, end := m.valStart+1, m.valEnd-1 // inside the quotes
+	s := data[start:end]
+	if bytes.IndexByte(s, '\\') >= 0 {
+		return nil, errors.New(`"mappings" contains escape sequences, which source maps never need`)
+	}
+	// Find the group (line) of segments for the split line.
+	gs := 0
+	for range line {
+		i := bytes.IndexByte(s[gs:], ';')
+		if i < 0 {
+			return nil, nil // the map has no mappings at or after the split
+		}
+		gs += i + 1
+	}
+	ge := len(s)
+	if i := bytes.IndexByte(s[gs:], ';'); i >= 0 {
+		ge = gs + i
+	}
+	if col == 0 {
+		return []edit{{at: start + gs, ins: ";;"}}, nil
+	}
+	abs, covering := 0, 0 // covering: field count of the last segment before col
+	for seg := gs; seg < ge; {
+		segEnd := ge
+		if i := bytes.IndexByte(s[seg:ge], ','); i >= 0 {
+			segEnd = seg + i
+		}
+		delta, n, err := decodeVLQ(s[seg:segEnd])
+		if err != nil {
+			return nil, fmt.Errorf("mappings at offset %d: %w", seg, err)
+		}
+		abs += delta
+		if abs >= col {
+			ins := ";;"
+			if covering > 0 && abs > col {
+				ins += strings.Repeat("A", covering) + ","
+			}
+			ins += encodeVLQ(abs - col)
+			if seg == gs {
+				return []edit{{at: start + seg, del: n, ins: ins}}, nil
+			}
+			// Replace the ',' before the segment by the line breaks.
+			return []edit{{at: start + seg - 1, del: 1 + n, ins: ins}}, nil
+		}
+		if covering, err = countFields(s[seg:segEnd]); err != nil {
+			return nil, fmt.Errorf("mappings at offset %d: %w", seg, err)
+		}
+		seg = segEnd + 1
+	}
+	// Nothing on the split line starts after the split: only later lines
+	// move, plus the copy of the segment covering the split.
+	ins := ";;"
+	if covering > 0 {
+		ins += strings.Repeat("A", covering)
+	}
+	return []edit{{at: start + ge, ins: ins}}, nil
+}
+
+// countFields returns how many VLQ values a segment holds (1, 4 or 5).
+func countFields(seg []byte) (int, error) {
+	n := 0
+	for len(seg) > 0 {
+		_, size, err := decodeVLQ(seg)
+		if err != nil {
+			return 0, err
+		}
+		seg = seg[size:]
+		n++
+	}
+	return n, nil
+}
+
+// shiftSections adds one to every top-level section's offset.line.
+func shiftSections(data []byte, m member) ([]edit, error) {
+	elems, _, err := scanArray(data, m.valStart, 1)
+	if err != nil {
+		return nil, err
+	}
+	var edits []edit
+	for i, at := range elems {
+		sec, _, err := scanObject(data, at, 2)
+		if err != nil {
+			return nil, fmt.Errorf("section %d: %w", i, err)
+		}
+		off := find(sec, "offset")
+		if off == nil || data[off.valStart] != '{' {
+			return nil, fmt.Errorf("section %d has no offset object", i)
+		}
+		fields, _, err := scanObject(data, off.valStart, 3)
+		if err != nil {
+			return nil, fmt.Errorf("section %d offset: %w", i, err)
+		}
+		ln := find(fields, "line")
+		if ln == nil {
+			return nil, fmt.Errorf("section %d offset has no line", i)
+		}
+		n, err := strconv.Atoi(string(data[ln.valStart:ln.valEnd]))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("section %d offset line %q is not a non-negative integer", i, data[ln.valStart:ln.valEnd])
+		}
+		edits = append(edits, edit{at: ln.valStart, del: ln.valEnd - ln.valStart, ins: strconv.Itoa(n + 1)})
+	}
+	return edits, nil
+}
+
+func find(members []member, key string) *member {
+	for i := range members {
+		if members[i].key == key {
+			return &members[i]
+		}
+	}
+	return nil
+}
+
+// idKeys adds "debugId" and "debug_id" after the last member, copying the
+// file's own spacing (pretty-printed maps stay pretty), and keeps whichever
+// of the two already exists.
+func idKeys(sm *sourceMap, id debugid.ID, camelOnly bool) []edit {
+	wantSnake := !sm.hasSnake && !camelOnly
+	if sm.hasCamel && !wantSnake {
+		return nil
+	}
+	last := sm.members[len(sm.members)-1]
+	sep, colon := ",", ":"
+	if n := len(sm.members); n >= 2 {
+		sep = string(sm.data[sm.members[n-2].valEnd:last.keyStart])
+	}
+	colon = string(sm.data[last.keyEnd:last.valStart])
+	value := `"` + id.String() + `"`
+	var ins string
+	if !sm.hasCamel {
+		ins += sep + `"debugId"` + colon + value
+	}
+	if wantSnake {
+		ins += sep + `"debug_id"` + colon + value
+	}
+	return []edit{{at: last.valEnd, ins: ins}}
+}

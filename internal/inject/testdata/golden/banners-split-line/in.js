@@ -1,0 +1,5 @@
+/*! license A */
+/*! license B */
+// built by x
+"use strict";var b=1,c=2;
+//# sourceMappingURL=b.js.map

@@ -1,0 +1,3 @@
+/* banner */
+function add(a,b){return a+b}
+//# sourceMappingURL=app.min.js.map

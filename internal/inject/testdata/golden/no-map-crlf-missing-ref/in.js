@@ -1,0 +1,3 @@
+var q=1;
+//# sourceMappingURL=missing.js.map
+var after=2;

@@ -1,0 +1,2 @@
+/* héllo 🎉 */ "use strict";var b=1;
+//# sourceMappingURL=a.js.map

@@ -1,0 +1,3 @@
+'use strict';
+var a=1;
+//# sourceMappingURL=a.js.map

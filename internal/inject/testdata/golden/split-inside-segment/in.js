@@ -1,0 +1,2 @@
+/* c */ var a=1;
+//# sourceMappingURL=a.js.map
