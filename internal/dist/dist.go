@@ -59,6 +59,10 @@ type Bundle struct {
 	Root     string   // the PATH it was found under (cleaned)
 	Map      *Map     // nil when no map was found
 	Warnings []string // pairing problems that did not stop the bundle
+	// SharedWith lists the other bundles paired with the same map. Only
+	// byte-identical bundles share a map (a copy such as babylon.max.js
+	// beside babylon.js): they get the same debug ID and one map edit.
+	SharedWith []string
 	Err      error    // non-nil: this bundle cannot be processed; Map is nil. The message does not repeat Path.
 }
 

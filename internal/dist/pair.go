@@ -28,7 +28,8 @@ import (
 //     foo.js.map (only when the part after the first dot starts with "min."), foo.min.map; the first
 //     collected one is the bundle's guess.
 //
-// Claims: a map referenced (steps 4-5) by more than one bundle is paired with none of them. A guess
+// Claims: a map referenced (steps 4-5) by more than one bundle is paired with none of them, unless
+// those bundles are byte-identical copies, which then share it (Bundle.SharedWith). A guess
 // is used only when no bundle references that map and no other bundle guesses it. A reference wins
 // over guesses of the same map: the guessing bundles get no map, the referencing one keeps it.
 
@@ -117,6 +118,15 @@ func (w *walker) pair() (*Result, error) {
 			guessed[p.guess.key] = append(guessed[p.guess.key], i)
 		}
 	}
+	identical := map[string]bool{}
+	shared := func(key string, c []int) bool {
+		v, ok := identical[key]
+		if !ok {
+			v = identicalFiles(bundles, c)
+			identical[key] = v
+		}
+		return v
+	}
 	names := func(idx []int) string {
 		s := make([]string, len(idx))
 		for k, i := range idx {
@@ -138,7 +148,14 @@ func (w *walker) pair() (*Result, error) {
 			if p.ref.note != "" {
 				b.Warnings = append(b.Warnings, p.ref.note)
 			}
-			if c := explicit[p.ref.key]; len(c) > 1 {
+			if c := explicit[p.ref.key]; len(c) > 1 && shared(p.ref.key, c) {
+				b.Map = &Map{Path: p.ref.path, Rule: RuleComment, URL: p.url, Outside: p.ref.outside}
+				for _, j := range c {
+					if j != i {
+						b.SharedWith = append(b.SharedWith, bundles[j].path)
+					}
+				}
+			} else if len(c) > 1 {
 				b.Warnings = append(b.Warnings, fmt.Sprintf("map %s is claimed by %d bundles (%s): treated as having no map", p.ref.path, len(c), names(c)))
 			} else {
 				b.Map = &Map{Path: p.ref.path, Rule: RuleComment, URL: p.url, Outside: p.ref.outside}
@@ -170,6 +187,23 @@ func (w *walker) pair() (*Result, error) {
 		res.Bundles[i] = b
 	}
 	return res, nil
+}
+
+// identicalFiles reports whether the bundles at idx have the same bytes. It
+// runs only for maps with several claimants, so the common case reads
+// nothing twice.
+func identicalFiles(bundles []*found, idx []int) bool {
+	first, err := os.ReadFile(bundles[idx[0]].path)
+	if err != nil {
+		return false
+	}
+	for _, i := range idx[1:] {
+		other, err := os.ReadFile(bundles[i].path)
+		if err != nil || !bytes.Equal(first, other) {
+			return false
+		}
+	}
+	return true
 }
 
 // shortDataURL keeps the header of a data: URL: the data itself can be megabytes.

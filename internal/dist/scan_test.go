@@ -722,3 +722,33 @@ func TestScanLargeBundle(t *testing.T) {
 		t.Errorf("got %v", res.Bundles)
 	}
 }
+
+// Byte-identical copies of a bundle (babylon.js and babylon.max.js in the
+// babylonjs package) share their map; a different bundle naming the same map
+// still makes it unclaimable.
+func TestIdenticalBundlesShareTheirMap(t *testing.T) {
+	dir := t.TempDir()
+	same := "var a=1;\n//# sourceMappingURL=lib.js.map\n"
+	writeTree(t, dir, map[string]string{"lib.js": same, "lib.max.js": same, "lib.js.map": "{}"})
+	res, err := Scan(context.Background(), Options{Paths: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range res.Bundles {
+		other := res.Bundles[1-i].Path
+		if b.Map == nil || b.Map.Path != filepath.Join(dir, "lib.js.map") || len(b.SharedWith) != 1 || b.SharedWith[0] != other {
+			t.Errorf("%s: map %+v, shared with %q", b.Path, b.Map, b.SharedWith)
+		}
+	}
+
+	writeTree(t, dir, map[string]string{"lib.max.js": same + "// changed\n"})
+	res, err = Scan(context.Background(), Options{Paths: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range res.Bundles {
+		if b.Map != nil || len(b.SharedWith) != 0 {
+			t.Errorf("%s: different bundles must not share a map: %+v", b.Path, b.Map)
+		}
+	}
+}

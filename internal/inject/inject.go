@@ -90,10 +90,15 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
-	for i, b := range scan.Bundles {
+	for _, u := range units(scan.Bundles) {
 		g.Go(func() error {
-			report.Files[i] = processBundle(gctx, b, opts.DryRun)
-			progress.Add(1)
+			leader := scan.Bundles[u[0]]
+			r := processBundle(gctx, leader, copyPaths(scan.Bundles, u[1:]), opts.DryRun)
+			report.Files[u[0]] = r
+			for _, i := range u[1:] {
+				report.Files[i] = followerReport(r, scan.Bundles[i], leader.Path)
+			}
+			progress.Add(int64(len(u)))
 			return gctx.Err()
 		})
 	}
@@ -101,6 +106,46 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return report, err
 	}
 	return report, ctx.Err()
+}
+
+// units groups bundles that must be written together: a bundle alone, or
+// byte-identical copies sharing one map (the first by path leads). Each unit
+// lists indexes into bundles, leader first.
+func units(bundles []dist.Bundle) [][]int {
+	var out [][]int
+	byMap := map[string]int{}
+	for i, b := range bundles {
+		if len(b.SharedWith) == 0 || b.Map == nil {
+			out = append(out, []int{i})
+			continue
+		}
+		if u, ok := byMap[b.Map.Path]; ok {
+			out[u] = append(out[u], i)
+			continue
+		}
+		byMap[b.Map.Path] = len(out)
+		out = append(out, []int{i})
+	}
+	return out
+}
+
+func copyPaths(bundles []dist.Bundle, idx []int) []string {
+	paths := make([]string, len(idx))
+	for k, i := range idx {
+		paths[k] = bundles[i].Path
+	}
+	return paths
+}
+
+// followerReport describes a copy that was written with its leader.
+func followerReport(leader FileReport, b dist.Bundle, leaderPath string) FileReport {
+	r := leader
+	r.Path = b.Path
+	r.Warnings = append(append([]string(nil), b.Warnings...), "same bytes as "+leaderPath+": shares its map and debug ID")
+	if r.Status == StatusFailed {
+		r.Reason = "written together with " + leaderPath + ", which failed: " + leader.Reason
+	}
+	return r
 }
 
 type nopProgress struct{}
@@ -130,7 +175,9 @@ type mapError struct{ err error }
 
 func (e *mapError) Error() string { return e.err.Error() }
 
-func processBundle(ctx context.Context, b dist.Bundle, dryRun bool) FileReport {
+// processBundle injects one bundle, and with it its byte-identical copies
+// (which get the same new bytes).
+func processBundle(ctx context.Context, b dist.Bundle, copies []string, dryRun bool) FileReport {
 	r := FileReport{Path: b.Path, Pairing: dist.RuleNone, Warnings: b.Warnings}
 	mapPath := ""
 	if b.Map != nil {
@@ -153,14 +200,14 @@ func processBundle(ctx context.Context, b dist.Bundle, dryRun bool) FileReport {
 		return fail(b.Err)
 	}
 	if !dryRun {
-		note, err := recoverPair(ctx, b.Path, mapPath)
+		note, err := recoverPair(ctx, b.Path, copies, mapPath)
 		if err != nil {
 			return fail(fmt.Errorf("recovering an interrupted injection: %w", err))
 		}
 		r.Recovered = note
 	}
 
-	js, jsInfo, err := readFile(b.Path)
+	js, _, err := readFile(b.Path)
 	if err != nil {
 		return fail(err)
 	}
@@ -194,8 +241,14 @@ func processBundle(ctx context.Context, b dist.Bundle, dryRun bool) FileReport {
 	if o.newJS == nil && o.newMap == nil {
 		return r
 	}
-	if o.newJS != nil && isReadOnly(jsInfo) {
-		return fail(fmt.Errorf("%s is read-only; make it writable or exclude it", b.Path))
+	if o.newJS != nil {
+		for _, p := range append([]string{b.Path}, copies...) {
+			if info, err := os.Stat(p); err != nil {
+				return fail(err)
+			} else if isReadOnly(info) {
+				return fail(fmt.Errorf("%s is read-only; make it writable or exclude it", p))
+			}
+		}
 	}
 	if o.newMap != nil && isReadOnly(mapInfo) {
 		return fail(&mapError{fmt.Errorf("read-only; make it writable or exclude its bundle")})
@@ -203,7 +256,7 @@ func processBundle(ctx context.Context, b dist.Bundle, dryRun bool) FileReport {
 	if dryRun {
 		return r
 	}
-	if err := writePair(ctx, b.Path, js, o.newJS, mapPath, o.newMap); err != nil {
+	if err := writePair(ctx, b.Path, copies, js, o.newJS, mapPath, o.newMap); err != nil {
 		return fail(err)
 	}
 	return r

@@ -15,16 +15,17 @@ import (
 // renames two files at once, so a pair is written in a fixed order with
 // temporary files that outlive a crash:
 //
-//  1. write both new versions to temporaries beside their targets, fsync;
-//  2. rename the bundle's temporary over the bundle;
-//  3. rename the map's temporary over the map; fsync the directories.
+//  1. write every new version to a temporary beside its target, fsync;
+//  2. rename the bundle's temporary over the bundle: the commit point;
+//  3. rename the temporaries of the bundle's identical copies (if any) and
+//     then the map's; fsync the directories.
 //
 // A crash before 2 leaves the originals and stray temporaries; a crash
-// between 2 and 3 leaves the injected bundle and a complete new map in its
-// temporary. recoverPair, run before a pair is processed, finishes the
-// second case (the bundle's debugId comment proves step 2 happened) and
-// cleans up the first, so after any crash the next run leaves every pair
-// either original-and-then-injected or injected.
+// after 2 leaves the injected bundle and complete new files in the other
+// temporaries. recoverPair, run before a pair is processed, finishes the
+// second case (the bundle's debugId comment, matching the pending map's ID,
+// proves step 2 happened) and cleans up the first, so after any crash the
+// next run leaves every pair either original-and-then-injected or injected.
 
 // tempName is the temporary for path: hidden, and with an extension no scan
 // picks up as a bundle or a map.
@@ -34,16 +35,22 @@ func tempName(path string) string {
 
 // recoverPair completes or discards an interrupted write of this pair. It
 // reports what it did ("" when nothing was pending).
-func recoverPair(ctx context.Context, jsPath, mapPath string) (string, error) {
+func recoverPair(ctx context.Context, jsPath string, copies []string, mapPath string) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	jsTmp := tempName(jsPath)
-	if err := os.Remove(jsTmp); err == nil {
-		// The bundle's rename never happened, so the map's cannot have either.
+	discardRest := func() {
+		for _, c := range copies {
+			_ = os.Remove(tempName(c))
+		}
 		if mapPath != "" {
 			_ = os.Remove(tempName(mapPath))
 		}
+	}
+	jsTmp := tempName(jsPath)
+	if err := os.Remove(jsTmp); err == nil {
+		// The commit point was never reached: nothing else was renamed.
+		discardRest()
 		return "discarded an interrupted injection (originals were intact)", nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return "", err
@@ -65,65 +72,86 @@ func recoverPair(ctx context.Context, jsPath, mapPath string) (string, error) {
 	sm, perr := parseMap(pending)
 	id, injected := debugid.FindComment(js)
 	if perr == nil && sm.hasID && injected && sm.id == id {
+		for _, c := range copies {
+			if err := os.Rename(tempName(c), c); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return "", err
+			}
+		}
 		if err := os.Rename(mapTmp, mapPath); err != nil {
 			return "", err
 		}
 		return "completed an interrupted injection (the map had not been replaced yet)", syncDir(filepath.Dir(mapPath))
 	}
-	_ = os.Remove(mapTmp)
-	return "discarded an interrupted injection's temporary map", nil
+	discardRest()
+	return "discarded an interrupted injection's temporary files", nil
 }
 
 // writePair replaces the bundle (and the map, when newMap is not nil) as
 // described above; with newJS nil only the map is replaced. If the map cannot be replaced, the bundle is restored to
 // origJS so the pair never stays half-injected.
-func writePair(ctx context.Context, jsPath string, origJS, newJS []byte, mapPath string, newMap []byte) error {
+func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJS []byte, mapPath string, newMap []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if newJS == nil { // only the map changes: one file, atomic by itself
 		return replaceFile(mapPath, newMap)
 	}
-	jsTmp, err := writeTemp(jsPath, newJS)
-	if err != nil {
-		return err
+	// Everything is written before anything is renamed.
+	var temps []string
+	cleanup := func() {
+		for _, t := range temps {
+			os.Remove(t)
+		}
 	}
-	var mapTmp string
-	if newMap != nil {
-		if mapTmp, err = writeTemp(mapPath, newMap); err != nil {
-			os.Remove(jsTmp)
+	targets := append([]string{jsPath}, copies...)
+	for _, p := range targets {
+		tmp, err := writeTemp(p, newJS)
+		if err != nil {
+			cleanup()
 			return err
 		}
+		temps = append(temps, tmp)
+	}
+	if newMap != nil {
+		tmp, err := writeTemp(mapPath, newMap)
+		if err != nil {
+			cleanup()
+			return err
+		}
+		temps = append(temps, tmp)
 	}
 	// The last point where giving up leaves nothing behind.
 	if err := ctx.Err(); err != nil {
-		os.Remove(jsTmp)
-		if mapTmp != "" {
-			os.Remove(mapTmp)
-		}
+		cleanup()
 		return err
 	}
-	if err := os.Rename(jsTmp, jsPath); err != nil {
-		os.Remove(jsTmp)
-		if mapTmp != "" {
-			os.Remove(mapTmp)
-		}
+	if err := os.Rename(temps[0], jsPath); err != nil {
+		cleanup()
 		return fmt.Errorf("replace %s: %w", jsPath, err)
 	}
-	if mapTmp != "" {
-		if err := os.Rename(mapTmp, mapPath); err != nil {
-			os.Remove(mapTmp)
-			if rerr := replaceFile(jsPath, origJS); rerr != nil {
-				return fmt.Errorf("replace %s: %w; and restoring %s failed: %v", mapPath, err, jsPath, rerr)
+	// Past the commit point: a failure now is undone by restoring what was
+	// already replaced.
+	renamed := []string{jsPath}
+	for i, target := range append(copies, mapPath)[:len(temps)-1] {
+		if err := os.Rename(temps[i+1], target); err != nil {
+			cleanup()
+			for _, p := range renamed {
+				if rerr := replaceFile(p, origJS); rerr != nil {
+					return fmt.Errorf("replace %s: %w; and restoring %s failed: %v", target, err, p, rerr)
+				}
 			}
-			return fmt.Errorf("replace %s: %w (the bundle was restored)", mapPath, err)
+			return fmt.Errorf("replace %s: %w (the bundle was restored)", target, err)
 		}
+		renamed = append(renamed, target)
 	}
-	if err := syncDir(filepath.Dir(jsPath)); err != nil {
-		return err
-	}
-	if mapTmp != "" && filepath.Dir(mapPath) != filepath.Dir(jsPath) {
-		return syncDir(filepath.Dir(mapPath))
+	dirs := map[string]bool{}
+	for _, p := range append(targets, mapPath) {
+		if p != "" && !dirs[filepath.Dir(p)] {
+			dirs[filepath.Dir(p)] = true
+			if err := syncDir(filepath.Dir(p)); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
