@@ -63,7 +63,7 @@ type Bundle struct {
 	// byte-identical bundles share a map (a copy such as babylon.max.js
 	// beside babylon.js): they get the same debug ID and one map edit.
 	SharedWith []string
-	Err      error    // non-nil: this bundle cannot be processed; Map is nil. The message does not repeat Path.
+	Err        error // non-nil: this bundle cannot be processed; Map is nil. The message does not repeat Path.
 }
 
 // Skipped is a file or directory deliberately not processed: a dangling symlink, a symlink outside
