@@ -7,7 +7,8 @@ GO      ?= go
 CACHE   := $(CURDIR)/.cache
 BIN     := $(CURDIR)/bin
 PKG     := github.com/mapback/mapback
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# A tag when there is one (v1.2.3-4-gabc1234), else dev-<commit>.
+VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || echo dev-$$(git rev-parse --short HEAD 2>/dev/null))
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X $(PKG)/internal/buildinfo.version=$(VERSION) \
@@ -42,7 +43,8 @@ fixtures: ## rebuild testdata/fixtures with the pinned bundlers (needs the npm r
 
 conformance: ## differential tests against the reference client, sentry-cli 3.8.0
 	$(GO) build -trimpath -o $(CACHE)/bin/mapback ./cmd/mapback
-	MAPBACK_REFERENCE_CLI="$$(testdata/bench/install-reference.sh)" MAPBACK_BIN="$(CACHE)/bin/mapback" \
+	ref="$$(testdata/bench/install-reference.sh)"; \
+	  MAPBACK_REFERENCE_CLI="$$ref" MAPBACK_BIN="$(CACHE)/bin/mapback" \
 	  $(GO) test -tags conformance -count=1 -v ./internal/conformance/...
 
 bench: ## whole-command timings next to the reference client; rewrites docs/benchmarks.md
@@ -52,7 +54,7 @@ lint: ## gofmt, go vet, and golangci-lint when installed (make tools)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	@if [ -x $(CACHE)/bin/golangci-lint ]; then $(CACHE)/bin/golangci-lint run ./...; \
+	@if [ -x $(CACHE)/bin/golangci-lint ]; then $(CACHE)/bin/golangci-lint run --config .ci/golangci.yml ./...; \
 	  else echo "golangci-lint not installed (run 'make tools' to add it)"; fi
 
 tools: ## install goreleaser and golangci-lint into .cache/bin

@@ -25,7 +25,8 @@ type Info struct {
 	GoVersion string `json:"go_version"`
 	Platform  string `json:"platform"`
 	// Source says where Version came from: "ldflags", "module" (go install
-	// pkg@version) or "vcs" (a local build from a git checkout).
+	// pkg@version), "vcs" (a local build from a git checkout: version "dev")
+	// or "unknown".
 	Source string `json:"source"`
 }
 
@@ -54,13 +55,22 @@ func fromBuildInfo(ldVersion, ldCommit, ldDate string, bi *debug.BuildInfo) Info
 		return info
 	}
 
-	info.Version, info.Source = "dev", "vcs"
+	info.Version, info.Source = "dev", "unknown"
 	if bi == nil {
 		return info
 	}
+	// A build inside a checkout records VCS data (and, since Go 1.24, a
+	// pseudo-version made from it, which says nothing a user can act on);
 	// `go install github.com/mapback/mapback/cmd/mapback@v1.2.3` records the
-	// module version; a build inside a checkout records "(devel)" and VCS data.
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
+	// module version and no VCS data.
+	hasVCS := false
+	for _, s := range bi.Settings {
+		hasVCS = hasVCS || s.Key == "vcs.revision"
+	}
+	switch v := bi.Main.Version; {
+	case hasVCS:
+		info.Source = "vcs"
+	case v != "" && v != "(devel)":
 		info.Version, info.Source = strings.TrimPrefix(v, "v"), "module"
 	}
 	var dirty bool

@@ -16,6 +16,9 @@ func TestFromBuildInfo(t *testing.T) {
 		},
 	}
 	module := &debug.BuildInfo{GoVersion: "go1.99", Main: debug.Module{Version: "v1.4.0"}}
+	// Go 1.24+ stamps checkout builds with a pseudo-version.
+	pseudo := &debug.BuildInfo{GoVersion: "go1.99", Main: debug.Module{Version: "v0.0.0-20261121050000-f6358e6b1c04+dirty"},
+		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "f6358e6b1c04"}}}
 
 	tests := []struct {
 		name                  string
@@ -27,7 +30,8 @@ func TestFromBuildInfo(t *testing.T) {
 		{"ldflags win", "v2.0.0", "deadbeef", vcs, "2.0.0", "ldflags", "deadbeef"},
 		{"go install records the module version", "", "", module, "1.4.0", "module", ""},
 		{"checkout build uses vcs data", "", "", vcs, "dev", "vcs", "abc123-dirty"},
-		{"no build info at all", "", "", nil, "dev", "vcs", ""},
+		{"checkout build with a pseudo-version", "", "", pseudo, "dev", "vcs", "f6358e6b1c04"},
+		{"no build info at all", "", "", nil, "dev", "unknown", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

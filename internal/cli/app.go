@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -44,6 +45,10 @@ func (a *app) loadConfig(ctx context.Context, explicitFlags map[config.Key]strin
 		ConfigFile: a.flags.configFile,
 		OnSecret:   func(s string) { a.streams.Redact(s) },
 	})
+	var invalid *config.SourceError
+	if errors.As(err, &invalid) && invalid.Value.Source.Kind == config.SourceFlag {
+		return &UsageError{Err: err, Command: "mapback"}
+	}
 	if err != nil {
 		return err
 	}

@@ -109,7 +109,20 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command with suggestion", nil, nil, []string{"cofnig"}, ExitUsage, `did you mean "config"?`},
 		{"unknown flag", nil, nil, []string{"config", "--bogus"}, ExitUsage, "unknown flag: --bogus"},
 		{"surplus argument", nil, nil, []string{"version", "extra"}, ExitUsage, "takes no arguments"},
-		{"invalid log level flag", nil, nil, []string{"--log-level", "loud", "config"}, ExitFailure, "flag --log-level"},
+		{"invalid log level flag", nil, nil, []string{"--log-level", "loud", "config"}, ExitUsage, "flag --log-level"},
+		{"invalid url from the environment is not a usage error", nil, func(t *testing.T, f *fakeEnv) {
+			f.vars["MAPBACK_URL"] = "sentry.example.com"
+		}, []string{"config"}, ExitFailure, "env MAPBACK_URL"},
+		{"surplus argument to a cobra built-in", nil, nil, []string{"completion", "bash", "extra"}, ExitUsage, "Run 'mapback completion bash --help'"},
+		{"unknown shell", nil, nil, []string{"completion", "tcsh"}, ExitUsage, `unknown shell "tcsh"`},
+		{"unknown help topic", nil, nil, []string{"help", "nosuch"}, ExitUsage, `unknown help topic "nosuch"`},
+		{"help topic", nil, nil, []string{"help", "config"}, ExitOK, ""},
+		{"broken config does not stop bare mapback", nil, func(t *testing.T, f *fakeEnv) {
+			f.write(t, "home/proj/.mapback.yaml", "org: [\n")
+		}, nil, ExitOK, ""},
+		{"broken config does not stop TAB completion", nil, func(t *testing.T, f *fakeEnv) {
+			f.write(t, "home/proj/.mapback.yaml", "org: [\n")
+		}, []string{"__complete", "con"}, ExitOK, ""},
 		{"broken config file", nil, func(t *testing.T, f *fakeEnv) {
 			f.write(t, "home/proj/.mapback.yaml", "org: a\n\tproject: b\n")
 		}, []string{"config"}, ExitFailure, ".mapback.yaml: line 2:"},
@@ -263,6 +276,9 @@ func TestTokenNeverPrinted(t *testing.T) {
 		{"--log-level", "debug", "version"},
 		// an error path: the URL is invalid, the token is still around
 		{"--log-level", "debug", "--url", "ftp://" + token, "config"},
+		// argument checks fail before any configuration is loaded
+		{"config", token},
+		{"version", token},
 	}
 	for name, setup := range sources {
 		for _, cmd := range commands {
@@ -274,7 +290,7 @@ func TestTokenNeverPrinted(t *testing.T) {
 				if strings.Contains(all, token) || strings.Contains(all, token[:len(token)-4]) {
 					t.Fatalf("token leaked (exit %d):\n%s", r.code, all)
 				}
-				if cmd[len(cmd)-1] == "config" && cmd[2] != "--url" && !strings.Contains(all, "****Zx9Q") {
+				if cmd[len(cmd)-1] == "config" && len(cmd) > 2 && cmd[2] != "--url" && !strings.Contains(all, "****Zx9Q") {
 					t.Errorf("redacted token not shown:\n%s", all)
 				}
 			})
@@ -295,5 +311,24 @@ func TestNoColorWhenNotATTY(t *testing.T) {
 	Run(context.Background(), []string{"nosuchcommand"}, streams, f.env())
 	if !bytes.Contains(errOut.Bytes(), []byte("\x1b[31merror:")) {
 		t.Errorf("TTY error should be red: %q", errOut)
+	}
+}
+
+func TestSentryclircErrorDoesNotEchoTheToken(t *testing.T) {
+	f := newFakeEnv(t)
+	const token = "sntrys_missing_equals_sign_0123456789"
+	f.write(t, "home/.sentryclirc", "[auth]\ntoken "+token+"\n")
+	r := run(t, f, "config")
+	if r.code != ExitFailure || !strings.Contains(r.err, ".sentryclirc: line 2") || strings.Contains(r.err+r.stdout, token) {
+		t.Fatalf("exit %d, stderr %q", r.code, r.err)
+	}
+}
+
+func TestConfigStdoutHasNoColour(t *testing.T) {
+	streams, _, out, _ := term.Test()
+	streams.SetTTY(false, true) // stderr is a terminal, stdout is a file
+	Run(context.Background(), []string{"config"}, streams, newFakeEnv(t).env())
+	if bytes.Contains(out.Bytes(), []byte("\x1b[")) {
+		t.Errorf("stdout has escape codes: %q", out)
 	}
 }

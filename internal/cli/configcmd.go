@@ -21,7 +21,8 @@ characters. Config files are listed in precedence order, highest first.`,
 		Example: `  mapback config
   SENTRY_ORG=acme mapback config --json
   mapback --config ci/mapback.yaml config`,
-		Args: noArgs,
+		Args:        noArgs,
+		Annotations: needsConfigAnnotation,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if asJSON {
 				return writeConfigJSON(a, a.cfg)
@@ -34,7 +35,6 @@ characters. Config files are listed in precedence order, highest first.`,
 }
 
 func writeConfigText(a *app, cfg *config.Config) error {
-	cs := a.streams.ColorScheme()
 	tw := tabwriter.NewWriter(a.streams.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE")
 	for _, v := range cfg.Values() {
@@ -56,7 +56,7 @@ func writeConfigText(a *app, cfg *config.Config) error {
 	for _, f := range cfg.Files {
 		state := "read"
 		if !f.Found {
-			state = cs.Dim("not found")
+			state = "not found" // stdout: never coloured
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Path, f.Why, state)
 	}

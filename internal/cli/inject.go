@@ -61,6 +61,7 @@ failed: the others are still injected.`,
 
   # Machine-readable report
   mapback inject --json ./dist > inject-report.json`,
+		Annotations: needsConfigAnnotation,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Scan.Paths = args
 			opts.NewProgress = func(total int) term.Progress {

@@ -46,6 +46,9 @@ func Run(ctx context.Context, args []string, streams *term.IOStreams, env config
 	// Flags are parsed even when a usage error stops the command before its
 	// pre-run, so --no-color and --quiet still shape the error report.
 	streams.SetNoColor(app.flags.noColor)
+	if t := app.flags.values[config.KeyAuthToken]; t != nil {
+		streams.Redact(*t)
+	}
 	code := ExitCode(ctx, err)
 	if err != nil {
 		reportError(streams, code, err)

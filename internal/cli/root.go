@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -8,8 +9,12 @@ import (
 	"github.com/mapback/mapback/internal/config"
 )
 
-// skipConfig marks commands that must work whatever the config files say.
-const skipConfig = "mapback/skip-config"
+// needsConfig marks the commands that load configuration. Loading is opt-in
+// so that help, completion (which runs on every TAB) and version work
+// whatever the config files say.
+const needsConfig = "mapback/needs-config"
+
+var needsConfigAnnotation = map[string]string{needsConfig: "true"}
 
 func newRootCmd(a *app) *cobra.Command {
 	root := &cobra.Command{
@@ -38,7 +43,7 @@ then .mapback.yaml or .sentryclirc files, then defaults: see 'mapback config'.`,
 			if len(args) == 0 {
 				return nil
 			}
-			msg := "unknown command \"" + args[0] + "\" for \"mapback\""
+			msg := "unknown command " + quoteArg(args[0]) + " for \"mapback\""
 			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 				msg += "; did you mean \"" + strings.Join(s, "\", \"") + "\"?"
 			}
@@ -56,7 +61,7 @@ then .mapback.yaml or .sentryclirc files, then defaults: see 'mapback config'.`,
 			}
 			// Hide a token given as a flag before anything can print it.
 			a.streams.Redact(explicit[config.KeyAuthToken])
-			if cmd.Annotations[skipConfig] == "true" {
+			if cmd.Annotations[needsConfig] != "true" {
 				return nil
 			}
 			return a.loadConfig(cmd.Context(), explicit)
@@ -69,9 +74,9 @@ then .mapback.yaml or .sentryclirc files, then defaults: see 'mapback config'.`,
 		if name == "" {
 			continue // release and dist are per-command flags
 		}
-		a.flags.values[k] = pf.String(name, "", flagHelp(k))
+		a.flags.values[k] = pf.String(name, "", config.FlagHelp(k))
 	}
-	pf.StringVar(&a.flags.configFile, "config", "", "read settings from this YAML file instead of the nearest .mapback.yaml (env MAPBACK_CONFIG)")
+	pf.StringVar(&a.flags.configFile, "config", "", "read settings from this YAML file instead of .mapback.yaml and the user config file (env MAPBACK_CONFIG)")
 	pf.BoolVarP(&a.flags.quiet, "quiet", "q", false, "print only errors and results: no progress, reports or warnings")
 	pf.BoolVar(&a.flags.noColor, "no-color", false, "never use colour (NO_COLOR is honoured too)")
 
@@ -81,37 +86,55 @@ then .mapback.yaml or .sentryclirc files, then defaults: see 'mapback config'.`,
 
 	root.AddCommand(newVersionCmd(a), newConfigCmd(a), newSourcemapsCmd(a), newInjectCmd(a))
 	addCompletionExamples(root)
+	root.SetHelpCommand(newHelpCmd())
+	usageErrorsForArgs(root)
 	return root
 }
 
-func flagHelp(k config.Key) string {
-	envs := config.EnvVars(k)
-	switch k {
-	case config.KeyURL:
-		return "server URL (default " + config.DefaultURL + "; env " + strings.Join(envs, ", ") + ")"
-	case config.KeyAuthToken:
-		return "auth token, never printed (env " + strings.Join(envs, ", ") + ")"
-	case config.KeyOrg:
-		return "organisation slug (env " + strings.Join(envs, ", ") + ")"
-	case config.KeyProject:
-		return "project slug (env " + strings.Join(envs, ", ") + ")"
-	case config.KeyLogLevel:
-		return "error, warn, info or debug (default warn; env " + strings.Join(envs, ", ") + ")"
+// usageErrorsForArgs makes every argument check, cobra's own included,
+// report a usage error (exit 2) with a pointer to the command's help.
+func usageErrorsForArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				var usage *UsageError
+				if errors.As(err, &usage) {
+					return err
+				}
+				return &UsageError{Err: err, Command: cmd.CommandPath()}
+			}
+			return nil
+		}
 	}
-	return string(k)
+	for _, sub := range c.Commands() {
+		usageErrorsForArgs(sub)
+	}
 }
 
-// addCompletionExamples creates cobra's built-in completion and help
-// commands now (cobra would add them lazily) so they carry examples too and
-// skip config loading.
+// newHelpCmd replaces cobra's help command, which prints the root's help
+// and succeeds for an unknown topic.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "help [command]",
+		Short:   "Help about any command",
+		Example: "  mapback help sourcemaps inject",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target, rest, err := cmd.Root().Find(args)
+			if err != nil || len(rest) > 0 || (target == cmd.Root() && len(args) > 0) {
+				return usageErrorf("mapback", "unknown help topic %q", strings.Join(args, " "))
+			}
+			return target.Help()
+		},
+	}
+}
+
+// addCompletionExamples creates cobra's built-in completion command now
+// (cobra would add it lazily) so it carries examples and rejects unknown
+// shells as a usage error.
 func addCompletionExamples(root *cobra.Command) {
-	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		switch c.Name() {
-		case "help":
-			c.Example = "  mapback help config"
-			c.Annotations = map[string]string{skipConfig: "true"}
 		case "completion":
 			c.Example = `  # bash, for the current shell
   source <(mapback completion bash)
@@ -119,10 +142,15 @@ func addCompletionExamples(root *cobra.Command) {
   mapback completion zsh > "${fpath[1]}/_mapback"
   # fish
   mapback completion fish > ~/.config/fish/completions/mapback.fish`
-			c.Annotations = map[string]string{skipConfig: "true"}
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return usageErrorf(cmd.CommandPath(), "unknown shell %q: use bash, zsh, fish or powershell", args[0])
+				}
+				return nil
+			}
+			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 			for _, sub := range c.Commands() {
 				sub.Example = "  mapback completion " + sub.Name() + " > mapback." + sub.Name()
-				sub.Annotations = map[string]string{skipConfig: "true"}
 			}
 		}
 	}

@@ -16,8 +16,7 @@ func newVersionCmd(a *app) *cobra.Command {
 		Short: "Print mapback's version, commit and build date",
 		Example: `  mapback version
   mapback version --json | jq -r .version`,
-		Args:        noArgs,
-		Annotations: map[string]string{skipConfig: "true"},
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info := buildinfo.Get()
 			if asJSON {
@@ -49,10 +48,19 @@ func formatVersion(info buildinfo.Info) string {
 	return s + " " + info.GoVersion + " " + info.Platform
 }
 
+// quoteArg quotes an argument for an error message. Long ones are not
+// repeated: a misplaced argument may be a token pasted in the wrong place.
+func quoteArg(s string) string {
+	if len(s) > 24 {
+		return fmt.Sprintf("a %d-character argument", len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}
+
 // noArgs rejects positional arguments as a usage error.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageErrorf(cmd.CommandPath(), "%s takes no arguments, got %q", cmd.CommandPath(), args)
+		return usageErrorf(cmd.CommandPath(), "%s takes no arguments, got %s", cmd.CommandPath(), quoteArg(args[0]))
 	}
 	return nil
 }

@@ -75,18 +75,34 @@ func (s Source) String() string {
 
 // Value is one resolved setting.
 type Value struct {
-	Key    Key    `json:"key"`
-	Value  string `json:"value"`
-	Source Source `json:"source"`
-	Secret bool   `json:"secret,omitempty"`
+	Key    Key
+	Value  string
+	Source Source
+	Secret bool
 }
 
-// Display returns the value as it may be shown: secrets redacted.
+// Display returns the value as it may be shown: secrets redacted, and the
+// password of a URL with credentials (https://user:pass@host/) hidden.
 func (v Value) Display() string {
 	if v.Secret {
 		return term.Redact(v.Value)
 	}
+	if pw := urlPassword(v); pw != "" {
+		return strings.Replace(v.Value, ":"+pw+"@", ":****@", 1)
+	}
 	return v.Value
+}
+
+func urlPassword(v Value) string {
+	if v.Key != KeyURL {
+		return ""
+	}
+	u, err := url.Parse(v.Value)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	pw, _ := u.User.Password()
+	return pw
 }
 
 // Config is the effective configuration.
@@ -146,12 +162,13 @@ func Load(ctx context.Context, env Environment, opts Options) (*Config, error) {
 	if env.LookupEnv == nil {
 		env.LookupEnv = func(string) (string, bool) { return "", false }
 	}
-	explicit := opts.ConfigFile
+	explicit, why := opts.ConfigFile, "--config"
 	if explicit == "" {
 		explicit, _ = env.LookupEnv("MAPBACK_CONFIG")
+		why = "MAPBACK_CONFIG"
 	}
 
-	cfg := &Config{Files: discoverFiles(env, explicit)}
+	cfg := &Config{Files: discoverFiles(env, explicit, why)}
 	var layers []fileValues
 	for _, f := range cfg.Files {
 		if !f.Found {
@@ -170,8 +187,14 @@ func Load(ctx context.Context, env Environment, opts Options) (*Config, error) {
 	}
 	// Hand out secrets before validation can quote any value in an error.
 	for _, v := range cfg.values {
-		if v.Secret && v.Value != "" && opts.OnSecret != nil {
+		if opts.OnSecret == nil {
+			break
+		}
+		if v.Secret && v.Value != "" {
 			opts.OnSecret(v.Value)
+		}
+		if pw := urlPassword(v); pw != "" {
+			opts.OnSecret(pw)
 		}
 	}
 	for _, v := range cfg.values {

@@ -325,7 +325,8 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		{"yaml unterminated quote", ".mapback.yaml", "org: acme\nproject: \"web\nurl: x\n", 2, "unexpected end of stream"},
 		{"yaml duplicate key", ".mapback.yaml", "org: a\nproject: b\norg: c\n", 3, `mapping key "org" already defined at line 1`},
 		{"yaml bad indentation", ".mapback.yaml", "org: acme\n  project: web\n", 2, "mapping values are not allowed"},
-		{"yaml list value", ".mapback.yaml", "org:\n  - a\n  - b\n", 0, `key "org" must be a single value`},
+		{"yaml list value", ".mapback.yaml", "org:\n  - a\n  - b\n", 1, `key "org" must be a single value, not a list`},
+		{"yaml mapping value", ".mapback.yaml", "url: https://x.example/\nauth_token:\n  a: x\n", 2, `key "auth_token" must be a single value, not a mapping`},
 		{"yaml top-level list", ".mapback.yaml", "- org\n", 1, ""},
 		{"ini garbage line", ".sentryclirc", "[defaults]\norg = acme\nthis is not ini\n", 3, `expected "key = value"`},
 		{"ini unclosed section", ".sentryclirc", "[auth\ntoken = x\n", 1, "section header"},
@@ -400,5 +401,35 @@ func TestSecretsAreRedactedForDisplay(t *testing.T) {
 	// A SourceError about a secret must not print it either.
 	if msg := (&SourceError{Value: v, Msg: "x"}).Error(); strings.Contains(msg, token) {
 		t.Errorf("error leaks the token: %s", msg)
+	}
+}
+
+func TestURLPasswordIsASecret(t *testing.T) {
+	sb := newSandbox(t)
+	sb.vars["MAPBACK_URL"] = "https://ci:s3cr3t-pass@sentry.example.com/"
+	var secrets []string
+	cfg, err := sb.load(Options{OnSecret: func(s string) { secrets = append(secrets, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Get(KeyURL).Display(); got != "https://ci:****@sentry.example.com/" {
+		t.Errorf("display = %q", got)
+	}
+	if len(secrets) != 1 || secrets[0] != "s3cr3t-pass" {
+		t.Errorf("secrets = %q", secrets)
+	}
+}
+
+func TestExplicitFileSaysWhereItCameFrom(t *testing.T) {
+	sb := newSandbox(t)
+	p := sb.write(filepath.Join(sb.home, "ci.yaml"), "org: x\n")
+	sb.vars["MAPBACK_CONFIG"] = p
+	cfg, err := sb.load(Options{})
+	if err != nil || cfg.Files[0].Why != "MAPBACK_CONFIG" {
+		t.Fatalf("err=%v files=%+v", err, cfg.Files)
+	}
+	cfg, err = sb.load(Options{ConfigFile: p})
+	if err != nil || cfg.Files[0].Why != "--config" {
+		t.Fatalf("err=%v files=%+v", err, cfg.Files)
 	}
 }

@@ -58,11 +58,11 @@ type fileValues struct {
 // discoverFiles lists the files to read, highest precedence first:
 // the --config file or the nearest .mapback.yaml, the user's config.yaml, the
 // nearest .sentryclirc, then ~/.sentryclirc.
-func discoverFiles(env Environment, explicit string) []File {
+func discoverFiles(env Environment, explicit, explicitWhy string) []File {
 	var files []File
 	if explicit != "" {
 		// An explicit file replaces discovery of mapback files; it must exist.
-		files = append(files, File{Path: absFrom(env.WorkDir, explicit), Kind: FileMapback, Found: true, Why: "--config"})
+		files = append(files, File{Path: absFrom(env.WorkDir, explicit), Kind: FileMapback, Found: true, Why: explicitWhy})
 	} else {
 		if p := findUpwards(env.WorkDir, ".mapback.yaml", ".mapback.yml"); p != "" {
 			files = append(files, File{Path: p, Kind: FileMapback, Found: true, Why: "nearest to the working directory"})
@@ -178,6 +178,12 @@ func parseMapbackYAML(path string, data []byte, into map[Key]string) ([]string, 
 	keys := v.AllKeys()
 	sort.Strings(keys)
 	for _, raw := range keys {
+		// viper flattens mappings to "a.b": "auth_token: {a: x}" arrives as
+		// "auth_token.a", which is a wrongly shaped known key, not an unknown one.
+		top, _, nested := strings.Cut(raw, ".")
+		if _, known := lookupSetting(Key(top)); known && nested {
+			return nil, &ParseError{Path: path, Line: lineOfKey(data, top), Msg: fmt.Sprintf("key %q must be a single value, not a mapping", top)}
+		}
 		k := Key(raw)
 		if _, known := lookupSetting(k); !known {
 			warnings = append(warnings, unknownKeyWarning(path, raw))
@@ -190,10 +196,22 @@ func parseMapbackYAML(path string, data []byte, into map[Key]string) ([]string, 
 		case bool, int, int64, float64, uint64:
 			into[k] = fmt.Sprint(val)
 		default:
-			return nil, &ParseError{Path: path, Msg: fmt.Sprintf("key %q must be a single value, not %T", raw, val)}
+			return nil, &ParseError{Path: path, Line: lineOfKey(data, raw), Msg: fmt.Sprintf("key %q must be a single value, not a list", raw)}
 		}
 	}
 	return warnings, nil
+}
+
+// lineOfKey finds the 1-based line where a top-level key is defined, for
+// errors about its value; 0 when not found.
+func lineOfKey(data []byte, key string) int {
+	re := regexp.MustCompile(`^["']?` + regexp.QuoteMeta(key) + `["']?\s*:`)
+	for i, line := range strings.Split(string(data), "\n") {
+		if re.MatchString(line) {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 func unknownKeyWarning(path, key string) string {
@@ -258,7 +276,8 @@ func parseSentryclirc(path, text string) (map[Key]string, error) {
 		}
 		sep := strings.IndexAny(line, "=:")
 		if sep <= 0 {
-			return nil, &ParseError{Path: path, Line: i + 1, Msg: fmt.Sprintf("expected \"key = value\" or \"[section]\", got %q", line)}
+			// The line is not quoted back: it may hold the token.
+			return nil, &ParseError{Path: path, Line: i + 1, Msg: `expected "key = value" or "[section]"`}
 		}
 		name := strings.ToLower(strings.TrimSpace(line[:sep]))
 		value := strings.TrimSpace(line[sep+1:])

@@ -3,6 +3,8 @@
 // only package that imports viper.
 package config
 
+import "strings"
+
 // Key names a setting. It is also the key in .mapback.yaml.
 type Key string
 
@@ -38,7 +40,7 @@ var settings = []setting{
 	{key: KeyURL, flag: "url", env: []string{"MAPBACK_URL", "SENTRY_URL"}, ini: iniKey{"defaults", "url"},
 		def: DefaultURL, description: "Sentry-compatible server to upload to"},
 	{key: KeyAuthToken, flag: "auth-token", env: []string{"MAPBACK_AUTH_TOKEN", "SENTRY_AUTH_TOKEN"}, ini: iniKey{"auth", "token"},
-		secret: true, description: "API token sent as a Bearer token"},
+		secret: true, description: "auth token, never printed"},
 	{key: KeyOrg, flag: "org", env: []string{"MAPBACK_ORG", "SENTRY_ORG"}, ini: iniKey{"defaults", "org"},
 		description: "organisation slug"},
 	{key: KeyProject, flag: "project", env: []string{"MAPBACK_PROJECT", "SENTRY_PROJECT"}, ini: iniKey{"defaults", "project"},
@@ -73,6 +75,17 @@ func Keys() []Key {
 func FlagName(k Key) string {
 	s, _ := lookupSetting(k)
 	return s.flag
+}
+
+// FlagHelp is the help text of k's global flag, built from the settings
+// table so help, docs and behaviour cannot drift apart.
+func FlagHelp(k Key) string {
+	s, _ := lookupSetting(k)
+	h := s.description + " ("
+	if s.def != "" {
+		h += "default " + s.def + "; "
+	}
+	return h + "env " + strings.Join(s.env, ", ") + ")"
 }
 
 // EnvVars returns the environment variables read for k, highest first.

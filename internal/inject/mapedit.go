@@ -284,11 +284,11 @@ func idKeys(sm *sourceMap, id debugid.ID, camelOnly bool) []edit {
 		return nil
 	}
 	last := sm.members[len(sm.members)-1]
-	sep, colon := ",", ":"
+	sep := ","
 	if n := len(sm.members); n >= 2 {
 		sep = string(sm.data[sm.members[n-2].valEnd:last.keyStart])
 	}
-	colon = string(sm.data[last.keyEnd:last.valStart])
+	colon := string(sm.data[last.keyEnd:last.valStart])
 	value := `"` + id.String() + `"`
 	var ins string
 	if !sm.hasCamel {

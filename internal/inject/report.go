@@ -68,10 +68,9 @@ func writeFile(w io.Writer, f FileReport, mark string, cs term.ColorScheme) {
 		fmt.Fprintf(w, "  %s %s: %s\n", mark, f.Path, f.Reason)
 	default:
 		fmt.Fprintf(w, "  %s %s  %s\n", mark, f.DebugID, f.Path)
-		switch {
-		case f.Map == "":
+		if f.Map == "" {
 			fmt.Fprintf(w, "      no map (snippet at the end)\n")
-		default:
+		} else {
 			line := "      map " + f.Map + " (" + pairingText(f) + ")"
 			if f.MapOutside {
 				line += ", outside the given paths"
