@@ -32,6 +32,10 @@ type Options struct {
 	Extensions []string // JS extensions, with or without a leading dot; default js, mjs, cjs; replaces the default when set
 	Ignore     []string // doublestar globs, matched against the slash path relative to its PATH and against the base name; a matching directory is pruned
 	IgnoreFile string   // gitignore syntax, patterns relative to the file's directory
+	// Leftovers are name suffixes of files a caller leaves behind when
+	// interrupted (inject's temporaries and journals); files ending in one
+	// are listed in Result.Leftovers instead of being ignored.
+	Leftovers []string
 }
 
 // Rule says how a bundle was paired with its map.
@@ -78,6 +82,8 @@ type Result struct {
 	Bundles []Bundle  // sorted by Path
 	Maps    []string  // every .map file collected under the PATHs, sorted
 	Skipped []Skipped // sorted by Path
+	// Leftovers are the files matching Options.Leftovers, sorted.
+	Leftovers []string
 }
 
 // DefaultExtensions are the JavaScript extensions used when Options.Extensions is empty.
@@ -155,6 +161,8 @@ type walker struct {
 	files      []found
 	skipped    []Skipped
 	deferred   []dirJob
+	leftovers  []string
+	leftSuffix []string
 }
 
 func newWalker(ctx context.Context, opts Options) (*walker, error) {
@@ -163,6 +171,8 @@ func newWalker(ctx context.Context, opts Options) (*walker, error) {
 		visited: map[string]string{},
 		byReal:  map[string]int{},
 		aliases: map[string]string{},
+
+		leftSuffix: opts.Leftovers,
 	}
 	for _, e := range opts.Extensions {
 		e = strings.TrimPrefix(strings.TrimSpace(e), ".")
@@ -213,6 +223,15 @@ func (w *walker) isBundleName(name string) bool {
 }
 
 func isMapName(name string) bool { return strings.HasSuffix(name, ".map") }
+
+func (w *walker) isLeftover(name string) bool {
+	for _, s := range w.leftSuffix {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
+}
 
 func (w *walker) walkRoot(p string) error {
 	if err := w.ctx.Err(); err != nil {
@@ -326,6 +345,10 @@ func (w *walker) walkDir(job dirJob) {
 			continue
 		}
 		if w.ignored(job.root, ignores, rel, name, isDir) {
+			continue
+		}
+		if !isDir && w.isLeftover(name) {
+			w.leftovers = append(w.leftovers, filepath.Join(job.path, name))
 			continue
 		}
 		if !isDir && statErr == nil && !w.isBundleName(name) && !isMapName(name) {

@@ -59,7 +59,8 @@ type pairer struct {
 }
 
 func (w *walker) pair() (*Result, error) {
-	res := &Result{Skipped: w.skipped}
+	sort.Strings(w.leftovers)
+	res := &Result{Skipped: w.skipped, Leftovers: w.leftovers}
 	var bundles []*found
 	pr := &pairer{w: w, byBase: map[string][]string{}, paths: map[string]string{}}
 	for i := range w.files {

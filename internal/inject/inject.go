@@ -42,7 +42,6 @@ type FileReport struct {
 	Layout     Layout    `json:"layout,omitempty"`
 	Reason     string    `json:"reason,omitempty"`
 	Warnings   []string  `json:"warnings,omitempty"`
-	Recovered  string    `json:"recovered,omitempty"`
 }
 
 // Report is the result of a run, in path order.
@@ -51,6 +50,10 @@ type Report struct {
 	Files        []FileReport   `json:"files"`
 	Skipped      []dist.Skipped `json:"skipped"`
 	UnpairedMaps []string       `json:"unpaired_maps"`
+	// Recovered says what was done about an earlier interrupted run.
+	Recovered []string `json:"recovered,omitempty"`
+	// Pending lists an interrupted run's files a --dry-run left alone.
+	Pending []string `json:"pending,omitempty"`
 }
 
 // Count returns how many bundles ended with status s.
@@ -68,14 +71,28 @@ func (r *Report) Count(s Status) int {
 // that stop the whole run (a PATH that does not exist, cancellation); a
 // bundle that fails is reported in its FileReport and the others go on.
 func Run(ctx context.Context, opts Options) (*Report, error) {
+	opts.Scan.Leftovers = leftoverSuffixes
 	scan, err := dist.Scan(ctx, opts.Scan)
 	if err != nil {
 		return nil, err
 	}
+	// An interrupted run is finished (or undone) before anything else, and
+	// the tree scanned again: pairing depends on the files' contents.
+	var recovered []string
+	if len(scan.Leftovers) > 0 && !opts.DryRun {
+		if recovered, err = recoverLeftovers(ctx, scan.Leftovers); err != nil {
+			return nil, err
+		}
+		if scan, err = dist.Scan(ctx, opts.Scan); err != nil {
+			return nil, err
+		}
+	}
 	report := &Report{
+		Recovered:    recovered,
 		DryRun:       opts.DryRun,
 		Files:        make([]FileReport, len(scan.Bundles)),
 		Skipped:      scan.Skipped,
+		Pending:      pendingIfDryRun(opts.DryRun, scan.Leftovers),
 		UnpairedMaps: unpairedMaps(scan),
 	}
 	var progress term.Progress = nopProgress{}
@@ -106,6 +123,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return report, err
 	}
 	return report, ctx.Err()
+}
+
+func pendingIfDryRun(dryRun bool, leftovers []string) []string {
+	if dryRun {
+		return leftovers
+	}
+	return nil
 }
 
 // units groups bundles that must be written together: a bundle alone, or
@@ -198,13 +222,6 @@ func processBundle(ctx context.Context, b dist.Bundle, copies []string, dryRun b
 	}
 	if b.Err != nil {
 		return fail(b.Err)
-	}
-	if !dryRun {
-		note, err := recoverPair(ctx, b.Path, copies, mapPath)
-		if err != nil {
-			return fail(fmt.Errorf("recovering an interrupted injection: %w", err))
-		}
-		r.Recovered = note
 	}
 
 	js, _, err := readFile(b.Path)

@@ -19,6 +19,12 @@ func WriteJSON(w io.Writer, r *Report) error {
 // outcome, each file with its debug ID, its map and how it was paired, and a
 // one-line reason for everything skipped or failed.
 func WriteText(w io.Writer, r *Report, cs term.ColorScheme) {
+	for _, note := range r.Recovered {
+		fmt.Fprintf(w, "%s %s\n", cs.Yellow("note:"), note)
+	}
+	if len(r.Pending) > 0 {
+		fmt.Fprintf(w, "%s an earlier run was interrupted; run without --dry-run to finish it (%d leftover files)\n", cs.Yellow("note:"), len(r.Pending))
+	}
 	sections := []struct {
 		status Status
 		title  string
@@ -83,9 +89,6 @@ func writeFile(w io.Writer, f FileReport, mark string, cs term.ColorScheme) {
 		if f.Status == StatusRepaired && f.Reason != "" {
 			fmt.Fprintf(w, "      %s\n", f.Reason)
 		}
-	}
-	if f.Recovered != "" {
-		fmt.Fprintf(w, "      note: %s\n", f.Recovered)
 	}
 	for _, warn := range f.Warnings {
 		fmt.Fprintf(w, "      %s %s\n", cs.Yellow("warning:"), warn)

@@ -2,93 +2,141 @@ package inject
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	"github.com/mapback/mapback/internal/debugid"
+	"strings"
 )
 
 // Crash safety. A bundle and its map are two files and no file system
-// renames two files at once, so a pair is written in a fixed order with
-// temporary files that outlive a crash:
+// renames two files at once, so a unit (a bundle, its byte-identical copies,
+// its map) is written in a fixed order with files that outlive a crash:
 //
 //  1. write every new version to a temporary beside its target, fsync;
-//  2. rename the bundle's temporary over the bundle: the commit point;
-//  3. rename the temporaries of the bundle's identical copies (if any) and
-//     then the map's; fsync the directories.
+//  2. write a journal beside the bundle listing the targets, fsync it and
+//     its directory;
+//  3. rename the bundle's temporary over the bundle: the commit point;
+//  4. rename the other temporaries; fsync the directories; remove the journal.
 //
-// A crash before 2 leaves the originals and stray temporaries; a crash
-// after 2 leaves the injected bundle and complete new files in the other
-// temporaries. recoverPair, run before a pair is processed, finishes the
-// second case (the bundle's debugId comment, matching the pending map's ID,
-// proves step 2 happened) and cleans up the first, so after any crash the
-// next run leaves every pair either original-and-then-injected or injected.
+// recoverLeftovers, run before anything else, reads each journal: if the
+// bundle's temporary still exists the commit point was not reached and every
+// temporary is removed (the originals are intact); otherwise the remaining
+// temporaries are renamed into place. Temporaries without a journal come from
+// a crash before step 2 and are removed. Recovery reads no bundle or map and
+// does not depend on how bundles pair with maps, which a half-finished unit
+// can change (an injected bundle no longer matches its untouched copy).
+
+const (
+	tempSuffix    = ".mapback-tmp"
+	journalSuffix = ".mapback-journal"
+)
+
+// leftoverSuffixes are the names an interrupted run leaves behind.
+var leftoverSuffixes = []string{tempSuffix, journalSuffix}
 
 // tempName is the temporary for path: hidden, and with an extension no scan
 // picks up as a bundle or a map.
 func tempName(path string) string {
-	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".mapback-tmp")
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+tempSuffix)
 }
 
-// recoverPair completes or discards an interrupted write of this pair. It
-// reports what it did ("" when nothing was pending).
-func recoverPair(ctx context.Context, jsPath string, copies []string, mapPath string) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	discardRest := func() {
-		for _, c := range copies {
-			_ = os.Remove(tempName(c))
+func journalName(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+journalSuffix)
+}
+
+// journal lists a unit's targets, the committing bundle first, relative to
+// the journal's directory so a moved tree still recovers.
+type journal struct {
+	Targets []string `json:"targets"`
+}
+
+// recoverLeftovers finishes or discards the writes an interrupted run left
+// behind and says what it did, one line per unit.
+func recoverLeftovers(ctx context.Context, leftovers []string) ([]string, error) {
+	var notes []string
+	handled := map[string]bool{}
+	for _, p := range leftovers {
+		if !strings.HasSuffix(p, journalSuffix) {
+			continue
 		}
-		if mapPath != "" {
-			_ = os.Remove(tempName(mapPath))
+		if err := ctx.Err(); err != nil {
+			return notes, err
 		}
+		note, temps, err := recoverJournal(p)
+		if err != nil {
+			return notes, fmt.Errorf("recovering the interrupted write recorded in %s: %w", p, err)
+		}
+		for _, t := range temps {
+			handled[t] = true
+		}
+		notes = append(notes, note)
 	}
-	jsTmp := tempName(jsPath)
-	if err := os.Remove(jsTmp); err == nil {
-		// The commit point was never reached: nothing else was renamed.
-		discardRest()
-		return "discarded an interrupted injection (originals were intact)", nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", err
-	}
-	if mapPath == "" {
-		return "", nil
-	}
-	mapTmp := tempName(mapPath)
-	pending, err := os.ReadFile(mapTmp)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
-	} else if err != nil {
-		return "", err
-	}
-	js, err := os.ReadFile(jsPath)
-	if err != nil {
-		return "", err
-	}
-	sm, perr := parseMap(pending)
-	id, injected := debugid.FindComment(js)
-	if perr == nil && sm.hasID && injected && sm.id == id {
-		for _, c := range copies {
-			if err := os.Rename(tempName(c), c); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return "", err
+	for _, p := range leftovers {
+		if strings.HasSuffix(p, tempSuffix) && !handled[p] {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return notes, err
 			}
+			notes = append(notes, "removed "+p+", left by a run interrupted before it changed anything")
 		}
-		if err := os.Rename(mapTmp, mapPath); err != nil {
-			return "", err
-		}
-		return "completed an interrupted injection (the map had not been replaced yet)", syncDir(filepath.Dir(mapPath))
 	}
-	discardRest()
-	return "discarded an interrupted injection's temporary files", nil
+	return notes, nil
 }
 
-// writePair replaces the bundle (and the map, when newMap is not nil) as
-// described above; with newJS nil only the map is replaced. If the map cannot be replaced, the bundle is restored to
-// origJS so the pair never stays half-injected.
+func recoverJournal(path string) (note string, temps []string, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil, err
+	}
+	var j journal
+	if err := json.Unmarshal(data, &j); err != nil || len(j.Targets) == 0 {
+		// A journal is fsynced before any rename, so an unreadable one means
+		// the crash came before step 3: nothing was renamed.
+		j = journal{}
+	}
+	dir := filepath.Dir(path)
+	targets := make([]string, len(j.Targets))
+	for i, t := range j.Targets {
+		targets[i] = filepath.Join(dir, filepath.FromSlash(t))
+		temps = append(temps, tempName(targets[i]))
+	}
+	committed := len(targets) > 0 && !exists(tempName(targets[0]))
+	for i, t := range targets {
+		tmp := temps[i]
+		if !exists(tmp) {
+			continue
+		}
+		if committed {
+			if err := os.Rename(tmp, t); err != nil {
+				return "", nil, err
+			}
+		} else if err := os.Remove(tmp); err != nil {
+			return "", nil, err
+		}
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", nil, err
+	}
+	if committed {
+		return "completed an interrupted injection of " + targets[0], temps, syncDirs(targets)
+	}
+	what := "an interrupted injection"
+	if len(targets) > 0 {
+		what += " of " + targets[0]
+	}
+	return "rolled back " + what + " (the originals were intact)", temps, nil
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// writePair replaces the bundle, its identical copies and its map (when
+// newMap is not nil) as described above; with newJS nil only the map is
+// replaced.
 func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJS []byte, mapPath string, newMap []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -96,59 +144,105 @@ func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJ
 	if newJS == nil { // only the map changes: one file, atomic by itself
 		return replaceFile(mapPath, newMap)
 	}
-	// Everything is written before anything is renamed.
+	targets := append([]string{jsPath}, copies...)
+	contents := make([][]byte, len(targets))
+	for i := range contents {
+		contents[i] = newJS
+	}
+	if newMap != nil {
+		targets, contents = append(targets, mapPath), append(contents, newMap)
+	}
+	if len(targets) == 1 { // a bundle alone: one rename is atomic
+		return replaceFile(jsPath, newJS)
+	}
+
 	var temps []string
 	cleanup := func() {
 		for _, t := range temps {
 			os.Remove(t)
 		}
 	}
-	targets := append([]string{jsPath}, copies...)
-	for _, p := range targets {
-		tmp, err := writeTemp(p, newJS)
+	for i, p := range targets {
+		tmp, err := writeTemp(p, contents[i])
 		if err != nil {
 			cleanup()
 			return err
 		}
 		temps = append(temps, tmp)
 	}
-	if newMap != nil {
-		tmp, err := writeTemp(mapPath, newMap)
-		if err != nil {
-			cleanup()
-			return err
-		}
-		temps = append(temps, tmp)
+	jpath := journalName(jsPath)
+	if err := writeJournal(jpath, targets); err != nil {
+		cleanup()
+		return err
 	}
 	// The last point where giving up leaves nothing behind.
 	if err := ctx.Err(); err != nil {
 		cleanup()
+		os.Remove(jpath)
 		return err
 	}
 	if err := os.Rename(temps[0], jsPath); err != nil {
 		cleanup()
+		os.Remove(jpath)
 		return fmt.Errorf("replace %s: %w", jsPath, err)
 	}
 	// Past the commit point: a failure now is undone by restoring what was
 	// already replaced.
-	renamed := []string{jsPath}
-	for i, target := range append(copies, mapPath)[:len(temps)-1] {
-		if err := os.Rename(temps[i+1], target); err != nil {
+	for i := 1; i < len(targets); i++ {
+		if err := os.Rename(temps[i], targets[i]); err != nil {
 			cleanup()
-			for _, p := range renamed {
+			for _, p := range targets[:i] {
 				if rerr := replaceFile(p, origJS); rerr != nil {
-					return fmt.Errorf("replace %s: %w; and restoring %s failed: %v", target, err, p, rerr)
+					return fmt.Errorf("replace %s: %w; and restoring %s failed: %v (see %s)", targets[i], err, p, rerr, jpath)
 				}
 			}
-			return fmt.Errorf("replace %s: %w (the bundle was restored)", target, err)
+			os.Remove(jpath)
+			return fmt.Errorf("replace %s: %w (the bundle was restored)", targets[i], err)
 		}
-		renamed = append(renamed, target)
 	}
-	dirs := map[string]bool{}
-	for _, p := range append(targets, mapPath) {
-		if p != "" && !dirs[filepath.Dir(p)] {
-			dirs[filepath.Dir(p)] = true
-			if err := syncDir(filepath.Dir(p)); err != nil {
+	if err := syncDirs(targets); err != nil {
+		return err
+	}
+	if err := os.Remove(jpath); err != nil {
+		return err
+	}
+	return nil
+}
+
+func writeJournal(path string, targets []string) error {
+	dir := filepath.Dir(path)
+	var j journal
+	for _, t := range targets {
+		rel, err := filepath.Rel(dir, t)
+		if err != nil {
+			return err
+		}
+		j.Targets = append(j.Targets, filepath.ToSlash(rel))
+	}
+	data, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	_, werr := f.Write(data)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+func syncDirs(paths []string) error {
+	done := map[string]bool{}
+	for _, p := range paths {
+		if d := filepath.Dir(p); !done[d] {
+			done[d] = true
+			if err := syncDir(d); err != nil {
 				return err
 			}
 		}

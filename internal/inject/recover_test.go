@@ -1,0 +1,140 @@
+package inject
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRecoverLeftovers builds each state a crash can leave a unit in (see
+// the crash-safety comment in write.go) and checks the next run's recovery.
+func TestRecoverLeftovers(t *testing.T) {
+	type files map[string]string
+	tests := []struct {
+		name  string
+		setup files // relative path → content; "" journal means unreadable
+		want  files // after recovery; absent files must not exist
+		note  string
+	}{
+		{
+			name:  "crash while writing temporaries: no journal yet",
+			setup: files{"a.js": "old", "a.js.map": "oldmap", ".a.js.mapback-tmp": "new-partial"},
+			want:  files{"a.js": "old", "a.js.map": "oldmap"},
+			note:  "removed",
+		},
+		{
+			name: "journal written, commit point not reached",
+			setup: files{"a.js": "old", "b.js": "old", "m/a.js.map": "oldmap",
+				".a.js.mapback-tmp": "new", ".b.js.mapback-tmp": "new", "m/.a.js.map.mapback-tmp": "newmap",
+				".a.js.mapback-journal": `{"targets":["a.js","b.js","m/a.js.map"]}`},
+			want: files{"a.js": "old", "b.js": "old", "m/a.js.map": "oldmap"},
+			note: "rolled back",
+		},
+		{
+			name: "committed: bundle renamed, copy and map pending",
+			setup: files{"a.js": "new", "b.js": "old", "m/a.js.map": "oldmap",
+				".b.js.mapback-tmp": "new", "m/.a.js.map.mapback-tmp": "newmap",
+				".a.js.mapback-journal": `{"targets":["a.js","b.js","m/a.js.map"]}`},
+			want: files{"a.js": "new", "b.js": "new", "m/a.js.map": "newmap"},
+			note: "completed",
+		},
+		{
+			name: "committed: everything renamed, journal not yet removed",
+			setup: files{"a.js": "new", "a.js.map": "newmap",
+				".a.js.mapback-journal": `{"targets":["a.js","a.js.map"]}`},
+			want: files{"a.js": "new", "a.js.map": "newmap"},
+			note: "completed",
+		},
+		{
+			name: "unreadable journal: it is fsynced before any rename, so nothing was renamed",
+			setup: files{"a.js": "old", ".a.js.mapback-tmp": "new",
+				".a.js.mapback-journal": `{"targ`},
+			want: files{"a.js": "old"},
+			note: "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var leftovers []string
+			for rel, content := range tt.setup {
+				p := filepath.Join(dir, rel)
+				must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+				must(t, os.WriteFile(p, []byte(content), 0o644))
+				if strings.HasSuffix(rel, tempSuffix) || strings.HasSuffix(rel, journalSuffix) {
+					leftovers = append(leftovers, p)
+				}
+			}
+			notes, err := recoverLeftovers(context.Background(), leftovers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(notes, "\n"), tt.note) {
+				t.Errorf("notes %q, want one containing %q", notes, tt.note)
+			}
+			got := snapshot(t, dir)
+			for rel, content := range tt.want {
+				if string(got[filepath.Join(dir, rel)]) != content {
+					t.Errorf("%s = %q, want %q", rel, got[filepath.Join(dir, rel)], content)
+				}
+			}
+			if len(got) != len(tt.want) {
+				t.Errorf("files left: %v", keys(got))
+			}
+		})
+	}
+}
+
+// A full run finds leftovers through the scan, recovers them first, and only
+// then pairs and injects, with pairing based on the recovered contents.
+func TestRunRecoversBeforeScanningAgain(t *testing.T) {
+	dir := t.TempDir()
+	same := "var a=1;\n//# sourceMappingURL=lib.js.map\n"
+	m := `{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA"}`
+	for name, content := range map[string]string{"lib.js": same, "lib.max.js": same, "lib.js.map": m} {
+		must(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	// Inject once to learn the final bytes, then rebuild the state of a crash
+	// right after the commit point: leader injected, copy and map pending.
+	if _, err := Run(context.Background(), Options{Scan: scanOf(dir)}); err != nil {
+		t.Fatal(err)
+	}
+	final := snapshot(t, dir)
+	must(t, os.Rename(filepath.Join(dir, "lib.max.js"), filepath.Join(dir, ".lib.max.js.mapback-tmp")))
+	must(t, os.WriteFile(filepath.Join(dir, "lib.max.js"), []byte(same), 0o644))
+	must(t, os.Rename(filepath.Join(dir, "lib.js.map"), filepath.Join(dir, ".lib.js.map.mapback-tmp")))
+	must(t, os.WriteFile(filepath.Join(dir, "lib.js.map"), []byte(m), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, ".lib.js.mapback-journal"), []byte(`{"targets":["lib.js","lib.max.js","lib.js.map"]}`), 0o644))
+
+	report, err := Run(context.Background(), Options{Scan: scanOf(dir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Recovered) != 1 || !strings.Contains(report.Recovered[0], "completed") {
+		t.Errorf("recovered: %q", report.Recovered)
+	}
+	for _, f := range report.Files {
+		if f.Status != StatusAlreadyInjected {
+			t.Errorf("%s: %s %s", f.Path, f.Status, f.Reason)
+		}
+	}
+	after := snapshot(t, dir)
+	for p, b := range final {
+		if string(after[p]) != string(b) {
+			t.Errorf("%s differs from the uninterrupted result", p)
+		}
+	}
+	if len(after) != len(final) {
+		t.Errorf("files: %v", keys(after))
+	}
+}
+
+func keys(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
