@@ -65,8 +65,8 @@ func (p *barProgress) Add(n int64) { _ = p.bar.Add64(n) }
 func (p *barProgress) Done()       { _ = p.bar.Finish() }
 
 // lineProgress writes a line when another tenth of the work is done, but no
-// more often than every minInterval, so CI logs stay short whatever the size
-// of the job.
+// more often than every minInterval, and a final line only for jobs that took
+// that long, so CI logs stay short whatever the size of the job.
 type lineProgress struct {
 	mu          sync.Mutex
 	w           io.Writer
@@ -76,13 +76,16 @@ type lineProgress struct {
 	now         func() time.Time
 	lastLine    time.Time
 	lastTenth   int64
+	started     time.Time
+	printed     bool
 	finished    bool
 }
 
 const minInterval = 2 * time.Second
 
 func newLineProgress(w io.Writer, description string, total int64, unit Unit, now func() time.Time) *lineProgress {
-	return &lineProgress{w: w, description: description, total: total, unit: unit, now: now, lastLine: now()}
+	t := now()
+	return &lineProgress{w: w, description: description, total: total, unit: unit, now: now, lastLine: t, started: t}
 }
 
 func (p *lineProgress) Add(n int64) {
@@ -107,10 +110,13 @@ func (p *lineProgress) Done() {
 		return
 	}
 	p.finished = true
-	p.print()
+	if p.printed || p.now().Sub(p.started) >= minInterval {
+		p.print()
+	}
 }
 
 func (p *lineProgress) print() {
+	p.printed = true
 	if p.total > 0 {
 		fmt.Fprintf(p.w, "%s: %s / %s (%d%%)\n", p.description,
 			formatCount(p.done, p.unit), formatCount(p.total, p.unit), p.done*100/p.total)

@@ -32,8 +32,17 @@ func TestLineProgressRateLimited(t *testing.T) {
 	clock := time.Unix(0, 0)
 	p := newLineProgress(&out, "files", 10, Items, func() time.Time { return clock })
 	for range 10 {
-		p.Add(1) // all within the same instant: only the final line
+		p.Add(1) // all within the same instant: nothing worth a line
 	}
+	p.Done()
+	if got := out.String(); got != "" {
+		t.Fatalf("a job done in an instant printed %q", got)
+	}
+
+	out.Reset()
+	p = newLineProgress(&out, "files", 10, Items, func() time.Time { return clock })
+	p.Add(10)
+	clock = clock.Add(3 * time.Second) // a slow last step: the end is reported
 	p.Done()
 	if got := out.String(); got != "files: 10 / 10 (100%)\n" {
 		t.Fatalf("got %q", got)
