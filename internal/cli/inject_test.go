@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// copyFixtures copies the committed real-bundler builds into a temp dir.
+func copyFixtures(t *testing.T) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "dist")
+	if out, err := exec.Command("cp", "-R", "../../testdata/fixtures", dst).CombinedOutput(); err != nil {
+		t.Fatalf("copy fixtures: %v %s", err, out)
+	}
+	return dst
+}
+
+func TestInjectCommand(t *testing.T) {
+	f := newFakeEnv(t)
+	dir := copyFixtures(t)
+	before, _ := os.ReadFile(filepath.Join(dir, "webpack", "main.js"))
+
+	// --dry-run: a report, no writes.
+	r := run(t, f, "sourcemaps", "inject", "--dry-run", dir)
+	if r.code != ExitOK || !strings.Contains(r.err, "Would inject (5)") || !strings.Contains(r.err, "dry run: nothing was written") {
+		t.Fatalf("dry run: exit %d\n%s", r.code, r.err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "webpack", "main.js")); string(after) != string(before) {
+		t.Fatal("--dry-run changed a file")
+	}
+
+	// The real run: JSON on stdout only, the report on stderr.
+	r = run(t, f, "inject", "--json", dir)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.err)
+	}
+	var report struct {
+		Files []struct {
+			Path, Status, Map, Pairing string
+			DebugID                    string `json:"debug_id"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &report); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, r.stdout)
+	}
+	if len(report.Files) != 5 {
+		t.Fatalf("%d files in the report", len(report.Files))
+	}
+	for _, fr := range report.Files {
+		if fr.Status != "modified" || fr.Pairing != "sourceMappingURL" || len(fr.DebugID) != 36 {
+			t.Errorf("%+v", fr)
+		}
+	}
+	if !strings.Contains(r.err, "5 injected, 0 repaired") {
+		t.Errorf("stderr report: %s", r.err)
+	}
+
+	// Again: nothing to do.
+	r = run(t, f, "inject", dir)
+	if r.code != ExitOK || !strings.Contains(r.err, "0 injected, 0 repaired, 5 already injected") {
+		t.Errorf("second run: exit %d\n%s", r.code, r.err)
+	}
+
+	// One broken map: exit 1, one line naming it, the others fine.
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "app")
+	must(os.MkdirAll(bad, 0o755))
+	must(os.WriteFile(filepath.Join(bad, "a.js"), []byte("var a;\n//# sourceMappingURL=a.js.map\n"), 0o644))
+	must(os.WriteFile(filepath.Join(bad, "a.js.map"), []byte(`{"version":3,`), 0o644))
+	must(os.WriteFile(filepath.Join(bad, "b.js"), []byte("var b;\n"), 0o644))
+	r = run(t, f, "inject", bad)
+	wantLine := filepath.Join(bad, "a.js") + ": map " + filepath.Join(bad, "a.js.map") + ": not valid JSON"
+	if r.code != ExitFailure || !strings.Contains(r.err, wantLine) || !strings.Contains(r.err, "1 injected") {
+		t.Errorf("exit %d, want 1 and a line %q:\n%s", r.code, wantLine, r.err)
+	}
+
+	// A PATH that does not exist is an error naming it.
+	r = run(t, f, "inject", filepath.Join(bad, "nope"))
+	if r.code != ExitFailure || !strings.Contains(r.err, "nope does not exist") {
+		t.Errorf("missing path: exit %d %s", r.code, r.err)
+	}
+}
