@@ -25,7 +25,12 @@ import (
 // bundle's temporary still exists the commit point was not reached and every
 // temporary is removed (the originals are intact); otherwise the remaining
 // temporaries are renamed into place. Temporaries without a journal come from
-// a crash before step 2 and are removed. Recovery reads no bundle or map and
+// a crash before step 2 and are removed.
+//
+// Every rollback removes the journal first and only then the temporaries:
+// removing the bundle's temporary first would make a rollback that is itself
+// interrupted look committed to the next run, which would then rename the
+// map's temporary over the map of an untouched bundle. Recovery reads no bundle or map and
 // does not depend on how bundles pair with maps, which a half-finished unit
 // can change (an injected bundle no longer matches its untouched copy).
 
@@ -103,30 +108,43 @@ func recoverJournal(path string) (note string, temps []string, err error) {
 		temps = append(temps, tempName(targets[i]))
 	}
 	committed := len(targets) > 0 && !exists(tempName(targets[0]))
-	for i, t := range targets {
-		tmp := temps[i]
-		if !exists(tmp) {
-			continue
-		}
-		if committed {
-			if err := os.Rename(tmp, t); err != nil {
-				return "", nil, err
-			}
-		} else if err := os.Remove(tmp); err != nil {
+	if !committed {
+		if err := removeJournal(path); err != nil {
 			return "", nil, err
 		}
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", nil, err
-	}
-	if committed {
-		return "completed an interrupted injection of " + targets[0], temps, syncDirs(targets)
+		for _, tmp := range temps {
+			if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return "", nil, err
+			}
+		}
+	} else {
+		for i, t := range targets {
+			if err := os.Rename(temps[i], t); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return "", nil, err
+			}
+		}
+		if err := syncDirs(targets); err != nil {
+			return "", nil, err
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", nil, err
+		}
+		return "completed an interrupted injection of " + targets[0], temps, nil
 	}
 	what := "an interrupted injection"
 	if len(targets) > 0 {
 		what += " of " + targets[0]
 	}
 	return "rolled back " + what + " (the originals were intact)", temps, nil
+}
+
+// removeJournal removes a journal durably, so temporaries removed after it
+// can never be seen next to it.
+func removeJournal(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
 }
 
 func exists(p string) bool {
@@ -157,7 +175,13 @@ func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJ
 	}
 
 	var temps []string
+	jpath := journalName(jsPath)
+	journaled := false
+	// cleanup undoes an unfinished write; the journal goes first (see above).
 	cleanup := func() {
+		if journaled {
+			removeJournal(jpath)
+		}
 		for _, t := range temps {
 			os.Remove(t)
 		}
@@ -170,33 +194,32 @@ func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJ
 		}
 		temps = append(temps, tmp)
 	}
-	jpath := journalName(jsPath)
 	if err := writeJournal(jpath, targets); err != nil {
 		cleanup()
 		return err
 	}
+	journaled = true
 	// The last point where giving up leaves nothing behind.
 	if err := ctx.Err(); err != nil {
 		cleanup()
-		os.Remove(jpath)
 		return err
 	}
 	if err := os.Rename(temps[0], jsPath); err != nil {
 		cleanup()
-		os.Remove(jpath)
 		return fmt.Errorf("replace %s: %w", jsPath, err)
 	}
 	// Past the commit point: a failure now is undone by restoring what was
 	// already replaced.
 	for i := 1; i < len(targets); i++ {
 		if err := os.Rename(temps[i], targets[i]); err != nil {
-			cleanup()
+			// Restore first: until the bundles are original again, the
+			// journal must stay to say the write was committed.
 			for _, p := range targets[:i] {
 				if rerr := replaceFile(p, origJS); rerr != nil {
-					return fmt.Errorf("replace %s: %w; and restoring %s failed: %v (see %s)", targets[i], err, p, rerr, jpath)
+					return fmt.Errorf("replace %s: %w; and restoring %s failed: %v (the next run completes the write from %s)", targets[i], err, p, rerr, jpath)
 				}
 			}
-			os.Remove(jpath)
+			cleanup()
 			return fmt.Errorf("replace %s: %w (the bundle was restored)", targets[i], err)
 		}
 	}
