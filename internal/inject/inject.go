@@ -105,12 +105,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if jobs <= 0 {
 		jobs = 4 * runtime.GOMAXPROCS(0)
 	}
+	dirs := &dirSyncer{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
 	for _, u := range units(scan.Bundles) {
 		g.Go(func() error {
 			leader := scan.Bundles[u[0]]
-			r := processBundle(gctx, leader, copyPaths(scan.Bundles, u[1:]), opts.DryRun)
+			r := processBundle(gctx, leader, copyPaths(scan.Bundles, u[1:]), opts.DryRun, dirs)
 			report.Files[u[0]] = r
 			for _, i := range u[1:] {
 				report.Files[i] = followerReport(r, scan.Bundles[i], leader.Path)
@@ -119,8 +120,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return gctx.Err()
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return report, err
+	waitErr := g.Wait()
+	// Make every finished replacement durable, also when interrupted.
+	if err := dirs.flush(); err != nil {
+		return report, fmt.Errorf("sync directories: %w", err)
+	}
+	if waitErr != nil {
+		return report, waitErr
 	}
 	return report, ctx.Err()
 }
@@ -201,7 +207,7 @@ func (e *mapError) Error() string { return e.err.Error() }
 
 // processBundle injects one bundle, and with it its byte-identical copies
 // (which get the same new bytes).
-func processBundle(ctx context.Context, b dist.Bundle, copies []string, dryRun bool) FileReport {
+func processBundle(ctx context.Context, b dist.Bundle, copies []string, dryRun bool, dirs *dirSyncer) FileReport {
 	r := FileReport{Path: b.Path, Pairing: dist.RuleNone, Warnings: b.Warnings}
 	mapPath := ""
 	if b.Map != nil {
@@ -273,7 +279,7 @@ func processBundle(ctx context.Context, b dist.Bundle, copies []string, dryRun b
 	if dryRun {
 		return r
 	}
-	if err := writePair(ctx, b.Path, copies, js, o.newJS, mapPath, o.newMap); err != nil {
+	if err := writePair(ctx, b.Path, copies, js, o.newJS, mapPath, o.newMap, dirs); err != nil {
 		return fail(err)
 	}
 	return r

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Crash safety. A bundle and its map are two files and no file system
@@ -155,12 +156,12 @@ func exists(p string) bool {
 // writePair replaces the bundle, its identical copies and its map (when
 // newMap is not nil) as described above; with newJS nil only the map is
 // replaced.
-func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJS []byte, mapPath string, newMap []byte) error {
+func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJS []byte, mapPath string, newMap []byte, dirs *dirSyncer) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if newJS == nil { // only the map changes: one file, atomic by itself
-		return replaceFile(mapPath, newMap)
+		return replaceFile(mapPath, newMap, dirs)
 	}
 	targets := append([]string{jsPath}, copies...)
 	contents := make([][]byte, len(targets))
@@ -171,7 +172,7 @@ func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJ
 		targets, contents = append(targets, mapPath), append(contents, newMap)
 	}
 	if len(targets) == 1 { // a bundle alone: one rename is atomic
-		return replaceFile(jsPath, newJS)
+		return replaceFile(jsPath, newJS, dirs)
 	}
 
 	var temps []string
@@ -215,7 +216,7 @@ func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJ
 			// Restore first: until the bundles are original again, the
 			// journal must stay to say the write was committed.
 			for _, p := range targets[:i] {
-				if rerr := replaceFile(p, origJS); rerr != nil {
+				if rerr := replaceFile(p, origJS, nil); rerr != nil {
 					return fmt.Errorf("replace %s: %w; and restoring %s failed: %v (the next run completes the write from %s)", targets[i], err, p, rerr, jpath)
 				}
 			}
@@ -273,8 +274,10 @@ func syncDirs(paths []string) error {
 	return nil
 }
 
-// replaceFile atomically replaces one file's content.
-func replaceFile(path string, data []byte) error {
+// replaceFile atomically replaces one file's content. The directory is
+// synced through dirs when given (once per run and directory, before the run
+// reports success), else at once.
+func replaceFile(path string, data []byte, dirs *dirSyncer) error {
 	tmp, err := writeTemp(path, data)
 	if err != nil {
 		return err
@@ -283,7 +286,40 @@ func replaceFile(path string, data []byte) error {
 		os.Remove(tmp)
 		return fmt.Errorf("replace %s: %w", path, err)
 	}
+	if dirs != nil {
+		dirs.add(filepath.Dir(path))
+		return nil
+	}
 	return syncDir(filepath.Dir(path))
+}
+
+// dirSyncer collects directories whose renames still need an fsync. A lone
+// file's rename is atomic without it; the sync only makes it durable, so one
+// per directory at the end of the run replaces one per file.
+type dirSyncer struct {
+	mu   sync.Mutex
+	dirs map[string]bool
+}
+
+func (d *dirSyncer) add(dir string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dirs == nil {
+		d.dirs = map[string]bool{}
+	}
+	d.dirs[dir] = true
+}
+
+// flush syncs every collected directory.
+func (d *dirSyncer) flush() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var errs []error
+	for dir := range d.dirs {
+		errs = append(errs, syncDir(dir))
+	}
+	d.dirs = nil
+	return errors.Join(errs...)
 }
 
 // writeTemp writes data to path's temporary with path's permissions and
