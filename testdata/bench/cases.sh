@@ -29,10 +29,10 @@ bench_case startup \
 
 # Inject debug IDs into a fresh copy of the whole corpus (1814 bundles, 140 maps, ~470 MB). --prepare
 # copies the pristine tree before every run, untimed, so both clients always start from uninjected files
-# (inject rewrites files in place).
+# (inject rewrites files in place), then syncs so the copy's writeback does not overlap the timed run.
 bench_case inject-corpus \
   "sourcemaps inject into every bundle and map of the corpus (fresh copy each run)" \
   "whole corpus (6 packages, 470 MB)" \
   '$MAPBACK sourcemaps inject -q $SCRATCH/inject' \
   '$SENTRY_CLI sourcemaps inject $SCRATCH/inject' \
-  'rm -rf $SCRATCH/inject && cp -R $CORPUS $SCRATCH/inject' 5
+  'rm -rf $SCRATCH/inject && cp -R $CORPUS $SCRATCH/inject && sync' 5
