@@ -256,7 +256,6 @@ func processBundle(ctx context.Context, b dist.Bundle, copies []string, dryRun b
 		return fail(err)
 	}
 	r.Status, r.Layout, r.Reason = o.status, o.layout, o.reason
-	r.Warnings = append(r.Warnings, o.warnings...)
 	if !o.id.IsZero() {
 		r.DebugID = o.id.String()
 	}

@@ -30,16 +30,7 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // the scan starts after it (the reference client would put the snippet before
 // it, where browsers no longer see it as a BOM).
 func preludeEnd(js []byte) int {
-	i := 0
-	if bytes.HasPrefix(js, utf8BOM) {
-		i = len(utf8BOM)
-	}
-	if bytes.HasPrefix(js[i:], []byte("#!")) {
-		if j := bytes.IndexAny(js[i:], "\r\n"); j >= 0 {
-			i += j + 1
-		}
-	}
-	i = skipSpaceAndComments(js, i)
+	i := skipSpaceAndComments(js, headEnd(js))
 	if i < len(js) && (js[i] == '"' || js[i] == '\'') {
 		q := js[i]
 		if j := bytes.IndexByte(js[i+1:], q); j >= 0 {
@@ -51,6 +42,21 @@ func preludeEnd(js []byte) int {
 					i++
 				}
 			}
+		}
+	}
+	return i
+}
+
+// headEnd returns the length of what always stays first: a UTF-8 BOM and a
+// hashbang line (only when a line break ends it).
+func headEnd(js []byte) int {
+	i := 0
+	if bytes.HasPrefix(js, utf8BOM) {
+		i = len(utf8BOM)
+	}
+	if bytes.HasPrefix(js[i:], []byte("#!")) {
+		if j := bytes.IndexAny(js[i:], "\r\n"); j >= 0 {
+			i += j + 1
 		}
 	}
 	return i
@@ -164,15 +170,7 @@ func injectTop(js []byte, id debugid.ID) (out []byte, at int) {
 // repeating a leading "use …" directive before it so the file keeps its mode
 // (§5.3, as observed from the reference client).
 func injectIndex(js []byte, id debugid.ID) []byte {
-	head := 0
-	if bytes.HasPrefix(js, utf8BOM) {
-		head = len(utf8BOM)
-	}
-	if bytes.HasPrefix(js[head:], []byte("#!")) {
-		if j := bytes.IndexAny(js[head:], "\r\n"); j >= 0 {
-			head += j + 1
-		}
-	}
+	head := headEnd(js)
 	var out bytes.Buffer
 	out.Grow(len(js) + 400)
 	out.Write(js[:head])

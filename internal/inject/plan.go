@@ -31,13 +31,12 @@ type mapInput struct {
 
 // outcome is the plan for one bundle: new bytes to write and what to report.
 type outcome struct {
-	id       debugid.ID
-	status   Status
-	layout   Layout
-	newJS    []byte // nil: leave the bundle as it is
-	newMap   []byte // nil: leave the map file as it is (inline maps travel in newJS)
-	reason   string
-	warnings []string
+	id     debugid.ID
+	status Status
+	layout Layout
+	newJS  []byte // nil: leave the bundle as it is
+	newMap []byte // nil: leave the map file as it is (inline maps travel in newJS)
+	reason string
 }
 
 // planBundle decides what injection does to js and its map (nil when the

@@ -180,8 +180,11 @@ func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJ
 	journaled := false
 	// cleanup undoes an unfinished write; the journal goes first (see above).
 	cleanup := func() {
-		if journaled {
-			removeJournal(jpath)
+		if journaled && removeJournal(jpath) != nil {
+			// Keep the temporaries: with the journal still there, removing
+			// the bundle's temporary would make the write look committed.
+			// The next run rolls it back from the journal.
+			return
 		}
 		for _, t := range temps {
 			os.Remove(t)
