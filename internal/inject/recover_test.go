@@ -138,3 +138,37 @@ func keys(m map[string][]byte) []string {
 	}
 	return out
 }
+
+// When the map cannot be replaced after the bundle was, the bundle is
+// restored, the failure is reported on the bundle, and nothing is left over.
+func TestSecondWriteFailureRestoresTheBundle(t *testing.T) {
+	dir := t.TempDir()
+	js := "var a=1;\n//# sourceMappingURL=a.js.map\n"
+	m := `{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA"}`
+	must(t, os.WriteFile(filepath.Join(dir, "a.js"), []byte(js), 0o640))
+	must(t, os.WriteFile(filepath.Join(dir, "a.js.map"), []byte(m), 0o644))
+
+	renameFile = func(from, to string) error {
+		if strings.HasSuffix(to, ".map") {
+			return &os.LinkError{Op: "rename", Old: from, New: to, Err: os.ErrPermission}
+		}
+		return os.Rename(from, to)
+	}
+	defer func() { renameFile = os.Rename }()
+
+	report, err := Run(context.Background(), Options{Scan: scanOf(dir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := report.Files[0]
+	if f.Status != StatusFailed || !strings.Contains(f.Reason, "the bundle was restored") {
+		t.Fatalf("%s: %s", f.Status, f.Reason)
+	}
+	after := snapshot(t, dir)
+	if string(after[filepath.Join(dir, "a.js")]) != js || string(after[filepath.Join(dir, "a.js.map")]) != m || len(after) != 2 {
+		t.Errorf("files after the failure: %v", keys(after))
+	}
+	if st, _ := os.Stat(filepath.Join(dir, "a.js")); st.Mode().Perm() != 0o640 {
+		t.Errorf("restored bundle mode %v", st.Mode().Perm())
+	}
+}

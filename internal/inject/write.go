@@ -40,6 +40,10 @@ const (
 	journalSuffix = ".mapback-journal"
 )
 
+// renameFile is os.Rename; tests replace it to make one rename fail, which
+// permissions cannot do for root.
+var renameFile = os.Rename
+
 // leftoverSuffixes are the names an interrupted run leaves behind.
 var leftoverSuffixes = []string{tempSuffix, journalSuffix}
 
@@ -208,14 +212,14 @@ func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJ
 		cleanup()
 		return err
 	}
-	if err := os.Rename(temps[0], jsPath); err != nil {
+	if err := renameFile(temps[0], jsPath); err != nil {
 		cleanup()
 		return fmt.Errorf("replace %s: %w", jsPath, err)
 	}
 	// Past the commit point: a failure now is undone by restoring what was
 	// already replaced.
 	for i := 1; i < len(targets); i++ {
-		if err := os.Rename(temps[i], targets[i]); err != nil {
+		if err := renameFile(temps[i], targets[i]); err != nil {
 			// Restore first: until the bundles are original again, the
 			// journal must stay to say the write was committed.
 			for _, p := range targets[:i] {
@@ -285,7 +289,7 @@ func replaceFile(path string, data []byte, dirs *dirSyncer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := renameFile(tmp, path); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("replace %s: %w", path, err)
 	}
