@@ -71,7 +71,9 @@ failed: the others are still injected.`,
 			if err != nil {
 				return err
 			}
-			if !a.streams.Quiet() {
+			if a.streams.Quiet() {
+				inject.WriteFailures(a.streams.ErrOut, report) // errors still show
+			} else {
 				inject.WriteText(a.streams.ErrOut, report, a.streams.ColorScheme())
 			}
 			if asJSON {

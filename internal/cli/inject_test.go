@@ -82,6 +82,12 @@ func TestInjectCommand(t *testing.T) {
 		t.Errorf("exit %d, want 1 and a line %q:\n%s", r.code, wantLine, r.err)
 	}
 
+	// --quiet keeps the errors, and only them.
+	r = run(t, f, "-q", "inject", bad)
+	if r.code != ExitFailure || strings.TrimSpace(r.err) != "error: "+wantLine[:strings.Index(wantLine, ": not valid JSON")]+": not valid JSON: unexpected end of JSON at byte 13" {
+		t.Errorf("quiet: exit %d, stderr %q", r.code, r.err)
+	}
+
 	// A PATH that does not exist is an error naming it.
 	r = run(t, f, "inject", filepath.Join(bad, "nope"))
 	if r.code != ExitFailure || !strings.Contains(r.err, "nope does not exist") {

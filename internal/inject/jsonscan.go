@@ -57,7 +57,10 @@ func scanObject(b []byte, i, depth int) ([]member, int, error) {
 		return members, i + 1, nil
 	}
 	for {
-		if i >= len(b) || b[i] != '"' {
+		if i >= len(b) {
+			return nil, 0, &syntaxError{i, "unexpected end of JSON"}
+		}
+		if b[i] != '"' {
 			return nil, 0, &syntaxError{i, "expected a member name"}
 		}
 		keyEnd, err := skipString(b, i)

@@ -68,6 +68,16 @@ func WriteText(w io.Writer, r *Report, cs term.ColorScheme) {
 	fmt.Fprintln(w, summary(r))
 }
 
+// WriteFailures writes one line per failed bundle, "path: reason": all that
+// --quiet leaves of the report.
+func WriteFailures(w io.Writer, r *Report) {
+	for _, f := range r.Files {
+		if f.Status == StatusFailed {
+			fmt.Fprintf(w, "error: %s: %s\n", f.Path, f.Reason)
+		}
+	}
+}
+
 func writeFile(w io.Writer, f FileReport, mark string, cs term.ColorScheme) {
 	switch f.Status {
 	case StatusSkipped, StatusFailed:
