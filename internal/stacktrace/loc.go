@@ -61,7 +61,7 @@ func isLocStart(s string) bool {
 			}
 			return opaqueSchemes[strings.ToLower(s[:i])]
 		}
-		if !isAlpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '.' && c != '-' {
+		if !isAlpha(c) && !isDigit(c) && c != '+' && c != '.' && c != '-' {
 			return false
 		}
 	}
@@ -136,3 +136,5 @@ func (f *Frame) setLoc(s string, off int) {
 	f.noLine = !hasLine
 	f.LocStart, f.LocEnd = off, off+len(s)
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -30,7 +30,7 @@ func ansiEnd(text string, i int) int {
 		if c == 'm' {
 			return j + 1
 		}
-		if !(c >= '0' && c <= '9') && c != ';' {
+		if !isDigit(c) && c != ';' {
 			return -1
 		}
 	}
@@ -50,7 +50,7 @@ func ansiStartBefore(text string, lo, end int) int {
 			}
 			return -1
 		}
-		if !(c >= '0' && c <= '9') && c != ';' {
+		if !isDigit(c) && c != ';' {
 			return -1
 		}
 	}
