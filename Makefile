@@ -46,6 +46,8 @@ conformance: ## differential tests against the reference client, sentry-cli 3.8.
 	ref="$$(testdata/bench/install-reference.sh)"; \
 	  MAPBACK_REFERENCE_CLI="$$ref" MAPBACK_BIN="$(CACHE)/bin/mapback" \
 	  $(GO) test -tags conformance -count=1 -v ./internal/conformance/...
+	# The source map engine against go-sourcemap on the corpus the tests above fetched.
+	MAPBACK_CORPUS_DIFF=1 $(GO) test -count=1 -v -run 'TestDifferentialCorpus' ./internal/sourcemap/
 
 bench: ## whole-command timings next to the reference client; rewrites docs/benchmarks.md
 	testdata/bench/run.sh

@@ -1,0 +1,476 @@
+// Package sourcemap is mapback's source map engine: it parses regular and
+// index (sectioned) source maps and answers same-line greatest-lower-bound
+// lookups (spec resolve.md §4) without decoding more than a lookup needs.
+//
+// Parse only decodes the JSON; "mappings" is indexed on the first Lookup and
+// decoded one generated line at a time; "sourcesContent" stays raw JSON until
+// SourceContent asks for one entry.
+package sourcemap
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+)
+
+// Mapping is the result of a lookup. Line and Column are 0-based original
+// positions (Column in UTF-16 code units).
+type Mapping struct {
+	Source      string // raw entry of "sources" (see ResolveSource)
+	SourceIndex int    // index into Sources()
+	Line        int
+	Column      int
+	Name        string // "names" entry of the segment (the token's name), "" if none
+	Ignored     bool   // source listed in ignoreList (or x_google_ignoreList)
+}
+
+// Map is a parsed source map. It is safe for concurrent use.
+type Map struct {
+	file       string
+	sourceRoot string
+	sources    []string
+	names      []string
+	mappings   string
+	content    json.RawMessage // raw "sourcesContent" array, decoded lazily
+	ignored    []bool          // per source
+	debugID    string
+
+	// index maps
+	sections []section
+	allSrc   []string // concatenated sources of all sections
+
+	mu       sync.Mutex
+	ix       *lineIndex
+	cache    map[int][]segment
+	cacheN   int
+	contOffs [][2]int // element spans in content, built lazily
+	contErr  error
+}
+
+type section struct {
+	line, col int
+	m         *Map
+	srcOff    int // index of the section's first source in Sources()
+}
+
+type rawOffset struct {
+	Line   *int `json:"line"`
+	Column *int `json:"column"`
+}
+
+type rawSection struct {
+	Offset *rawOffset      `json:"offset"`
+	Map    json.RawMessage `json:"map"`
+	URL    *string         `json:"url"`
+}
+
+type rawMap struct {
+	Version        *int            `json:"version"`
+	File           string          `json:"file"`
+	SourceRoot     *string         `json:"sourceRoot"`
+	Sources        []*string       `json:"sources"`
+	SourcesContent json.RawMessage `json:"sourcesContent"`
+	Names          []*string       `json:"names"`
+	Mappings       *string         `json:"mappings"`
+	Sections       []rawSection    `json:"sections"`
+	IgnoreList     []int           `json:"ignoreList"`
+	XGoogleIgnore  []int           `json:"x_google_ignoreList"`
+	DebugID        string          `json:"debugId"`
+	DebugIDSnake   string          `json:"debug_id"`
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// Parse parses a source map (regular or index map). It strips a UTF-8 BOM
+// and a first line starting with ")]}" (XSSI prefix).
+func Parse(data []byte) (*Map, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if bytes.HasPrefix(data, []byte(")]}")) {
+		if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
+			data = data[nl+1:]
+		} else {
+			data = nil
+		}
+	}
+	r, err := decodeRaw(data)
+	if err != nil {
+		return nil, err
+	}
+	return build(r, true)
+}
+
+// decodeRaw decodes a map document. The fast path (fastDecode) splits the
+// top-level object itself and hands only the small fields to encoding/json;
+// "sourcesContent" (often most of the file) is kept as a sub-slice of data,
+// unvalidated and undecoded. Anything it does not like goes through
+// encoding/json for a precise error.
+func decodeRaw(data []byte) (*rawMap, error) {
+	if r, err := fastDecode(data); err == nil {
+		return r, nil
+	}
+	var r rawMap
+	if err := json.Unmarshal(data, &r); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, fmt.Errorf("invalid source map: field %q has the wrong type (%s, want %s)", te.Field, te.Value, te.Type)
+		}
+		return nil, fmt.Errorf("not JSON: %w", err)
+	}
+	return &r, nil
+}
+
+func checkVersion(v *int) error {
+	if v == nil {
+		return errors.New(`invalid source map: missing "version" (want 3)`)
+	}
+	if *v != 3 {
+		return fmt.Errorf("version %d source maps are not supported (want version 3)", *v)
+	}
+	return nil
+}
+
+func build(r *rawMap, top bool) (*Map, error) {
+	if err := checkVersion(r.Version); err != nil {
+		return nil, err
+	}
+	m := &Map{file: r.File, debugID: r.DebugID}
+	if m.debugID == "" {
+		m.debugID = r.DebugIDSnake
+	}
+	if r.Sections != nil {
+		if !top {
+			return nil, errors.New("nested index maps are not supported (a section's map has \"sections\")")
+		}
+		if r.Mappings != nil && *r.Mappings != "" {
+			return nil, errors.New(`invalid index map: has both "sections" and "mappings"`)
+		}
+		return buildIndexMap(m, r)
+	}
+	if r.Mappings == nil {
+		return nil, errors.New(`invalid source map: missing "mappings"`)
+	}
+	m.mappings = *r.Mappings
+	if r.SourceRoot != nil {
+		m.sourceRoot = *r.SourceRoot
+	}
+	m.sources = make([]string, len(r.Sources))
+	for i, s := range r.Sources {
+		if s != nil {
+			m.sources[i] = *s
+		}
+	}
+	m.allSrc = m.sources
+	m.names = make([]string, len(r.Names))
+	for i, s := range r.Names {
+		if s != nil {
+			m.names[i] = *s
+		}
+	}
+	if len(r.SourcesContent) > 0 && r.SourcesContent[0] == '[' {
+		m.content = r.SourcesContent
+	}
+	list := r.IgnoreList
+	if list == nil {
+		list = r.XGoogleIgnore
+	}
+	if len(list) > 0 && len(m.sources) > 0 {
+		m.ignored = make([]bool, len(m.sources))
+		for _, i := range list {
+			if i >= 0 && i < len(m.sources) {
+				m.ignored[i] = true
+			}
+		}
+	}
+	return m, nil
+}
+
+func buildIndexMap(m *Map, r *rawMap) (*Map, error) {
+	prevL, prevC := -1, -1
+	for i, s := range r.Sections {
+		if s.URL != nil {
+			return nil, fmt.Errorf("index map section %d: \"url\" sections are not supported", i)
+		}
+		if s.Offset == nil || s.Offset.Line == nil || s.Offset.Column == nil {
+			return nil, fmt.Errorf("index map section %d: missing offset line/column", i)
+		}
+		if len(s.Map) == 0 || string(s.Map) == "null" {
+			return nil, fmt.Errorf("index map section %d: missing \"map\"", i)
+		}
+		L, C := *s.Offset.Line, *s.Offset.Column
+		if L < 0 || C < 0 || L > math.MaxInt32 || C > math.MaxInt32 {
+			return nil, fmt.Errorf("index map section %d: invalid offset (%d, %d)", i, L, C)
+		}
+		if L < prevL || (L == prevL && C <= prevC) {
+			return nil, fmt.Errorf("index map sections overlap or are unsorted: section %d at (%d, %d) is not after section %d at (%d, %d)", i, L, C, i-1, prevL, prevC)
+		}
+		prevL, prevC = L, C
+		sr, err := decodeRaw(s.Map)
+		if err != nil {
+			return nil, fmt.Errorf("index map section %d: %w", i, err)
+		}
+		sm, err := build(sr, false)
+		if err != nil {
+			return nil, fmt.Errorf("index map section %d: %w", i, err)
+		}
+		m.sections = append(m.sections, section{line: L, col: C, m: sm, srcOff: len(m.allSrc)})
+		m.allSrc = append(m.allSrc, sm.sources...)
+	}
+	if m.allSrc == nil {
+		m.allSrc = []string{}
+	}
+	return m, nil
+}
+
+// IsIndexMap reports whether the map has sections.
+func (m *Map) IsIndexMap() bool { return m.sections != nil }
+
+// DebugID returns "debugId" (or "debug_id"), "" if absent.
+func (m *Map) DebugID() string { return m.debugID }
+
+// File returns the "file" field.
+func (m *Map) File() string { return m.file }
+
+// Sources returns the raw "sources" entries (for an index map, all
+// sections' sources concatenated in section order). Do not modify.
+func (m *Map) Sources() []string { return m.allSrc }
+
+// section returns the section holding source i and its local index.
+func (m *Map) sourceOwner(i int) (*Map, int, bool) {
+	if i < 0 || i >= len(m.allSrc) {
+		return nil, 0, false
+	}
+	if m.sections == nil {
+		return m, i, true
+	}
+	k := sort.Search(len(m.sections), func(j int) bool { return m.sections[j].srcOff > i }) - 1
+	for k > 0 && len(m.sections[k].m.sources) == 0 {
+		k--
+	}
+	s := m.sections[k]
+	return s.m, i - s.srcOff, true
+}
+
+// Lookup maps a 0-based generated line and 0-based UTF-16 column to the
+// original position: same-line greatest lower bound, no fallback to an
+// earlier line, 1-field segments unmapped. Errors (invalid mappings, source
+// index out of range) count as no mapping; use LookupErr to see them.
+func (m *Map) Lookup(line, col int) (Mapping, bool) {
+	mp, ok, err := m.LookupErr(line, col)
+	if err != nil {
+		return Mapping{}, false
+	}
+	return mp, ok
+}
+
+// LookupErr is Lookup with errors: a malformed mappings line, or a chosen
+// segment whose source index or original position is out of range.
+func (m *Map) LookupErr(line, col int) (Mapping, bool, error) {
+	if line < 0 || col < 0 {
+		return Mapping{}, false, nil
+	}
+	if m.sections != nil {
+		k := sort.Search(len(m.sections), func(j int) bool {
+			s := m.sections[j]
+			return s.line > line || (s.line == line && s.col > col)
+		}) - 1
+		if k < 0 {
+			return Mapping{}, false, nil
+		}
+		s := m.sections[k]
+		c := col
+		if line == s.line {
+			c -= s.col
+		}
+		mp, ok, err := s.m.LookupErr(line-s.line, c)
+		if ok {
+			mp.SourceIndex += s.srcOff
+		}
+		if err != nil {
+			err = fmt.Errorf("index map section %d: %w", k, err)
+		}
+		return mp, ok, err
+	}
+	segs, err := m.line(line)
+	if err != nil || len(segs) == 0 {
+		return Mapping{}, false, err
+	}
+	j := glb(segs, col)
+	if j < 0 {
+		return Mapping{}, false, nil
+	}
+	sg := segs[j]
+	if sg.fields < 4 {
+		return Mapping{}, false, nil
+	}
+	if sg.bad {
+		return Mapping{}, false, fmt.Errorf("generated %d:%d: source index or original position overflows 32 bits", line+1, int(sg.genCol)+1)
+	}
+	if sg.src < 0 || int(sg.src) >= len(m.sources) {
+		return Mapping{}, false, fmt.Errorf("generated %d:%d: source index %d out of range (map has %d sources)", line+1, int(sg.genCol)+1, sg.src, len(m.sources))
+	}
+	if sg.line < 0 || sg.col < 0 {
+		return Mapping{}, false, fmt.Errorf("generated %d:%d: original position (%d, %d) out of range", line+1, int(sg.genCol)+1, sg.line, sg.col)
+	}
+	mp := Mapping{
+		Source:      m.sources[sg.src],
+		SourceIndex: int(sg.src),
+		Line:        int(sg.line),
+		Column:      int(sg.col),
+	}
+	if sg.name >= 0 && int(sg.name) < len(m.names) {
+		mp.Name = m.names[sg.name]
+	}
+	if m.ignored != nil {
+		mp.Ignored = m.ignored[sg.src]
+	}
+	return mp, true, nil
+}
+
+// line returns the decoded segments of generated line k (cached).
+func (m *Map) line(k int) ([]segment, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ix == nil {
+		m.ix = buildIndex(m.mappings)
+	}
+	if segs, ok := m.cache[k]; ok {
+		return segs, nil
+	}
+	segs, err := decodeLine(m.mappings, m.ix, k)
+	if err != nil {
+		return nil, err
+	}
+	if m.cache == nil || m.cacheN+len(segs) > maxCachedSegments {
+		m.cache = make(map[int][]segment)
+		m.cacheN = 0
+	}
+	m.cache[k] = segs
+	m.cacheN += len(segs)
+	return segs, nil
+}
+
+// Err reports the first malformed mappings line, if any (it builds the
+// line index, a pass over "mappings"). For index maps, the first section
+// with an error.
+func (m *Map) Err() error {
+	if m.sections != nil {
+		for i, s := range m.sections {
+			if err := s.m.Err(); err != nil {
+				return fmt.Errorf("index map section %d: %w", i, err)
+			}
+		}
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ix == nil {
+		m.ix = buildIndex(m.mappings)
+	}
+	return m.ix.err
+}
+
+// SourceContent returns the "sourcesContent" entry for source i, decoding
+// only that entry. ok is false when the entry is missing or null.
+func (m *Map) SourceContent(i int) (string, bool) {
+	sm, li, ok := m.sourceOwner(i)
+	if !ok {
+		return "", false
+	}
+	return sm.content1(li)
+}
+
+func (m *Map) content1(i int) (string, bool) {
+	if m.content == nil {
+		return "", false
+	}
+	m.mu.Lock()
+	if m.contOffs == nil && m.contErr == nil {
+		m.contOffs, m.contErr = splitArray(m.content)
+	}
+	offs, err := m.contOffs, m.contErr
+	m.mu.Unlock()
+	if err != nil || i >= len(offs) {
+		return "", false
+	}
+	raw := m.content[offs[i][0]:offs[i][1]]
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// splitArray returns the byte spans of the elements of a JSON array that
+// encoding/json has already validated. Nested arrays/objects are skipped.
+func splitArray(b []byte) ([][2]int, error) {
+	i := 0
+	skipWS := func() {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+			i++
+		}
+	}
+	skipWS()
+	if i >= len(b) || b[i] != '[' {
+		return nil, errors.New("sourcesContent is not an array")
+	}
+	i++
+	var out [][2]int
+	for {
+		skipWS()
+		if i >= len(b) {
+			return nil, errors.New("sourcesContent: unterminated array")
+		}
+		if b[i] == ']' {
+			return out, nil
+		}
+		start := i
+		depth := 0
+		for i < len(b) {
+			c := b[i]
+			if c == '"' {
+				i++
+				for i < len(b) && b[i] != '"' {
+					if b[i] == '\\' {
+						i++
+					}
+					i++
+				}
+				i++
+				if depth == 0 {
+					break
+				}
+				continue
+			}
+			if c == '[' || c == '{' {
+				depth++
+			} else if c == ']' || c == '}' {
+				if depth == 0 {
+					break
+				}
+				depth--
+				if depth == 0 {
+					i++
+					break
+				}
+			} else if depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+				break
+			}
+			i++
+		}
+		if i > len(b) {
+			return nil, errors.New("sourcesContent: unterminated string")
+		}
+		out = append(out, [2]int{start, i})
+		skipWS()
+		if i < len(b) && b[i] == ',' {
+			i++
+		}
+	}
+}

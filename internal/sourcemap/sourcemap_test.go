@@ -1,0 +1,389 @@
+package sourcemap
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func mustParse(t testing.TB, s string) *Map {
+	t.Helper()
+	m, err := Parse([]byte(s))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return m
+}
+
+// fmtLookup renders a lookup result the way the spec table prints it.
+func fmtLookup(m *Map, line, col int) string {
+	mp, ok := m.Lookup(line, col)
+	if !ok {
+		return "none"
+	}
+	s := fmt.Sprintf("%s:%d:%d", mp.Source, mp.Line+1, mp.Column+1)
+	if mp.Name != "" {
+		s += " " + mp.Name
+	}
+	return s
+}
+
+// Spec resolve.md §4 test vector table, exactly.
+//
+// NOTE: the mappings string printed in the spec, "KAAA,KACIA,U;GASJ;;AAAUE",
+// does not encode the positions the spec describes (it decodes to orig 0:0,
+// 1:4, 10:0 and 10:10 with name index 2; checked with an independent JS
+// decoder and go-sourcemap, see TestSpecVectorLiteral). The string below
+// encodes exactly the described segments (line 0: col 5 → 10:0, col 10 →
+// 11:4 theName, col 20 1-field; line 1: col 3 → 20:0; line 2 empty; line 3:
+// col 0 → 30:2), and the table is checked against it verbatim.
+const specVectorMappings = "KAUA,KACIA,U;GASJ;;AAUE"
+
+func TestSpecVector(t *testing.T) {
+	m := mustParse(t, `{"version":3,"sources":["orig.js"],"names":["theName"],"mappings":"`+specVectorMappings+`"}`)
+	cases := []struct {
+		line, col int
+		want      string
+	}{
+		{0, 2, "none"},
+		{0, 7, "orig.js:11:1"},
+		{0, 15, "orig.js:12:5 theName"},
+		{0, 25, "none"},
+		{1, 0, "none"},
+		{1, 100, "orig.js:21:1"},
+		{2, 0, "none"},
+		{5, 0, "none"},
+		// the segments themselves
+		{0, 5, "orig.js:11:1"},
+		{0, 10, "orig.js:12:5 theName"},
+		{0, 20, "none"},
+		{1, 3, "orig.js:21:1"},
+		{3, 0, "orig.js:31:3"},
+		{3, 99, "orig.js:31:3"},
+		{4, 0, "none"},
+	}
+	for _, c := range cases {
+		if got := fmtLookup(m, c.line, c.col); got != c.want {
+			t.Errorf("Lookup(%d,%d) = %q, want %q", c.line, c.col, got, c.want)
+		}
+	}
+}
+
+// The literal string printed in the spec, with what it really encodes.
+func TestSpecVectorLiteral(t *testing.T) {
+	m := mustParse(t, `{"version":3,"sources":["orig.js"],"names":["theName"],"mappings":"KAAA,KACIA,U;GASJ;;AAAUE"}`)
+	cases := []struct {
+		line, col int
+		want      string
+	}{
+		{0, 2, "none"},
+		{0, 7, "orig.js:1:1"},
+		{0, 15, "orig.js:2:5 theName"},
+		{0, 25, "none"},
+		{1, 0, "none"},
+		{1, 100, "orig.js:11:1"},
+		{2, 0, "none"},
+		{3, 0, "orig.js:11:11"}, // name index 2 out of range: ignored
+		{5, 0, "none"},
+	}
+	for _, c := range cases {
+		if got := fmtLookup(m, c.line, c.col); got != c.want {
+			t.Errorf("Lookup(%d,%d) = %q, want %q", c.line, c.col, got, c.want)
+		}
+	}
+}
+
+func TestTiesTakeFirst(t *testing.T) {
+	// two segments at column 0 of line 0: orig 0:0 then 5:0 (AAAA,AAKA)
+	m := mustParse(t, `{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA,AAKA,EAAA"}`)
+	if got := fmtLookup(m, 0, 1); got != "a.js:1:1" {
+		t.Fatalf("tie: got %q, want first segment a.js:1:1", got)
+	}
+	if got := fmtLookup(m, 0, 2); got != "a.js:6:1" {
+		t.Fatalf("after tie: got %q", got)
+	}
+}
+
+func TestUnsortedLine(t *testing.T) {
+	// columns 10 then 2 (delta -8): lookups must still be GLB by column.
+	m := mustParse(t, `{"version":3,"sources":["a.js"],"mappings":"UAAA,RAEA"}`)
+	if got := fmtLookup(m, 0, 5); got != "a.js:3:1" {
+		t.Fatalf("got %q", got)
+	}
+	if got := fmtLookup(m, 0, 10); got != "a.js:1:1" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// Index map with a non-zero column offset on a section.
+func TestIndexMapSectionColumnOffset(t *testing.T) {
+	// section 0 at (0,0): line 0 col 0 → a.js 0:0; line 1 col 0 → a.js 1:0
+	// section 1 at (1,10): its line 0 col 0 → b.js 0:0, col 5 → b.js 0:5 (name "n");
+	//                      its line 1 col 0 → b.js 3:0
+	m := mustParse(t, `{"version":3,"sections":[
+	 {"offset":{"line":0,"column":0},"map":{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA;AACA"}},
+	 {"offset":{"line":1,"column":10},"map":{"version":3,"sources":["b.js"],"names":["n"],"mappings":"AAAA,KAAKA;AAGL","ignoreList":[0]}}
+	],"debugId":"dbg"}`)
+	if !m.IsIndexMap() || m.DebugID() != "dbg" {
+		t.Fatal("not an index map / debug id")
+	}
+	if got := strings.Join(m.Sources(), ","); got != "a.js,b.js" {
+		t.Fatalf("Sources = %q", got)
+	}
+	cases := []struct {
+		line, col int
+		want      string
+	}{
+		{0, 0, "a.js:1:1"},
+		{0, 50, "a.js:1:1"},
+		{1, 0, "a.js:2:1"}, // before the section's start column: previous section
+		{1, 9, "a.js:2:1"},
+		{1, 10, "b.js:1:1"},
+		{1, 14, "b.js:1:1"},
+		{1, 15, "b.js:1:6 n"},
+		{2, 0, "b.js:4:1"}, // column offset only on the first line
+		{2, 3, "b.js:4:1"},
+		{3, 0, "none"},
+	}
+	for _, c := range cases {
+		if got := fmtLookup(m, c.line, c.col); got != c.want {
+			t.Errorf("Lookup(%d,%d) = %q, want %q", c.line, c.col, got, c.want)
+		}
+	}
+	mp, _ := m.Lookup(1, 15)
+	if mp.SourceIndex != 1 || !mp.Ignored {
+		t.Errorf("section source index/ignored: %+v", mp)
+	}
+	mp, _ = m.Lookup(1, 0)
+	if mp.SourceIndex != 0 || mp.Ignored {
+		t.Errorf("section 0: %+v", mp)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`nope`, "not JSON"},
+		{`{"version":2,"sources":[],"mappings":""}`, "version 2"},
+		{`{"sources":[],"mappings":""}`, "missing \"version\""},
+		{`{"version":3,"sources":[]}`, "missing \"mappings\""},
+		{`{"version":3,"sources":5,"mappings":""}`, "wrong type"},
+		{`{"version":3,"sections":[{"offset":{"line":1,"column":0},"map":{"version":3,"mappings":""}},{"offset":{"line":0,"column":0},"map":{"version":3,"mappings":""}}]}`, "overlap or are unsorted"},
+		{`{"version":3,"sections":[{"offset":{"line":1,"column":0},"map":{"version":3,"mappings":""}},{"offset":{"line":1,"column":0},"map":{"version":3,"mappings":""}}]}`, "overlap or are unsorted"},
+		{`{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":{"version":3,"sections":[]}}]}`, "nested index maps are not supported"},
+		{`{"version":3,"sections":[{"offset":{"line":0,"column":0},"url":"x.map"}]}`, "url"},
+		{`{"version":3,"sections":[{"offset":{"line":-1,"column":0},"map":{"version":3,"mappings":""}}]}`, "invalid offset"},
+		{`{"version":3,"sections":[{"map":{"version":3,"mappings":""}}]}`, "missing offset"},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(c.in))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Parse(%s) err = %v, want containing %q", c.in, err, c.want)
+		}
+	}
+}
+
+func TestPrefixes(t *testing.T) {
+	body := `{"version":3,"sources":["a.js"],"mappings":"AAAA"}`
+	for _, in := range []string{"\xEF\xBB\xBF" + body, ")]}'\n" + body, "\xEF\xBB\xBF)]}'\n" + body} {
+		m := mustParse(t, in)
+		if got := fmtLookup(m, 0, 0); got != "a.js:1:1" {
+			t.Errorf("%q: got %q", in[:6], got)
+		}
+	}
+}
+
+func TestHostileMappings(t *testing.T) {
+	cases := []struct {
+		name, mappings string
+		line, col      int
+		wantErr        string
+	}{
+		{"overflow", "AAAA;gggggggggggA", 1, 0, "32 bits"},
+		{"bad char", "AAAA;AA!A", 1, 0, "invalid character"},
+		{"truncated", "AAAA;AAAg", 1, 0, "truncated"},
+		{"two fields", "AA", 0, 0, "2 fields"},
+		{"source out of range", "AEAA", 0, 0, "source index 2 out of range"},
+		{"negative source", "ADAA", 0, 0, "source index -1 out of range"},
+		{"negative line", "AADA", 0, 0, "out of range"},
+		{"negative column", "D", 0, 5, "generated column"},
+	}
+	for _, c := range cases {
+		m := mustParse(t, `{"version":3,"sources":["a.js"],"names":[],"mappings":"`+c.mappings+`"}`)
+		_, ok, err := m.LookupErr(c.line, c.col)
+		if ok || err == nil || !strings.Contains(err.Error(), c.wantErr) {
+			t.Errorf("%s: ok=%v err=%v, want %q", c.name, ok, err, c.wantErr)
+		}
+		if _, ok := m.Lookup(c.line, c.col); ok {
+			t.Errorf("%s: Lookup ok", c.name)
+		}
+	}
+	// Lines before a malformed line still resolve.
+	m := mustParse(t, `{"version":3,"sources":["a.js"],"mappings":"AAAA;AA!A"}`)
+	if got := fmtLookup(m, 0, 0); got != "a.js:1:1" {
+		t.Errorf("line before error: %q", got)
+	}
+	if m.Err() == nil {
+		t.Error("Err() = nil for malformed mappings")
+	}
+	// Name index out of range is ignored.
+	m = mustParse(t, `{"version":3,"sources":["a.js"],"names":["x"],"mappings":"AAAAC"}`)
+	if got := fmtLookup(m, 0, 0); got != "a.js:1:1" {
+		t.Errorf("name out of range: %q", got)
+	}
+}
+
+func TestManyLinesCheckpoints(t *testing.T) {
+	// 5000 lines, line k maps to orig line k, col k%7, with varied line
+	// lengths so checkpoints are taken by both rules.
+	var b strings.Builder
+	for k := 0; k < 5000; k++ {
+		if k > 0 {
+			b.WriteByte(';')
+		}
+		// first segment: col 0, orig line +1 (except line 0), orig col set
+		if k == 0 {
+			b.WriteString("AAAA")
+		} else {
+			b.WriteString("AACA")
+		}
+		for j := 0; j < k%40; j++ {
+			b.WriteString(",CAAA") // +1 col, same orig
+		}
+	}
+	m := mustParse(t, `{"version":3,"sources":["a.js"],"mappings":"`+b.String()+`"}`)
+	for _, k := range []int{4999, 0, 63, 64, 65, 1000, 2047, 3333, 1} {
+		mp, ok := m.Lookup(k, 1000)
+		if !ok || mp.Line != k || mp.Column != 0 {
+			t.Fatalf("line %d: %+v %v", k, mp, ok)
+		}
+	}
+	if _, ok := m.Lookup(5000, 0); ok {
+		t.Fatal("line beyond map mapped")
+	}
+}
+
+func TestSourceContentAndIgnore(t *testing.T) {
+	m := mustParse(t, `{"version":3,"sources":["a.js","b.js","c.js","d.js"],
+	 "sourcesContent":["a\n\"q\" \u00e9", null , "[x]{y},z"],
+	 "x_google_ignoreList":[1,99,-1],"debug_id":"snake",
+	 "mappings":"AAAA,CCAA"}`)
+	if s, ok := m.SourceContent(0); !ok || s != "a\n\"q\" é" {
+		t.Errorf("content 0 = %q %v", s, ok)
+	}
+	if _, ok := m.SourceContent(1); ok {
+		t.Error("null content reported ok")
+	}
+	if s, ok := m.SourceContent(2); !ok || s != "[x]{y},z" {
+		t.Errorf("content 2 = %q %v", s, ok)
+	}
+	if _, ok := m.SourceContent(3); ok {
+		t.Error("missing content reported ok")
+	}
+	if _, ok := m.SourceContent(-1); ok {
+		t.Error("negative index ok")
+	}
+	if m.DebugID() != "snake" {
+		t.Errorf("debug_id = %q", m.DebugID())
+	}
+	mp, _ := m.Lookup(0, 1)
+	if mp.Source != "b.js" || !mp.Ignored {
+		t.Errorf("x_google_ignoreList: %+v", mp)
+	}
+	// ignoreList preferred over x_google_ignoreList
+	m = mustParse(t, `{"version":3,"sources":["a.js","b.js"],"ignoreList":[0],"x_google_ignoreList":[1],"mappings":"AAAA,CCAA"}`)
+	if mp, _ := m.Lookup(0, 0); !mp.Ignored {
+		t.Error("ignoreList not applied")
+	}
+	if mp, _ := m.Lookup(0, 1); mp.Ignored {
+		t.Error("x_google_ignoreList used although ignoreList present")
+	}
+}
+
+func TestSplitArray(t *testing.T) {
+	raw := ` [ "a,b" , null,{"x":[1,2]},[3,"]"], 12 ,"\\\""] `
+	offs, err := splitArray([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range offs {
+		got = append(got, raw[o[0]:o[1]])
+	}
+	want := []string{`"a,b"`, `null`, `{"x":[1,2]}`, `[3,"]"]`, `12`, `"\\\""`}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q want %q", got, want)
+	}
+}
+
+// The fast top-level decoder must agree with encoding/json.
+func TestFastDecodeAgrees(t *testing.T) {
+	docs := []string{
+		`{"version":3,"file":"a\"b","sources":["x\\\"y",null],"sourcesContent":["q\"]\\",null],"names":["n"],"mappings":"AA\u0041A","x":{"y":[1,"}"]},"ignoreList":[1],"debugId":"d"}`,
+		` { "version" : 3 , "sources" : [ ] , "mappings" : "" } `,
+		`{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":{"version":3,"sources":["a"],"mappings":"AAAA"}}]}`,
+	}
+	if files, _ := filepath.Glob(filepath.Join(fixturesDir, "*", "*.map")); len(files) > 0 {
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			docs = append(docs, string(b))
+		}
+	}
+	for _, d := range docs {
+		fast, err := fastDecode([]byte(d))
+		if err != nil {
+			t.Errorf("fastDecode declined %.60q: %v", d, err)
+			continue
+		}
+		var slow rawMap
+		if err := json.Unmarshal([]byte(d), &slow); err != nil {
+			t.Fatal(err)
+		}
+		// sourcesContent: same bytes (fast keeps a sub-slice, slow a copy).
+		if !bytes.Equal(fast.SourcesContent, slow.SourcesContent) {
+			t.Errorf("sourcesContent differs for %.60q", d)
+		}
+		fast.SourcesContent, slow.SourcesContent = nil, nil
+		if !reflect.DeepEqual(fast, &slow) {
+			t.Errorf("fast %+v\nslow %+v", fast, slow)
+		}
+	}
+	for _, bad := range []string{`{"version":3,"mappings":"A"`, `{"version":3,}`, `[1]`, `{"version":3} x`, `{"a":"\"}`} {
+		if _, err := fastDecode([]byte(bad)); err == nil {
+			t.Errorf("fastDecode accepted %q", bad)
+		}
+	}
+}
+
+// A 10^5-segment line and 2·10^5 empty lines: correct lookups and a small
+// checkpoint index.
+func TestHugeLineAndManyEmptyLines(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("AAAA")
+	for i := 1; i < 100000; i++ {
+		b.WriteString(",CAAC") // +1 gen col, +1 orig col
+	}
+	b.WriteString(strings.Repeat(";", 200000))
+	b.WriteString("AACA")
+	m := mustParse(t, `{"version":3,"sources":["a.js"],"mappings":"`+b.String()+`"}`)
+	for _, c := range []int{0, 1, 5000, 99998, 99999, 1 << 20} {
+		mp, ok := m.Lookup(0, c)
+		want := min(c, 99999)
+		if !ok || mp.Line != 0 || mp.Column != want {
+			t.Fatalf("col %d: %+v %v", c, mp, ok)
+		}
+	}
+	if _, ok := m.Lookup(100000, 0); ok {
+		t.Fatal("empty line mapped")
+	}
+	if mp, ok := m.Lookup(200000, 7); !ok || mp.Line != 1 || mp.Column != 99999 {
+		t.Fatalf("last line: %+v %v", mp, ok)
+	}
+	if n, lim := len(m.ix.cps), 200001/cpEveryLines+len(m.mappings)/cpEveryBytes+2; n > lim {
+		t.Fatalf("%d checkpoints, want <= %d", n, lim)
+	}
+}
