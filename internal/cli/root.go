@@ -84,7 +84,7 @@ then .mapback.yaml or .sentryclirc files, then defaults: see 'mapback config'.`,
 		return &UsageError{Err: err, Command: cmd.CommandPath()}
 	})
 
-	root.AddCommand(newVersionCmd(a), newConfigCmd(a), newSourcemapsCmd(a), newInjectCmd(a))
+	root.AddCommand(newVersionCmd(a), newConfigCmd(a), newSourcemapsCmd(a), newInjectCmd(a), newResolveCmd(a))
 	addCompletionExamples(root)
 	root.SetHelpCommand(newHelpCmd())
 	usageErrorsForArgs(root)

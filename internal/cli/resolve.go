@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mapback/mapback/internal/resolve"
+)
+
+func newResolveCmd(a *app) *cobra.Command {
+	var (
+		opts  resolve.Options
+		names string
+	)
+	cmd := &cobra.Command{
+		Use:   "resolve [FILE]",
+		Short: "Turn a minified stack trace into original files, lines and names, offline",
+		Long: `Read a stack trace from FILE (or stdin) and write it back with every frame that
+a local bundle and its source map can explain rewritten to the original file,
+line and column. Every other line, and every frame that cannot be mapped, is
+written back exactly as it was.
+
+Frames are matched to the bundles under --maps (default: the current
+directory) by their path: the local file whose path shares the longest ending
+with the frame's URL, ignoring scheme, host, query and hash, or else the only
+file with that name. Each bundle uses the map its sourceMappingURL comment
+names, or the map beside it. Lookups stay on the frame's line: a position
+before the first mapping of its line is left unmapped rather than guessed.
+
+Function names: --names callsite (default) takes the name the caller's call
+site has in the map, falling back to the minified name; --names minified keeps
+the names from the trace.`,
+		Example: `  # Paste a trace from a CI log
+  mapback resolve --maps dist/ < trace.txt
+
+  # Resolve the demo trace shipped with mapback's sources
+  mapback resolve --maps testdata/fixtures/esbuild-cjs testdata/fixtures/esbuild-cjs/traces/class-method.txt`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageErrorf(cmd.CommandPath(), "resolve reads one trace; got %d files", len(args))
+			}
+			return nil
+		},
+		Annotations: needsConfigAnnotation,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch resolve.Names(names) {
+			case resolve.NamesCallsite, resolve.NamesMinified:
+				opts.Names = resolve.Names(names)
+			default:
+				return usageErrorf(cmd.CommandPath(), "--names must be callsite or minified, not %q", names)
+			}
+			var in io.Reader = a.streams.In
+			if len(args) == 1 {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return fmt.Errorf("read the trace: %w", err)
+				}
+				defer f.Close()
+				in = f
+			}
+			sum, err := resolve.Run(cmd.Context(), opts, in, a.streams.Out)
+			if err != nil {
+				return err
+			}
+			a.log.Info("resolve", "frames", sum.Frames, "resolved", sum.Resolved, "unresolved", sum.Unresolved)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&opts.Maps, "maps", nil, "directory (or file) with bundles and maps, repeatable (default .)")
+	f.StringVar(&names, "names", string(resolve.NamesCallsite), "function names: callsite or minified")
+	f.StringVar(&opts.Root, "root", "", "show original paths relative to this directory (default: the working directory)")
+	return cmd
+}

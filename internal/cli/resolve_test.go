@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/mapback/mapback/internal/term"
+)
+
+func TestResolveCommand(t *testing.T) {
+	f := newFakeEnv(t)
+	const maps = "../../testdata/fixtures/esbuild-cjs"
+	const trace = maps + "/traces/class-method.txt"
+
+	r := run(t, f, "resolve", "--maps", maps, "--root", "../..", trace)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	for _, want := range []string{
+		"    at run (testdata/gen/app/src/index.js:14:43)\n",
+		"    at Array.map (<anonymous>)\n", // not resolvable: unchanged
+		"Node.js v20.20.2",                 // other lines: unchanged
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	// stdin, and --names minified keeps the trace's names.
+	in, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams, stdin, out, _ := term.Test()
+	stdin.Write(in)
+	code := Run(context.Background(), []string{"resolve", "--names", "minified", "--maps", maps, "--root", "../.."}, streams, f.env())
+	if code != ExitOK || !strings.Contains(out.String(), "    at l.checkout (testdata/gen/app/src/models/cart.js:50:34)\n") {
+		t.Errorf("stdin: exit %d\n%s", code, out)
+	}
+
+	if r := run(t, f, "resolve", "--names", "scope", trace); r.code != ExitUsage {
+		t.Errorf("--names scope: exit %d (not yet available, so a usage error)", r.code)
+	}
+	if r := run(t, f, "resolve", trace, trace); r.code != ExitUsage {
+		t.Errorf("two files: exit %d", r.code)
+	}
+	if r := run(t, f, "resolve", "no-such-trace.txt"); r.code != ExitFailure || !strings.Contains(r.err, "no-such-trace.txt") {
+		t.Errorf("missing file: exit %d %s", r.code, r.err)
+	}
+}

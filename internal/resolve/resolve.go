@@ -1,0 +1,283 @@
+// Package resolve turns minified stack traces back into original files,
+// lines, columns and function names, offline, from the bundles and maps on
+// disk. Every line it cannot map is written back exactly as it was.
+package resolve
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/sourcemap"
+	"github.com/mapback/mapback/internal/stacktrace"
+)
+
+// Names says how a resolved frame's function is named.
+type Names string
+
+const (
+	// NamesCallsite: the name the caller's call site carries in the map (the
+	// callee named at the position of the next outer frame), else the
+	// minified name.
+	NamesCallsite Names = "callsite"
+	// NamesMinified keeps the function name from the trace.
+	NamesMinified Names = "minified"
+)
+
+// Options configure a run.
+type Options struct {
+	Maps  []string // directories (or files) holding bundles and maps; default "."
+	Root  string   // original paths are shown relative to it when under it; default: the working directory
+	Names Names
+}
+
+// Summary counts what happened to the frames.
+type Summary struct {
+	Frames, Resolved, Unresolved int
+}
+
+// Run reads a trace from in and writes it to out with every frame it can
+// map rewritten.
+func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summary, error) {
+	lines, err := stacktrace.Parse(in)
+	if err != nil {
+		return Summary{}, fmt.Errorf("read the trace: %w", err)
+	}
+	idx, err := NewIndex(ctx, opts.Maps)
+	if err != nil {
+		return Summary{}, err
+	}
+	r := &resolver{idx: idx, opts: opts}
+	if r.opts.Root == "" {
+		r.opts.Root = "."
+	}
+	if r.opts.Root, err = filepath.Abs(r.opts.Root); err != nil {
+		return Summary{}, err
+	}
+	sum := r.resolveAll(lines)
+	return sum, stacktrace.Render(out, lines)
+}
+
+type resolver struct {
+	idx  *Index
+	opts Options
+}
+
+// resolved is the outcome for one frame.
+type resolved struct {
+	ok       bool
+	mapping  sourcemap.Mapping
+	file     string // original source for display
+	callName string // the token name at this frame's position: the callee's original name
+}
+
+func (r *resolver) resolveAll(lines []stacktrace.Line) Summary {
+	var sum Summary
+	results := make([]resolved, len(lines))
+	for i := range lines {
+		f := lines[i].Frame
+		if f == nil {
+			continue
+		}
+		sum.Frames++
+		results[i] = r.resolveFrame(f)
+		if results[i].ok {
+			sum.Resolved++
+		} else {
+			sum.Unresolved++
+		}
+	}
+	// The caller's call site names the callee: in a V8-style trace the
+	// caller is the next frame line below (the next outer frame).
+	for i := range lines {
+		f := lines[i].Frame
+		if f == nil || !results[i].ok {
+			continue
+		}
+		name := ""
+		if r.opts.Names == NamesCallsite {
+			if j := nextFrame(lines, i); j >= 0 && results[j].ok {
+				name = results[j].callName
+			}
+		}
+		f.Replace(name, results[i].file, results[i].mapping.Line+1, results[i].mapping.Column+1)
+	}
+	return sum
+}
+
+// nextFrame is the index of the next frame line after i in the same block
+// of frames, or -1.
+func nextFrame(lines []stacktrace.Line, i int) int {
+	for j := i + 1; j < len(lines); j++ {
+		if lines[j].Frame != nil {
+			return j
+		}
+		if !lines[j].Cont {
+			return -1
+		}
+	}
+	return -1
+}
+
+func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
+	if !f.Resolvable || f.Line < 1 || f.Column < 1 {
+		return resolved{}
+	}
+	b := r.idx.Match(f.File)
+	if b == nil {
+		return resolved{}
+	}
+	m, mapPath, err := r.idx.mapFor(b)
+	if err != nil || m == nil {
+		return resolved{}
+	}
+	mp, ok := m.Lookup(f.Line-1, f.Column-1)
+	if !ok {
+		return resolved{}
+	}
+	src := m.ResolveSource(mapPath, mp.SourceIndex)
+	return resolved{ok: true, mapping: mp, file: r.display(src), callName: mp.Name}
+}
+
+// display shows a resolved source relative to the root when it is under it.
+func (r *resolver) display(src string) string {
+	p := src
+	if strings.HasPrefix(p, "file://") {
+		if u, err := url.Parse(p); err == nil {
+			p = u.Path
+		}
+	}
+	if filepath.IsAbs(p) && r.opts.Root != "" {
+		if rel, err := filepath.Rel(r.opts.Root, p); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return src
+}
+
+// Index knows the local bundles and their maps.
+type Index struct {
+	bundles []dist.Bundle
+	byBase  map[string][]int // base name → bundle indexes
+
+	mu    sync.Mutex
+	cache map[string]*parsedMap
+}
+
+type parsedMap struct {
+	m   *sourcemap.Map
+	err error
+}
+
+// NewIndex scans dirs once for bundles and pairs each with its map, by the
+// same rules inject uses.
+func NewIndex(ctx context.Context, dirs []string) (*Index, error) {
+	if len(dirs) == 0 {
+		dirs = []string{"."}
+	}
+	scan, err := dist.Scan(ctx, dist.Options{Paths: dirs})
+	if err != nil {
+		return nil, err
+	}
+	idx := &Index{bundles: scan.Bundles, byBase: map[string][]int{}, cache: map[string]*parsedMap{}}
+	for i, b := range scan.Bundles {
+		base := filepath.Base(b.Path)
+		idx.byBase[base] = append(idx.byBase[base], i)
+	}
+	return idx, nil
+}
+
+// Match finds the local bundle for a frame's file: the one whose path has the
+// longest common suffix with it (whole path components, at least the base
+// name); nil when none or when two tie.
+func (idx *Index) Match(frameFile string) *dist.Bundle {
+	want := components(normaliseFrameFile(frameFile))
+	if len(want) == 0 {
+		return nil
+	}
+	best, bestLen, tie := -1, 0, false
+	for _, i := range idx.byBase[want[len(want)-1]] {
+		abs, err := filepath.Abs(idx.bundles[i].Path)
+		if err != nil {
+			continue
+		}
+		n := commonSuffix(components(filepath.ToSlash(abs)), want)
+		switch {
+		case n > bestLen:
+			best, bestLen, tie = i, n, false
+		case n == bestLen:
+			tie = true
+		}
+	}
+	if best < 0 || tie {
+		return nil
+	}
+	return &idx.bundles[best]
+}
+
+// mapFor parses (once) the map paired with bundle b.
+func (idx *Index) mapFor(b *dist.Bundle) (*sourcemap.Map, string, error) {
+	if b.Map == nil {
+		return nil, "", nil
+	}
+	key, base := b.Map.Path, b.Map.Path
+	if key == "" { // inline: sources resolve against the bundle
+		key, base = "inline:"+b.Path, b.Path
+	}
+	base, _ = filepath.Abs(base)
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	if pm, ok := idx.cache[key]; ok {
+		return pm.m, base, pm.err
+	}
+	data := b.Map.Inline
+	var err error
+	if data == nil {
+		data, err = os.ReadFile(b.Map.Path)
+	}
+	var m *sourcemap.Map
+	if err == nil {
+		m, err = sourcemap.Parse(data)
+	}
+	idx.cache[key] = &parsedMap{m: m, err: err}
+	return m, base, err
+}
+
+// normaliseFrameFile turns a frame's URL or path into a slash path for
+// suffix matching: no scheme and host, query or fragment; percent-decoded.
+func normaliseFrameFile(f string) string {
+	if i := strings.IndexAny(f, "?#"); i >= 0 {
+		f = f[:i]
+	}
+	if u, err := url.Parse(f); err == nil && u.Scheme != "" && len(u.Scheme) > 1 {
+		f = u.Path
+	} else if d, err := url.PathUnescape(f); err == nil {
+		f = d
+	}
+	f = strings.ReplaceAll(f, "\\", "/")
+	return strings.TrimPrefix(f, "~")
+}
+
+func components(p string) []string {
+	var out []string
+	for _, c := range strings.Split(p, "/") {
+		if c != "" && c != "." {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func commonSuffix(a, b []string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[len(a)-1-n] == b[len(b)-1-n] {
+		n++
+	}
+	return n
+}

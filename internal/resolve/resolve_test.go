@@ -1,0 +1,120 @@
+package resolve
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mapback/mapback/internal/stacktrace"
+)
+
+// TestFixtureTracesMatchNode resolves every committed real Node trace with
+// the bundle's map and requires, for every bundle frame, exactly the source,
+// line and column that `node --enable-source-maps` printed; every other line
+// must come back byte-identical.
+func TestFixtureTracesMatchNode(t *testing.T) {
+	raws, _ := filepath.Glob("../../testdata/fixtures/*/traces/*.txt")
+	compared := 0
+	for _, raw := range raws {
+		if strings.HasSuffix(raw, ".node-resolved.txt") {
+			continue
+		}
+		build := filepath.Dir(filepath.Dir(raw))
+		in, err := os.ReadFile(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		node, err := os.ReadFile(strings.TrimSuffix(raw, ".txt") + ".node-resolved.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if _, err := Run(context.Background(), Options{Maps: []string{build}, Names: NamesMinified}, bytes.NewReader(in), &out); err != nil {
+			t.Fatal(err)
+		}
+		inLines, outLines := stacktrace.ParseString(string(in)), stacktrace.ParseString(out.String())
+		nodeFrames := frames(stacktrace.ParseString(string(node)))
+		if len(inLines) != len(outLines) {
+			t.Fatalf("%s: %d lines in, %d out", raw, len(inLines), len(outLines))
+		}
+		k := 0
+		for i, l := range inLines {
+			o := outLines[i]
+			if l.Frame == nil {
+				if l.Text != o.Text || l.Term != o.Term {
+					t.Errorf("%s line %d changed: %q -> %q", raw, i+1, l.Text, o.Text)
+				}
+				continue
+			}
+			want := nodeFrames[k]
+			k++
+			if !strings.Contains(l.Frame.File, "/fixtures/") {
+				if l.Text != o.Text {
+					t.Errorf("%s line %d: a frame outside the bundle changed: %q -> %q", raw, i+1, l.Text, o.Text)
+				}
+				continue
+			}
+			got := o.Frame
+			if filepath.Base(got.File) != filepath.Base(want.File) || got.Line != want.Line || got.Column != want.Column {
+				t.Errorf("%s line %d: %s:%d:%d, node says %s:%d:%d", raw, i+1, got.File, got.Line, got.Column, want.File, want.Line, want.Column)
+			}
+			compared++
+		}
+	}
+	if compared < 150 {
+		t.Fatalf("only %d bundle frames compared", compared)
+	}
+	t.Logf("%d bundle frames resolved exactly where node --enable-source-maps puts them", compared)
+}
+
+func frames(lines []stacktrace.Line) []*stacktrace.Frame {
+	var out []*stacktrace.Frame
+	for _, l := range lines {
+		if l.Frame != nil {
+			out = append(out, l.Frame)
+		}
+	}
+	return out
+}
+
+func TestMatchFrameFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"dist/assets/app.js", "dist/assets/app.js.map", "other/app.js", "dist/index.js", "dist/chunk-5GF.js"} {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte("var a;"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx, err := NewIndex(context.Background(), []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]string{ // frame file → matched bundle ("" = none)
+		"https://cdn.example.com/assets/app.js?v=42#x":                   "dist/assets/app.js",
+		"app:///dist/assets/app.js":                                      "dist/assets/app.js",
+		"file://" + filepath.ToSlash(filepath.Join(dir, "other/app.js")): "other/app.js",
+		"webpack-internal:///./dist/index.js":                            "dist/index.js",
+		"index.js":                                                       "dist/index.js", // Workers: a bare, unique basename
+		"app.js":                                                         "",              // two candidates tie
+		"~/chunk-5GF.js":                                                 "dist/chunk-5GF.js",
+		"https://example.com/missing.js":                                 "",
+		`C:\build\dist\index.js`:                                         "dist/index.js",
+	}
+	for frame, want := range tests {
+		b := idx.Match(frame)
+		got := ""
+		if b != nil {
+			got, _ = filepath.Rel(dir, b.Path)
+			got = filepath.ToSlash(got)
+		}
+		if got != want {
+			t.Errorf("Match(%q) = %q, want %q", frame, got, want)
+		}
+	}
+}
