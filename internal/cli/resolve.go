@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -52,7 +51,7 @@ the names from the trace.`,
 			default:
 				return usageErrorf(cmd.CommandPath(), "--names must be callsite or minified, not %q", names)
 			}
-			var in io.Reader = a.streams.In
+			in := a.streams.In
 			if len(args) == 1 {
 				f, err := os.Open(args[0])
 				if err != nil {
