@@ -31,9 +31,16 @@ before the first mapping of its line is left unmapped rather than guessed.
 
 Function names: --names callsite (default) takes the name the caller's call
 site has in the map, falling back to the minified name; --names minified keeps
-the names from the trace.`,
+the names from the trace.
+
+--json prints every line with, for each frame, the minified and original
+positions, the map used and how it was found, or why the frame stayed as it
+was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, map_error).`,
 		Example: `  # Paste a trace from a CI log
   mapback resolve --maps dist/ < trace.txt
+
+  # Why did a frame stay minified?
+  mapback resolve --json --maps dist/ trace.txt | jq '.lines[].frame | select(.status != "resolved")'
 
   # Resolve the demo trace shipped with mapback's sources
   mapback resolve --maps testdata/fixtures/esbuild-cjs testdata/fixtures/esbuild-cjs/traces/class-method.txt`,
@@ -71,6 +78,7 @@ the names from the trace.`,
 	f := cmd.Flags()
 	f.StringArrayVar(&opts.Maps, "maps", nil, "directory (or file) with bundles and maps, repeatable (default .)")
 	f.StringVar(&names, "names", string(resolve.NamesCallsite), "function names: callsite or minified")
+	f.BoolVar(&opts.JSON, "json", false, "print a JSON report: every line, each frame's original position, status and reason")
 	f.StringVar(&opts.Root, "root", "", "show original paths relative to this directory (default: the working directory)")
 	return cmd
 }

@@ -35,6 +35,7 @@ type Options struct {
 	Maps  []string // directories (or files) holding bundles and maps; default "."
 	Root  string   // original paths are shown relative to it when under it; default: the working directory
 	Names Names
+	JSON  bool // write the JSON report (report.go) instead of the trace
 }
 
 // Summary counts what happened to the frames.
@@ -60,7 +61,10 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 	if r.opts.Root, err = filepath.Abs(r.opts.Root); err != nil {
 		return Summary{}, err
 	}
-	sum := r.resolveAll(lines)
+	results, sum := r.resolveAll(lines)
+	if opts.JSON {
+		return sum, writeJSON(out, lines, results, sum)
+	}
 	return sum, stacktrace.Render(out, lines)
 }
 
@@ -69,15 +73,33 @@ type resolver struct {
 	opts Options
 }
 
+// Status of a frame, as --json reports it (spec resolve.md §11.2).
+const (
+	StatusResolved      = "resolved"
+	StatusNotResolvable = "not_resolvable" // native, eval body, blob:, data:, no file
+	StatusNoFile        = "no_file"        // no local bundle matched
+	StatusAmbiguous     = "ambiguous_file" // several bundles matched equally well
+	StatusNoMap         = "no_map"         // the bundle has no map
+	StatusNoMapping     = "no_mapping"     // nothing mapped at that position on its line
+	StatusMapError      = "map_error"      // the map could not be read or parsed
+)
+
 // resolved is the outcome for one frame.
 type resolved struct {
 	ok       bool
+	status   string
+	reason   string
 	mapping  sourcemap.Mapping
 	file     string // original source for display
 	callName string // the token name at this frame's position: the callee's original name
+	name     string // the name given to the frame ("" = kept)
+	nameFrom string // "callsite", "minified"
+	mapPath  string
+	foundBy  string
+	debugID  string
 }
 
-func (r *resolver) resolveAll(lines []stacktrace.Line) Summary {
+func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
 	var sum Summary
 	results := make([]resolved, len(lines))
 	for i := range lines {
@@ -100,15 +122,16 @@ func (r *resolver) resolveAll(lines []stacktrace.Line) Summary {
 		if f == nil || !results[i].ok {
 			continue
 		}
-		name := ""
+		name, from := "", "minified"
 		if r.opts.Names == NamesCallsite {
-			if j := nextFrame(lines, i); j >= 0 && results[j].ok {
-				name = results[j].callName
+			if j := nextFrame(lines, i); j >= 0 && results[j].ok && results[j].callName != "" {
+				name, from = results[j].callName, "callsite"
 			}
 		}
+		results[i].name, results[i].nameFrom = name, from
 		f.Replace(name, results[i].file, results[i].mapping.Line+1, results[i].mapping.Column+1)
 	}
-	return sum
+	return results, sum
 }
 
 // nextFrame is the index of the next frame line after i in the same block
@@ -126,23 +149,43 @@ func nextFrame(lines []stacktrace.Line, i int) int {
 }
 
 func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
-	if !f.Resolvable || f.Line < 1 || f.Column < 1 {
-		return resolved{}
+	switch {
+	case !f.Resolvable && f.Reason == stacktrace.ReasonNoMapping:
+		return resolved{status: StatusNoMapping, reason: "line or column 0"}
+	case !f.Resolvable:
+		return resolved{status: StatusNotResolvable, reason: f.Reason}
+	case f.Column < 1:
+		return resolved{status: StatusNoMapping, reason: "no column in the trace"}
 	}
-	b := r.idx.Match(f.File)
-	if b == nil {
-		return resolved{}
+	b, ambiguous := r.idx.match(f.File)
+	switch {
+	case ambiguous:
+		return resolved{status: StatusAmbiguous, reason: "several local bundles match " + f.File + " equally well"}
+	case b == nil:
+		return resolved{status: StatusNoFile, reason: "no bundle under --maps matches " + f.File}
+	case b.Map == nil:
+		return resolved{status: StatusNoMap, reason: b.Path + " has no source map"}
 	}
+	res := resolved{foundBy: string(b.Map.Rule)}
 	m, mapPath, err := r.idx.mapFor(b)
-	if err != nil || m == nil {
-		return resolved{}
+	res.mapPath = b.Map.Path
+	if err != nil {
+		res.status, res.reason = StatusMapError, err.Error()
+		return res
 	}
-	mp, ok := m.Lookup(f.Line-1, f.Column-1)
-	if !ok {
-		return resolved{}
+	res.debugID = m.DebugID()
+	mp, ok, err := m.LookupErr(f.Line-1, f.Column-1)
+	switch {
+	case err != nil:
+		res.status, res.reason = StatusMapError, err.Error()
+		return res
+	case !ok:
+		res.status, res.reason = StatusNoMapping, fmt.Sprintf("nothing mapped at line %d, column %d (lookups stay on their line)", f.Line, f.Column)
+		return res
 	}
-	src := m.ResolveSource(mapPath, mp.SourceIndex)
-	return resolved{ok: true, mapping: mp, file: r.display(src), callName: mp.Name}
+	res.ok, res.status, res.mapping = true, StatusResolved, mp
+	res.file, res.callName = r.display(m.ResolveSource(mapPath, mp.SourceIndex)), mp.Name
+	return res
 }
 
 // display shows a resolved source relative to the root when it is under it.
@@ -197,9 +240,15 @@ func NewIndex(ctx context.Context, dirs []string) (*Index, error) {
 // longest common suffix with it (whole path components, at least the base
 // name); nil when none or when two tie.
 func (idx *Index) Match(frameFile string) *dist.Bundle {
+	b, _ := idx.match(frameFile)
+	return b
+}
+
+// match is Match that also says when candidates tie.
+func (idx *Index) match(frameFile string) (b *dist.Bundle, ambiguous bool) {
 	want := components(normaliseFrameFile(frameFile))
 	if len(want) == 0 {
-		return nil
+		return nil, false
 	}
 	best, bestLen, tie := -1, 0, false
 	for _, i := range idx.byBase[want[len(want)-1]] {
@@ -216,9 +265,9 @@ func (idx *Index) Match(frameFile string) *dist.Bundle {
 		}
 	}
 	if best < 0 || tie {
-		return nil
+		return nil, tie
 	}
-	return &idx.bundles[best]
+	return &idx.bundles[best], false
 }
 
 // mapFor parses (once) the map paired with bundle b.

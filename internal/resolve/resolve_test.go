@@ -3,6 +3,7 @@ package resolve
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,5 +117,100 @@ func TestMatchFrameFiles(t *testing.T) {
 		if got != want {
 			t.Errorf("Match(%q) = %q, want %q", frame, got, want)
 		}
+	}
+}
+
+func TestJSONReport(t *testing.T) {
+	build := "../../testdata/fixtures/webpack"
+	in, err := os.ReadFile(build + "/traces/cause.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	sum, err := Run(context.Background(), Options{Maps: []string{build}, Names: NamesCallsite, JSON: true, Root: "../.."}, bytes.NewReader(in), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep jsonReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	if len(rep.Lines) != len(stacktrace.ParseString(string(in))) || rep.Summary.Frames != sum.Frames || rep.Summary.Resolved == 0 {
+		t.Fatalf("summary %+v, %d lines", rep.Summary, len(rep.Lines))
+	}
+	statuses := map[string]int{}
+	for _, l := range rep.Lines {
+		if l.Kind != "frame" {
+			continue
+		}
+		statuses[l.Frame.Status]++
+		switch l.Frame.Status {
+		case StatusResolved:
+			o := l.Frame.Original
+			// webpack://<namespace>/./src/x.js is shown as src/x.js (spec §6).
+			if o == nil || !strings.HasPrefix(o.File, "src/") || o.Line < 1 || l.Frame.Map == nil || l.Frame.Map.FoundBy != "sourceMappingURL" || l.Frame.Output == "" {
+				t.Errorf("resolved frame %d: %+v %+v", l.N, o, l.Frame.Map)
+			}
+		case StatusNotResolvable:
+			if l.Frame.Reason == "" {
+				t.Errorf("frame %d: no reason", l.N)
+			}
+		default:
+			t.Errorf("frame %d: unexpected status %s (%s)", l.N, l.Frame.Status, l.Frame.Reason)
+		}
+	}
+	if statuses[StatusResolved] != sum.Resolved || statuses[StatusNotResolvable] == 0 {
+		t.Errorf("statuses %v, summary %+v", statuses, sum)
+	}
+	if rep.Summary.MapsUsed[0] != build+"/main.js.map" {
+		t.Errorf("maps used %v", rep.Summary.MapsUsed)
+	}
+}
+
+func TestUnresolvedStatuses(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("nomap.js", "var a=1;\n")
+	write("mapped.js", "var a=1;\n//# sourceMappingURL=mapped.js.map\n")
+	write("mapped.js.map", `{"version":3,"sources":["a.js"],"names":[],"mappings":";EAAA"}`)
+	write("broken.js", "var a=1;\n//# sourceMappingURL=broken.js.map\n")
+	write("broken.js.map", `{"version":3,`)
+	trace := strings.Join([]string{
+		"Error: x",
+		"    at f (https://cdn.example.com/nomap.js:1:5)",
+		"    at g (https://cdn.example.com/missing.js:1:5)",
+		"    at h (https://cdn.example.com/mapped.js:1:5)",
+		"    at i (https://cdn.example.com/mapped.js:2:3)",
+		"    at j (https://cdn.example.com/broken.js:1:1)",
+		"    at Array.map (<anonymous>)",
+		"",
+	}, "\n")
+	var out bytes.Buffer
+	if _, err := Run(context.Background(), Options{Maps: []string{dir}, JSON: true}, strings.NewReader(trace), &out); err != nil {
+		t.Fatal(err)
+	}
+	var rep jsonReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{StatusNoMap, StatusNoFile, StatusNoMapping, StatusResolved, StatusMapError, StatusNotResolvable}
+	var got []string
+	for _, l := range rep.Lines {
+		if l.Frame != nil {
+			got = append(got, l.Frame.Status)
+			if l.Frame.Status != StatusResolved && l.Frame.Reason == "" {
+				t.Errorf("line %d: status %s without a reason", l.N, l.Frame.Status)
+			}
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("statuses %v, want %v", got, want)
+	}
+	if rep.Lines[0].Kind != "header" {
+		t.Errorf("first line kind %s", rep.Lines[0].Kind)
 	}
 }

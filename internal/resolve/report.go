@@ -1,0 +1,145 @@
+package resolve
+
+import (
+	"encoding/json"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/mapback/mapback/internal/stacktrace"
+)
+
+// The --json report (spec resolve.md §11.2): every input line in order, each
+// frame with its minified and original position, how the map was found and,
+// when unresolved, a status and a reason. Lines and columns are 1-based.
+type jsonReport struct {
+	Version int        `json:"version"`
+	Lines   []jsonLine `json:"lines"`
+	Summary jsonSum    `json:"summary"`
+}
+
+type jsonLine struct {
+	N     int        `json:"n"`
+	Kind  string     `json:"kind"` // header, frame, other
+	Text  string     `json:"text"`
+	Frame *jsonFrame `json:"frame,omitempty"`
+}
+
+type jsonFrame struct {
+	Dialect     string        `json:"dialect"`
+	Function    string        `json:"function"`
+	Async       bool          `json:"async"`
+	Constructor bool          `json:"constructor"`
+	File        *string       `json:"file"`
+	Line        int           `json:"line,omitempty"`
+	Column      int           `json:"column,omitempty"`
+	Status      string        `json:"status"`
+	Reason      string        `json:"reason,omitempty"`
+	Map         *jsonMap      `json:"map,omitempty"`
+	Original    *jsonOriginal `json:"original,omitempty"`
+	Output      string        `json:"output,omitempty"`
+}
+
+type jsonMap struct {
+	Path    string  `json:"path"` // "" for an inline map
+	FoundBy string  `json:"found_by"`
+	DebugID *string `json:"debug_id"`
+}
+
+type jsonOriginal struct {
+	File         string  `json:"file"`
+	Line         int     `json:"line"`
+	Column       int     `json:"column"`
+	Function     string  `json:"function,omitempty"`
+	FunctionFrom string  `json:"function_from"`
+	TokenName    *string `json:"token_name"`
+	InApp        bool    `json:"in_app"`
+	Ignored      bool    `json:"ignored"`
+}
+
+type jsonSum struct {
+	Frames     int      `json:"frames"`
+	Resolved   int      `json:"resolved"`
+	Unresolved int      `json:"unresolved"`
+	MapsUsed   []string `json:"maps_used"`
+}
+
+func writeJSON(w io.Writer, lines []stacktrace.Line, results []resolved, sum Summary) error {
+	rep := jsonReport{Version: 1, Summary: jsonSum{Frames: sum.Frames, Resolved: sum.Resolved, Unresolved: sum.Unresolved, MapsUsed: []string{}}}
+	used := map[string]bool{}
+	for i, l := range lines {
+		jl := jsonLine{N: i + 1, Kind: "other", Text: l.Text}
+		switch {
+		case l.Frame != nil:
+			jl.Kind = "frame"
+			jl.Frame = frameJSON(l, results[i])
+			if results[i].ok && results[i].mapPath != "" {
+				used[results[i].mapPath] = true
+			}
+		case isHeader(lines, i):
+			jl.Kind = "header"
+		}
+		rep.Lines = append(rep.Lines, jl)
+	}
+	for p := range used {
+		rep.Summary.MapsUsed = append(rep.Summary.MapsUsed, p)
+	}
+	sort.Strings(rep.Summary.MapsUsed)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+func frameJSON(l stacktrace.Line, r resolved) *jsonFrame {
+	f := l.Frame
+	jf := &jsonFrame{
+		Dialect: string(f.Dialect), Function: f.Function, Async: f.Async, Constructor: f.Constructor,
+		Line: f.Line, Column: f.Column, Status: r.status, Reason: r.reason,
+	}
+	if f.File != "" {
+		file := f.File
+		jf.File = &file
+	}
+	if r.foundBy != "" {
+		jm := &jsonMap{Path: r.mapPath, FoundBy: r.foundBy}
+		if r.debugID != "" {
+			id := r.debugID
+			jm.DebugID = &id
+		}
+		jf.Map = jm
+	}
+	if !r.ok {
+		return jf
+	}
+	o := &jsonOriginal{
+		File: r.file, Line: r.mapping.Line + 1, Column: r.mapping.Column + 1,
+		Function: r.name, FunctionFrom: r.nameFrom, InApp: inApp(r.file), Ignored: r.mapping.Ignored,
+	}
+	if o.Function == "" {
+		o.Function = f.Function
+	}
+	if r.callName != "" {
+		name := r.callName
+		o.TokenName = &name
+	}
+	jf.Original = o
+	jf.Output = stacktrace.RenderString([]stacktrace.Line{l})
+	jf.Output = strings.TrimSuffix(strings.TrimSuffix(jf.Output, "\n"), "\r")
+	return jf
+}
+
+// isHeader: a non-frame line directly followed by a frame is the error's
+// header ("TypeError: …", "[cause]: Error: …").
+func isHeader(lines []stacktrace.Line, i int) bool {
+	return i+1 < len(lines) && lines[i+1].Frame != nil && lines[i].Frame == nil && !lines[i].Cont && strings.TrimSpace(lines[i].Text) != ""
+}
+
+// inApp tells application code from libraries and runtimes by the path.
+func inApp(file string) bool {
+	for _, marker := range []string{"node_modules/", "node:", "ext:", "webpack/runtime", "webpack/bootstrap", "chrome-extension://", "moz-extension://", "safari-extension:", "safari-web-extension:"} {
+		if strings.Contains(file, marker) {
+			return false
+		}
+	}
+	return true
+}
