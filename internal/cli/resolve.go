@@ -29,9 +29,11 @@ file with that name. Each bundle uses the map its sourceMappingURL comment
 names, or the map beside it. Lookups stay on the frame's line: a position
 before the first mapping of its line is left unmapped rather than guessed.
 
-Function names: --names callsite (default) takes the name the caller's call
-site has in the map, falling back to the minified name; --names minified keeps
-the names from the trace.
+Function names: --names scope (default) names each frame after the function
+that encloses its position in the minified bundle, mapped back to its
+original name; where that says nothing (top level, an unnamed function), the
+name the caller's call site has in the map (--names callsite does only that);
+else the minified name. --names minified keeps the names from the trace.
 
 --json prints every line with, for each frame, the minified and original
 positions, the map used and how it was found, or why the frame stayed as it
@@ -53,10 +55,10 @@ was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, map_error).`,
 		Annotations: needsConfigAnnotation,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch resolve.Names(names) {
-			case resolve.NamesCallsite, resolve.NamesMinified:
+			case resolve.NamesScope, resolve.NamesCallsite, resolve.NamesMinified:
 				opts.Names = resolve.Names(names)
 			default:
-				return usageErrorf(cmd.CommandPath(), "--names must be callsite or minified, not %q", names)
+				return usageErrorf(cmd.CommandPath(), "--names must be scope, callsite or minified, not %q", names)
 			}
 			in := a.streams.In
 			if len(args) == 1 {
@@ -77,7 +79,7 @@ was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, map_error).`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&opts.Maps, "maps", nil, "directory (or file) with bundles and maps, repeatable (default .)")
-	f.StringVar(&names, "names", string(resolve.NamesCallsite), "function names: callsite or minified")
+	f.StringVar(&names, "names", string(resolve.NamesScope), "function names: scope, callsite or minified")
 	f.BoolVar(&opts.JSON, "json", false, "print a JSON report: every line, each frame's original position, status and reason")
 	f.StringVar(&opts.Root, "root", "", "show original paths relative to this directory (default: the working directory)")
 	return cmd

@@ -19,7 +19,8 @@ func TestResolveCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.err)
 	}
 	for _, want := range []string{
-		"    at run (testdata/gen/app/src/index.js:14:43)\n",
+		"    at LineItem.assertInStock (testdata/gen/app/src/models/cart.js:18:13)\n", // scope names by default
+		"    at Cart.checkout (testdata/gen/app/src/models/cart.js:50:34)\n",
 		"    at Array.map (<anonymous>)\n", // not resolvable: unchanged
 		"Node.js v20.20.2",                 // other lines: unchanged
 	} {
@@ -40,8 +41,8 @@ func TestResolveCommand(t *testing.T) {
 		t.Errorf("stdin: exit %d\n%s", code, out)
 	}
 
-	if r := run(t, f, "resolve", "--names", "scope", trace); r.code != ExitUsage {
-		t.Errorf("--names scope: exit %d (not yet available, so a usage error)", r.code)
+	if r := run(t, f, "resolve", "--names", "nope", trace); r.code != ExitUsage || !strings.Contains(r.err, "scope, callsite or minified") {
+		t.Errorf("--names nope: exit %d %s", r.code, r.err)
 	}
 	if r := run(t, f, "resolve", trace, trace); r.code != ExitUsage {
 		t.Errorf("two files: exit %d", r.code)

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/jsscope"
 	"github.com/mapback/mapback/internal/sourcemap"
 	"github.com/mapback/mapback/internal/stacktrace"
 )
@@ -22,6 +23,9 @@ import (
 type Names string
 
 const (
+	// NamesScope: the original name of the function that encloses the
+	// position in the minified bundle (scope analysis), else NamesCallsite.
+	NamesScope Names = "scope"
 	// NamesCallsite: the name the caller's call site carries in the map (the
 	// callee named at the position of the next outer frame), else the
 	// minified name.
@@ -97,6 +101,9 @@ type resolved struct {
 	mapPath  string
 	foundBy  string
 	debugID  string
+
+	bundle *dist.Bundle // for scope naming
+	m      *sourcemap.Map
 }
 
 func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
@@ -123,15 +130,49 @@ func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
 			continue
 		}
 		name, from := "", "minified"
-		if r.opts.Names == NamesCallsite {
+		scoped := ""
+		if r.opts.Names == NamesScope {
+			scoped = r.scopeName(results[i], f)
+			if useful(scoped) {
+				name, from = scoped, "scope"
+			}
+		}
+		if from == "minified" && r.opts.Names != NamesMinified {
 			if j := nextFrame(lines, i); j >= 0 && results[j].ok && results[j].callName != "" {
 				name, from = results[j].callName, "callsite"
 			}
+		}
+		if from == "minified" && scoped == jsscope.Anonymous {
+			name, from = scoped, "scope" // an unnamed function says so
 		}
 		results[i].name, results[i].nameFrom = name, from
 		f.Replace(name, results[i].file, results[i].mapping.Line+1, results[i].mapping.Column+1)
 	}
 	return results, sum
+}
+
+// scopeName is the original name of the function enclosing the frame's
+// generated position, "" at top level or when the bundle cannot be parsed.
+func (r *resolver) scopeName(res resolved, f *stacktrace.Frame) string {
+	ix := r.idx.scopesFor(res.bundle)
+	if ix == nil {
+		return ""
+	}
+	s, ok := ix.Enclosing(f.Line-1, f.Column-1)
+	if !ok {
+		return ""
+	}
+	name, _ := s.OriginalName(res.m)
+	return name
+}
+
+// useful rejects names that say nothing about the code (spec resolve.md §5).
+func useful(name string) bool {
+	switch name {
+	case "", jsscope.Anonymous, "__webpack_require__", "__webpack_modules__":
+		return false
+	}
+	return true
 }
 
 // nextFrame is the index of the next frame line after i in the same block
@@ -184,7 +225,16 @@ func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
 		return res
 	}
 	res.ok, res.status, res.mapping = true, StatusResolved, mp
-	res.file, res.callName = r.display(m.ResolveSource(mapPath, mp.SourceIndex)), mp.Name
+	res.bundle, res.m = b, m
+	res.file = r.display(m.ResolveSource(mapPath, mp.SourceIndex))
+	// The token name at a call site names the callee only when its segment
+	// starts at the frame's column (or one before: V8 points at the callee);
+	// a segment that began earlier names some other token.
+	if mp.Name != "" {
+		if prev, ok := m.Lookup(f.Line-1, f.Column-3); !ok || prev != mp {
+			res.callName = mp.Name
+		}
+	}
 	return res
 }
 
@@ -209,8 +259,25 @@ type Index struct {
 	bundles []dist.Bundle
 	byBase  map[string][]int // base name → bundle indexes
 
-	mu    sync.Mutex
-	cache map[string]*parsedMap
+	mu     sync.Mutex
+	cache  map[string]*parsedMap
+	scopes map[string]*jsscope.Index // by bundle path; nil entry: could not parse
+}
+
+// scopesFor parses a bundle's scopes once; only bundles with frames are
+// parsed.
+func (idx *Index) scopesFor(b *dist.Bundle) *jsscope.Index {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	if ix, ok := idx.scopes[b.Path]; ok {
+		return ix
+	}
+	var ix *jsscope.Index
+	if src, err := os.ReadFile(b.Path); err == nil {
+		ix, _ = jsscope.Parse(src) // a bundle the parser rejects keeps call-site names
+	}
+	idx.scopes[b.Path] = ix
+	return ix
 }
 
 type parsedMap struct {
@@ -228,7 +295,7 @@ func NewIndex(ctx context.Context, dirs []string) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := &Index{bundles: scan.Bundles, byBase: map[string][]int{}, cache: map[string]*parsedMap{}}
+	idx := &Index{bundles: scan.Bundles, byBase: map[string][]int{}, cache: map[string]*parsedMap{}, scopes: map[string]*jsscope.Index{}}
 	for i, b := range scan.Bundles {
 		base := filepath.Base(b.Path)
 		idx.byBase[base] = append(idx.byBase[base], i)

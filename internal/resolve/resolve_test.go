@@ -214,3 +214,31 @@ func TestUnresolvedStatuses(t *testing.T) {
 		t.Errorf("first line kind %s", rep.Lines[0].Kind)
 	}
 }
+
+// TestScopeNames: the function names of a real trace, as scope analysis and
+// the call-site fallback give them, for three bundlers.
+func TestScopeNames(t *testing.T) {
+	want := map[string][]string{
+		"esbuild-cjs": {"LineItem.assertInStock", "<anonymous>", "Array.map", "Cart.checkout", "class-method", "main", "Object.<anonymous>"},
+		"rollup":      {"LineItem.assertInStock", "<anonymous>", "Array.map", "Cart.checkout", "class-method", "main", "Object.<anonymous>"},
+		"webpack":     {"LineItem.assertInStock", "<anonymous>", "Array.map", "Cart.checkout", "class-method", "main"},
+	}
+	for build, names := range want {
+		dir := "../../testdata/fixtures/" + build
+		in, err := os.ReadFile(dir + "/traces/class-method.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if _, err := Run(context.Background(), Options{Maps: []string{dir}, Names: NamesScope}, bytes.NewReader(in), &out); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range frames(stacktrace.ParseString(out.String())) {
+			got = append(got, f.Function)
+		}
+		if len(got) < len(names) || strings.Join(got[:len(names)], ",") != strings.Join(names, ",") {
+			t.Errorf("%s: names %q, want %q", build, got, names)
+		}
+	}
+}
