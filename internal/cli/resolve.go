@@ -80,6 +80,7 @@ was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, map_error).`,
 	f := cmd.Flags()
 	f.StringArrayVar(&opts.Maps, "maps", nil, "directory (or file) with bundles and maps, repeatable (default .)")
 	f.StringVar(&names, "names", string(resolve.NamesScope), "function names: scope, callsite or minified")
+	f.IntVar(&opts.Context, "context", 0, "show N lines of original code around each in-app frame")
 	f.BoolVar(&opts.JSON, "json", false, "print a JSON report: every line, each frame's original position, status and reason")
 	f.StringVar(&opts.Root, "root", "", "show original paths relative to this directory (default: the working directory)")
 	return cmd

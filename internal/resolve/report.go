@@ -47,14 +47,15 @@ type jsonMap struct {
 }
 
 type jsonOriginal struct {
-	File         string  `json:"file"`
-	Line         int     `json:"line"`
-	Column       int     `json:"column"`
-	Function     string  `json:"function,omitempty"`
-	FunctionFrom string  `json:"function_from"`
-	TokenName    *string `json:"token_name"`
-	InApp        bool    `json:"in_app"`
-	Ignored      bool    `json:"ignored"`
+	File         string         `json:"file"`
+	Line         int            `json:"line"`
+	Column       int            `json:"column"`
+	Function     string         `json:"function,omitempty"`
+	FunctionFrom string         `json:"function_from"`
+	TokenName    *string        `json:"token_name"`
+	InApp        bool           `json:"in_app"`
+	Ignored      bool           `json:"ignored"`
+	Context      *sourceContext `json:"context,omitempty"`
 }
 
 type jsonSum struct {
@@ -64,7 +65,7 @@ type jsonSum struct {
 	MapsUsed   []string `json:"maps_used"`
 }
 
-func writeJSON(w io.Writer, lines []stacktrace.Line, results []resolved, sum Summary) error {
+func writeJSON(w io.Writer, lines []stacktrace.Line, results []resolved, contexts []*sourceContext, sum Summary) error {
 	rep := jsonReport{Version: 1, Summary: jsonSum{Frames: sum.Frames, Resolved: sum.Resolved, Unresolved: sum.Unresolved, MapsUsed: []string{}}}
 	used := map[string]bool{}
 	for i, l := range lines {
@@ -72,7 +73,7 @@ func writeJSON(w io.Writer, lines []stacktrace.Line, results []resolved, sum Sum
 		switch {
 		case l.Frame != nil:
 			jl.Kind = "frame"
-			jl.Frame = frameJSON(l, results[i])
+			jl.Frame = frameJSON(l, results[i], contexts[i])
 			if results[i].ok && results[i].mapPath != "" {
 				used[results[i].mapPath] = true
 			}
@@ -90,7 +91,7 @@ func writeJSON(w io.Writer, lines []stacktrace.Line, results []resolved, sum Sum
 	return enc.Encode(rep)
 }
 
-func frameJSON(l stacktrace.Line, r resolved) *jsonFrame {
+func frameJSON(l stacktrace.Line, r resolved, c *sourceContext) *jsonFrame {
 	f := l.Frame
 	jf := &jsonFrame{
 		Dialect: string(f.Dialect), Function: f.Function, Async: f.Async, Constructor: f.Constructor,
@@ -114,6 +115,7 @@ func frameJSON(l stacktrace.Line, r resolved) *jsonFrame {
 	o := &jsonOriginal{
 		File: r.file, Line: r.mapping.Line + 1, Column: r.mapping.Column + 1,
 		Function: r.name, FunctionFrom: r.nameFrom, InApp: inApp(r.file), Ignored: r.mapping.Ignored,
+		Context: c,
 	}
 	if o.Function == "" {
 		o.Function = f.Function

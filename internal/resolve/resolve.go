@@ -36,10 +36,11 @@ const (
 
 // Options configure a run.
 type Options struct {
-	Maps  []string // directories (or files) holding bundles and maps; default "."
-	Root  string   // original paths are shown relative to it when under it; default: the working directory
-	Names Names
-	JSON  bool // write the JSON report (report.go) instead of the trace
+	Maps    []string // directories (or files) holding bundles and maps; default "."
+	Root    string   // original paths are shown relative to it when under it; default: the working directory
+	Names   Names
+	JSON    bool // write the JSON report (report.go) instead of the trace
+	Context int  // lines of original code shown around each in-app frame
 }
 
 // Summary counts what happened to the frames.
@@ -66,10 +67,35 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 		return Summary{}, err
 	}
 	results, sum := r.resolveAll(lines)
-	if opts.JSON {
-		return sum, writeJSON(out, lines, results, sum)
+	contexts := make([]*sourceContext, len(lines))
+	for i := range results {
+		contexts[i], _ = r.contextFor(results[i], opts.Context)
 	}
-	return sum, stacktrace.Render(out, lines)
+	if opts.JSON {
+		return sum, writeJSON(out, lines, results, contexts, sum)
+	}
+	return sum, stacktrace.Render(out, withContext(lines, results, contexts))
+}
+
+// withContext inserts each frame's context block after its line (after the
+// location line of a two-line numbered frame).
+func withContext(lines []stacktrace.Line, results []resolved, contexts []*sourceContext) []stacktrace.Line {
+	out := make([]stacktrace.Line, 0, len(lines))
+	var pending []stacktrace.Line
+	for i, l := range lines {
+		if len(pending) > 0 && !l.Cont {
+			out, pending = append(out, pending...), nil
+		}
+		out = append(out, l)
+		if c := contexts[i]; c != nil {
+			term := l.Term
+			if term == "" {
+				term = "\n"
+			}
+			pending = contextLines(l.Text, c, results[i].mapping.Column, term)
+		}
+	}
+	return append(out, pending...)
 }
 
 type resolver struct {
@@ -90,17 +116,18 @@ const (
 
 // resolved is the outcome for one frame.
 type resolved struct {
-	ok       bool
-	status   string
-	reason   string
-	mapping  sourcemap.Mapping
-	file     string // original source for display
-	callName string // the token name at this frame's position: the callee's original name
-	name     string // the name given to the frame ("" = kept)
-	nameFrom string // "callsite", "minified"
-	mapPath  string
-	foundBy  string
-	debugID  string
+	ok         bool
+	status     string
+	reason     string
+	mapping    sourcemap.Mapping
+	file       string // original source for display
+	callName   string // the token name at this frame's position: the callee's original name
+	name       string // the name given to the frame ("" = kept)
+	nameFrom   string // "callsite", "minified"
+	mapPath    string
+	foundBy    string
+	debugID    string
+	sourcePath string // the original source as a local path, for context lines
 
 	bundle *dist.Bundle // for scope naming
 	m      *sourcemap.Map
@@ -226,7 +253,8 @@ func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
 	}
 	res.ok, res.status, res.mapping = true, StatusResolved, mp
 	res.bundle, res.m = b, m
-	res.file = r.display(m.ResolveSource(mapPath, mp.SourceIndex))
+	src := m.ResolveSource(mapPath, mp.SourceIndex)
+	res.file, res.sourcePath = r.display(src), localPath(src)
 	// The token name at a call site names the callee only when its segment
 	// starts at the frame's column (or one before: V8 points at the callee);
 	// a segment that began earlier names some other token.
@@ -238,14 +266,19 @@ func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
 	return res
 }
 
-// display shows a resolved source relative to the root when it is under it.
-func (r *resolver) display(src string) string {
-	p := src
-	if strings.HasPrefix(p, "file://") {
-		if u, err := url.Parse(p); err == nil {
-			p = u.Path
+// localPath turns a resolved source into a file path ("file://" URLs too).
+func localPath(src string) string {
+	if strings.HasPrefix(src, "file://") {
+		if u, err := url.Parse(src); err == nil {
+			return u.Path
 		}
 	}
+	return src
+}
+
+// display shows a resolved source relative to the root when it is under it.
+func (r *resolver) display(src string) string {
+	p := localPath(src)
 	if filepath.IsAbs(p) && r.opts.Root != "" {
 		if rel, err := filepath.Rel(r.opts.Root, p); err == nil && !strings.HasPrefix(rel, "..") {
 			return filepath.ToSlash(rel)

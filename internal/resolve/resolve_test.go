@@ -242,3 +242,46 @@ func TestScopeNames(t *testing.T) {
 		}
 	}
 }
+
+func TestCaretPad(t *testing.T) {
+	tests := []struct {
+		line string
+		col0 int
+		want string
+	}{
+		{"throw x", 6, "      "},
+		{"\tthrow x", 7, "\t      "},
+		{`const t = "🛒"; throw`, 16, `           ` + "  " + `   `}, // the emoji: 2 units, 2 cells
+		{"a = '日本'; b", 10, "     " + "    " + "   "},              // CJK: 1 unit, 2 cells each
+	}
+	for _, tt := range tests {
+		if got := caretPad(tt.line, tt.col0); got != tt.want {
+			t.Errorf("caretPad(%q, %d) = %q, want %q", tt.line, tt.col0, got, tt.want)
+		}
+	}
+}
+
+func TestContext(t *testing.T) {
+	dir := "../../testdata/fixtures/esbuild-cjs"
+	in, err := os.ReadFile(dir + "/traces/class-method.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := Run(context.Background(), Options{Maps: []string{dir}, Names: NamesScope, Context: 1, Root: "../.."}, bytes.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	want := "    at LineItem.assertInStock (testdata/gen/app/src/models/cart.js:18:13)\n" +
+		"      17 |     if (left < this.qty) {\n" +
+		"      18 |       throw new Error(`out of stock: ${describe(this)} (only ${left} left)`);\n" +
+		"         |             ^\n" + // V8 points at "new"
+		"      19 |     }\n" +
+		"    at <anonymous> (testdata/gen/app/src/models/cart.js:50:53)\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("context block missing:\n%s", out.String())
+	}
+	// Frames outside the app (node: internals) get no context.
+	if strings.Contains(out.String(), "Module._compile (node:internal/modules/cjs/loader:1521:14)\n      ") {
+		t.Error("a node: frame got context")
+	}
+}
