@@ -129,8 +129,9 @@ type resolved struct {
 	debugID    string
 	sourcePath string // the original source as a local path, for context lines
 
-	bundle *dist.Bundle // for scope naming
-	m      *sourcemap.Map
+	bundle    *dist.Bundle // for scope naming
+	m         *sourcemap.Map
+	genColumn int // 0-based generated column in UTF-16 units
 }
 
 func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
@@ -185,7 +186,7 @@ func (r *resolver) scopeName(res resolved, f *stacktrace.Frame) string {
 	if ix == nil {
 		return ""
 	}
-	s, ok := ix.Enclosing(f.Line-1, f.Column-1)
+	s, ok := ix.Enclosing(f.Line-1, res.genColumn)
 	if !ok {
 		return ""
 	}
@@ -242,7 +243,12 @@ func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
 		return res
 	}
 	res.debugID = m.DebugID()
-	mp, ok, err := m.LookupErr(f.Line-1, f.Column-1)
+	col := f.Column - 1
+	if f.Dialect == stacktrace.Firefox {
+		// SpiderMonkey counts code points; maps count UTF-16 units.
+		col = r.idx.utf16Column(b, f.Line-1, col)
+	}
+	mp, ok, err := m.LookupErr(f.Line-1, col)
 	switch {
 	case err != nil:
 		res.status, res.reason = StatusMapError, err.Error()
@@ -252,14 +258,14 @@ func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
 		return res
 	}
 	res.ok, res.status, res.mapping = true, StatusResolved, mp
-	res.bundle, res.m = b, m
+	res.bundle, res.m, res.genColumn = b, m, col
 	src := m.ResolveSource(mapPath, mp.SourceIndex)
 	res.file, res.sourcePath = r.display(src), localPath(src)
 	// The token name at a call site names the callee only when its segment
 	// starts at the frame's column (or one before: V8 points at the callee);
 	// a segment that began earlier names some other token.
 	if mp.Name != "" {
-		if prev, ok := m.Lookup(f.Line-1, f.Column-3); !ok || prev != mp {
+		if prev, ok := m.Lookup(f.Line-1, col-2); !ok || prev != mp {
 			res.callName = mp.Name
 		}
 	}
@@ -292,9 +298,10 @@ type Index struct {
 	bundles []dist.Bundle
 	byBase  map[string][]int // base name → bundle indexes
 
-	mu     sync.Mutex
-	cache  map[string]*parsedMap
-	scopes map[string]*jsscope.Index // by bundle path; nil entry: could not parse
+	mu      sync.Mutex
+	cache   map[string]*parsedMap
+	scopes  map[string]*jsscope.Index // by bundle path; nil entry: could not parse
+	sources map[string][]byte         // bundle bytes, read once, for scopes and columns
 }
 
 // scopesFor parses a bundle's scopes once; only bundles with frames are
@@ -306,11 +313,77 @@ func (idx *Index) scopesFor(b *dist.Bundle) *jsscope.Index {
 		return ix
 	}
 	var ix *jsscope.Index
-	if src, err := os.ReadFile(b.Path); err == nil {
+	if src := idx.sourceLocked(b); src != nil {
 		ix, _ = jsscope.Parse(src) // a bundle the parser rejects keeps call-site names
 	}
 	idx.scopes[b.Path] = ix
 	return ix
+}
+
+// sourceLocked reads a bundle once (idx.mu held); nil when unreadable.
+func (idx *Index) sourceLocked(b *dist.Bundle) []byte {
+	if src, ok := idx.sources[b.Path]; ok {
+		return src
+	}
+	src, _ := os.ReadFile(b.Path)
+	idx.sources[b.Path] = src
+	return src
+}
+
+// utf16Column converts a 0-based code-point column on a 0-based line of the
+// bundle to UTF-16 units; it returns col unchanged when the line is not there.
+func (idx *Index) utf16Column(b *dist.Bundle, line, col int) int {
+	idx.mu.Lock()
+	src := idx.sourceLocked(b)
+	idx.mu.Unlock()
+	text, ok := lineOf(src, line)
+	if !ok {
+		return col
+	}
+	units, points := 0, 0
+	for _, r := range string(text) {
+		if points == col {
+			break
+		}
+		units += utf16Units(r)
+		points++
+	}
+	return units + (col - points) // past the end: count the rest as one unit each
+}
+
+// lineOf returns 0-based line n of src, splitting lines as V8 does (\n,
+// \r\n, lone \r, U+2028, U+2029).
+func lineOf(src []byte, n int) ([]byte, bool) {
+	start := 0
+	for i := 0; i < len(src); {
+		c := src[i]
+		brk := 0
+		switch {
+		case c == '\n':
+			brk = 1
+		case c == '\r':
+			brk = 1
+			if i+1 < len(src) && src[i+1] == '\n' {
+				brk = 2
+			}
+		case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && (src[i+2] == 0xA8 || src[i+2] == 0xA9):
+			brk = 3
+		}
+		if brk == 0 {
+			i++
+			continue
+		}
+		if n == 0 {
+			return src[start:i], true
+		}
+		n--
+		i += brk
+		start = i
+	}
+	if n == 0 {
+		return src[start:], true
+	}
+	return nil, false
 }
 
 type parsedMap struct {
@@ -328,7 +401,7 @@ func NewIndex(ctx context.Context, dirs []string) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := &Index{bundles: scan.Bundles, byBase: map[string][]int{}, cache: map[string]*parsedMap{}, scopes: map[string]*jsscope.Index{}}
+	idx := &Index{bundles: scan.Bundles, byBase: map[string][]int{}, cache: map[string]*parsedMap{}, scopes: map[string]*jsscope.Index{}, sources: map[string][]byte{}}
 	for i, b := range scan.Bundles {
 		base := filepath.Base(b.Path)
 		idx.byBase[base] = append(idx.byBase[base], i)

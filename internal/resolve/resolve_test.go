@@ -285,3 +285,28 @@ func TestContext(t *testing.T) {
 		t.Error("a node: frame got context")
 	}
 }
+
+// A Firefox frame's column counts code points: after an astral character on
+// the same generated line it is one less than V8's, and mapback converts it.
+func TestFirefoxColumnsAreCodePoints(t *testing.T) {
+	dir := t.TempDir()
+	// Generated line 0: `var s="🎉";throw x` — "throw" starts at UTF-16 column
+	// 11 (the emoji takes two units) but at code-point column 10.
+	js := "var s=\"🎉\";throw x\n//# sourceMappingURL=a.js.map\n"
+	m := `{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA,WACA"}` // col 0 → 0:0, col 11 → 1:0
+	if err := os.WriteFile(filepath.Join(dir, "a.js"), []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.js.map"), []byte(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	trace := "f@https://example.com/a.js:1:11\n    at f (https://example.com/a.js:1:12)\n"
+	var out bytes.Buffer
+	if _, err := Run(context.Background(), Options{Maps: []string{dir}, Names: NamesMinified, Root: dir}, strings.NewReader(trace), &out); err != nil {
+		t.Fatal(err)
+	}
+	want := "f@a.js:2:1\n    at f (a.js:2:1)\n"
+	if out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
