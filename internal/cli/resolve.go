@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,8 +12,9 @@ import (
 
 func newResolveCmd(a *app) *cobra.Command {
 	var (
-		opts  resolve.Options
-		names string
+		opts   resolve.Options
+		names  string
+		forced []string
 	)
 	cmd := &cobra.Command{
 		Use:   "resolve [FILE]",
@@ -60,6 +62,16 @@ was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, map_error).`,
 			default:
 				return usageErrorf(cmd.CommandPath(), "--names must be scope, callsite or minified, not %q", names)
 			}
+			for _, pair := range forced {
+				i := strings.LastIndex(pair, "=")
+				if i <= 0 || i == len(pair)-1 {
+					return usageErrorf(cmd.CommandPath(), "--map wants URL=FILE, got %q", pair)
+				}
+				if _, err := os.Stat(pair[i+1:]); err != nil {
+					return fmt.Errorf("--map %s: %w", pair, err)
+				}
+				opts.Forced = append(opts.Forced, resolve.Forced{URL: pair[:i], File: pair[i+1:]})
+			}
 			in := a.streams.In
 			if len(args) == 1 {
 				f, err := os.Open(args[0])
@@ -80,6 +92,7 @@ was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, map_error).`,
 	f := cmd.Flags()
 	f.StringArrayVar(&opts.Maps, "maps", nil, "directory (or file) with bundles and maps, repeatable (default .)")
 	f.StringVar(&names, "names", string(resolve.NamesScope), "function names: scope, callsite or minified")
+	f.StringArrayVar(&forced, "map", nil, "URL=FILE: use the map FILE for frames of URL (matched like --maps), repeatable")
 	f.IntVar(&opts.Context, "context", 0, "show N lines of original code around each in-app frame")
 	f.BoolVar(&opts.JSON, "json", false, "print a JSON report: every line, each frame's original position, status and reason")
 	f.StringVar(&opts.Root, "root", "", "show original paths relative to this directory (default: the working directory)")

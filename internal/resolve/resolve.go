@@ -41,7 +41,13 @@ type Options struct {
 	Names   Names
 	JSON    bool // write the JSON report (report.go) instead of the trace
 	Context int  // lines of original code shown around each in-app frame
+	// Forced pairs a frame URL with a map file (--map URL=FILE), ahead of
+	// any lookup: for maps kept apart from their bundles.
+	Forced []Forced
 }
+
+// Forced is one --map URL=FILE pairing.
+type Forced struct{ URL, File string }
 
 // Summary counts what happened to the frames.
 type Summary struct {
@@ -179,9 +185,26 @@ func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
 	return results, sum
 }
 
+// forcedMap returns the --map file whose URL matches the frame's file: the
+// same string, or the same path ending (scheme, host, query and hash
+// ignored).
+func (r *resolver) forcedMap(frameFile string) (string, bool) {
+	got := components(normaliseFrameFile(frameFile))
+	for _, fm := range r.opts.Forced {
+		want := components(normaliseFrameFile(fm.URL))
+		if fm.URL == frameFile || (len(want) > 0 && commonSuffix(got, want) == len(want)) {
+			return fm.File, true
+		}
+	}
+	return "", false
+}
+
 // scopeName is the original name of the function enclosing the frame's
 // generated position, "" at top level or when the bundle cannot be parsed.
 func (r *resolver) scopeName(res resolved, f *stacktrace.Frame) string {
+	if res.bundle == nil || res.bundle.Path == "" {
+		return "" // a --map without its bundle: nothing to parse
+	}
 	ix := r.idx.scopesFor(res.bundle)
 	if ix == nil {
 		return ""
@@ -227,6 +250,15 @@ func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
 		return resolved{status: StatusNoMapping, reason: "no column in the trace"}
 	}
 	b, ambiguous := r.idx.match(f.File)
+	if forced, ok := r.forcedMap(f.File); ok {
+		// The bundle, when there is one, still gives scope names.
+		if b == nil || ambiguous {
+			b = &dist.Bundle{Path: ""}
+		}
+		fb := *b
+		fb.Map = &dist.Map{Path: forced, Rule: "--map"}
+		b, ambiguous = &fb, false
+	}
 	switch {
 	case ambiguous:
 		return resolved{status: StatusAmbiguous, reason: "several local bundles match " + f.File + " equally well"}

@@ -310,3 +310,32 @@ func TestFirefoxColumnsAreCodePoints(t *testing.T) {
 		t.Errorf("got %q, want %q", out.String(), want)
 	}
 }
+
+func TestForcedMap(t *testing.T) {
+	dir := t.TempDir()
+	m := filepath.Join(dir, "elsewhere", "v42.map")
+	if err := os.MkdirAll(filepath.Dir(m), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(m, []byte(`{"version":3,"sources":["src/a.ts"],"names":[],"mappings":"AAAA,IACA"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	trace := "    at f (https://cdn.example.com/assets/app.min.js?v=42:1:5)\n    at g (https://cdn.example.com/assets/other.js:1:5)\n"
+	var out bytes.Buffer
+	opts := Options{Maps: []string{t.TempDir()}, Names: NamesMinified, Root: dir, JSON: true,
+		Forced: []Forced{{URL: "https://cdn.example.com/assets/app.min.js", File: m}}}
+	if _, err := Run(context.Background(), opts, strings.NewReader(trace), &out); err != nil {
+		t.Fatal(err)
+	}
+	var rep jsonReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	f0, f1 := rep.Lines[0].Frame, rep.Lines[1].Frame
+	if f0.Status != StatusResolved || f0.Map.FoundBy != "--map" || f0.Original.File != "elsewhere/src/a.ts" || f0.Original.Line != 2 {
+		t.Errorf("forced frame: %+v %+v %+v", f0, f0.Map, f0.Original)
+	}
+	if f1.Status != StatusNoFile {
+		t.Errorf("other frame: %s", f1.Status)
+	}
+}
