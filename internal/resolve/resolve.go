@@ -57,7 +57,7 @@ type Summary struct {
 // Run reads a trace from in and writes it to out with every frame it can
 // map rewritten.
 func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summary, error) {
-	lines, err := stacktrace.Parse(in)
+	data, err := io.ReadAll(in)
 	if err != nil {
 		return Summary{}, fmt.Errorf("read the trace: %w", err)
 	}
@@ -72,6 +72,10 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 	if r.opts.Root, err = filepath.Abs(r.opts.Root); err != nil {
 		return Summary{}, err
 	}
+	if isEvent(data) {
+		return r.runEvent(ctx, data, out)
+	}
+	lines := stacktrace.ParseString(string(data))
 	results, sum := r.resolveAll(lines)
 	contexts := make([]*sourceContext, len(lines))
 	for i := range results {
@@ -137,6 +141,7 @@ type resolved struct {
 
 	bundle    *dist.Bundle // for scope naming
 	m         *sourcemap.Map
+	genLine   int // 0-based generated line
 	genColumn int // 0-based generated column in UTF-16 units
 }
 
@@ -163,22 +168,11 @@ func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
 		if f == nil || !results[i].ok {
 			continue
 		}
-		name, from := "", "minified"
-		scoped := ""
-		if r.opts.Names == NamesScope {
-			scoped = r.scopeName(results[i], f)
-			if useful(scoped) {
-				name, from = scoped, "scope"
-			}
+		var caller *resolved
+		if j := nextFrame(lines, i); j >= 0 {
+			caller = &results[j]
 		}
-		if from == "minified" && r.opts.Names != NamesMinified {
-			if j := nextFrame(lines, i); j >= 0 && results[j].ok && results[j].callName != "" {
-				name, from = results[j].callName, "callsite"
-			}
-		}
-		if from == "minified" && scoped == jsscope.Anonymous {
-			name, from = scoped, "scope" // an unnamed function says so
-		}
+		name, from := r.chooseName(results[i], caller)
 		results[i].name, results[i].nameFrom = name, from
 		f.Replace(name, results[i].file, results[i].mapping.Line+1, results[i].mapping.Column+1)
 	}
@@ -199,9 +193,29 @@ func (r *resolver) forcedMap(frameFile string) (string, bool) {
 	return "", false
 }
 
+// chooseName names a resolved frame (spec resolve.md §5): the enclosing
+// scope's original name; where that says nothing, the caller's call-site
+// name; an unnamed function as <anonymous>; else "" (keep the minified
+// name). caller is the next outer frame, nil when there is none.
+func (r *resolver) chooseName(res resolved, caller *resolved) (name, from string) {
+	scoped := ""
+	if r.opts.Names == NamesScope {
+		if scoped = r.scopeName(res); useful(scoped) {
+			return scoped, "scope"
+		}
+	}
+	if r.opts.Names != NamesMinified && caller != nil && caller.ok && caller.callName != "" {
+		return caller.callName, "callsite"
+	}
+	if scoped == jsscope.Anonymous {
+		return scoped, "scope" // an unnamed function says so
+	}
+	return "", "minified"
+}
+
 // scopeName is the original name of the function enclosing the frame's
 // generated position, "" at top level or when the bundle cannot be parsed.
-func (r *resolver) scopeName(res resolved, f *stacktrace.Frame) string {
+func (r *resolver) scopeName(res resolved) string {
 	if res.bundle == nil || res.bundle.Path == "" {
 		return "" // a --map without its bundle: nothing to parse
 	}
@@ -209,7 +223,7 @@ func (r *resolver) scopeName(res resolved, f *stacktrace.Frame) string {
 	if ix == nil {
 		return ""
 	}
-	s, ok := ix.Enclosing(f.Line-1, res.genColumn)
+	s, ok := ix.Enclosing(res.genLine, res.genColumn)
 	if !ok {
 		return ""
 	}
@@ -264,7 +278,13 @@ func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
 		return resolved{status: StatusAmbiguous, reason: "several local bundles match " + f.File + " equally well"}
 	case b == nil:
 		return resolved{status: StatusNoFile, reason: "no bundle under --maps matches " + f.File}
-	case b.Map == nil:
+	}
+	return r.lookupIn(f, b)
+}
+
+// lookupIn resolves frame f with bundle b's map.
+func (r *resolver) lookupIn(f *stacktrace.Frame, b *dist.Bundle) resolved {
+	if b.Map == nil {
 		return resolved{status: StatusNoMap, reason: b.Path + " has no source map"}
 	}
 	res := resolved{foundBy: string(b.Map.Rule)}
@@ -290,7 +310,7 @@ func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
 		return res
 	}
 	res.ok, res.status, res.mapping = true, StatusResolved, mp
-	res.bundle, res.m, res.genColumn = b, m, col
+	res.bundle, res.m, res.genLine, res.genColumn = b, m, f.Line-1, col
 	src := m.ResolveSource(mapPath, mp.SourceIndex)
 	res.file, res.sourcePath = r.display(src), localPath(src)
 	// The token name at a call site names the callee only when its segment
@@ -334,6 +354,9 @@ type Index struct {
 	cache   map[string]*parsedMap
 	scopes  map[string]*jsscope.Index // by bundle path; nil entry: could not parse
 	sources map[string][]byte         // bundle bytes, read once, for scopes and columns
+
+	debugOnce sync.Once
+	debugIDs  map[string]int // debug ID → bundle index (events only)
 }
 
 // scopesFor parses a bundle's scopes once; only bundles with frames are

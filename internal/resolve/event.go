@@ -1,0 +1,224 @@
+package resolve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mapback/mapback/internal/debugid"
+	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/sourcemap"
+	"github.com/mapback/mapback/internal/stacktrace"
+)
+
+// A Sentry event (spec resolve.md §10, upload-protocol.md §12): exception
+// frames, oldest call first, and debug_meta.images tying each minified file
+// (code_file) to a debug ID. Only the fields resolve reads or writes are
+// typed; everything else is kept as it was.
+type eventFrame struct {
+	raw      map[string]json.RawMessage
+	Filename string
+	AbsPath  string
+	Function string
+	Lineno   int
+	Colno    int
+}
+
+// isEvent reports whether the input is a Sentry event rather than trace text.
+func isEvent(data []byte) bool {
+	t := bytes.TrimSpace(data)
+	if len(t) == 0 || t[0] != '{' {
+		return false
+	}
+	var probe struct {
+		Exception json.RawMessage `json:"exception"`
+	}
+	return json.Unmarshal(t, &probe) == nil && len(probe.Exception) > 0
+}
+
+// runEvent resolves every exception frame of an event and writes the event
+// back with resolved frames rewritten: function, filename, abs_path, lineno,
+// colno; the minified values and how the map was found go to
+// data.mapback.
+func (r *resolver) runEvent(ctx context.Context, data []byte, out io.Writer) (Summary, error) {
+	var ev map[string]json.RawMessage
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return Summary{}, fmt.Errorf("read the event: %w", err)
+	}
+	images := debugImages(ev["debug_meta"])
+	var exc struct {
+		Values []map[string]json.RawMessage `json:"values"`
+	}
+	if err := json.Unmarshal(ev["exception"], &exc); err != nil {
+		return Summary{}, fmt.Errorf("read the event's exception: %w", err)
+	}
+	var sum Summary
+	for _, v := range exc.Values {
+		var st map[string]json.RawMessage
+		if json.Unmarshal(v["stacktrace"], &st) != nil {
+			continue
+		}
+		var raws []map[string]json.RawMessage
+		if json.Unmarshal(st["frames"], &raws) != nil {
+			continue
+		}
+		frames := make([]eventFrame, len(raws))
+		results := make([]resolved, len(raws))
+		for i, raw := range raws {
+			if err := ctx.Err(); err != nil {
+				return sum, err
+			}
+			frames[i] = parseEventFrame(raw)
+			results[i] = r.resolveEventFrame(frames[i], images)
+			sum.Frames++
+			if results[i].ok {
+				sum.Resolved++
+			} else {
+				sum.Unresolved++
+			}
+		}
+		for i := range raws {
+			if !results[i].ok {
+				continue
+			}
+			// Oldest call first: the caller of frame i is frame i-1.
+			var caller *resolved
+			if i > 0 {
+				caller = &results[i-1]
+			}
+			name, _ := r.chooseName(results[i], caller)
+			raws[i] = rewriteEventFrame(frames[i], results[i], name)
+		}
+		st["frames"] = mustJSON(raws)
+		v["stacktrace"] = mustJSON(st)
+	}
+	ev["exception"] = mustJSON(exc)
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return sum, enc.Encode(ev)
+}
+
+func parseEventFrame(raw map[string]json.RawMessage) eventFrame {
+	f := eventFrame{raw: raw}
+	json.Unmarshal(raw["filename"], &f.Filename)
+	json.Unmarshal(raw["abs_path"], &f.AbsPath)
+	json.Unmarshal(raw["function"], &f.Function)
+	json.Unmarshal(raw["lineno"], &f.Lineno)
+	json.Unmarshal(raw["colno"], &f.Colno)
+	return f
+}
+
+// debugImages maps each code_file of debug_meta.images to its debug ID.
+func debugImages(raw json.RawMessage) map[string]string {
+	var meta struct {
+		Images []struct {
+			Type     string `json:"type"`
+			CodeFile string `json:"code_file"`
+			DebugID  string `json:"debug_id"`
+		} `json:"images"`
+	}
+	out := map[string]string{}
+	if json.Unmarshal(raw, &meta) != nil {
+		return out
+	}
+	for _, img := range meta.Images {
+		if id, err := debugid.Parse(img.DebugID); err == nil && img.CodeFile != "" {
+			out[img.CodeFile] = id.String()
+		}
+	}
+	return out
+}
+
+// resolveEventFrame finds the frame's map by debug ID first, then by path
+// like a trace frame.
+func (r *resolver) resolveEventFrame(f eventFrame, images map[string]string) resolved {
+	file := f.AbsPath
+	if file == "" {
+		file = f.Filename
+	}
+	sf := &stacktrace.Frame{Dialect: "event", Function: f.Function, File: file, Line: f.Lineno, Column: f.Colno, HasColumn: f.Colno > 0, Resolvable: file != ""}
+	if !sf.Resolvable {
+		sf.Reason = "no_location"
+	}
+	id := images[f.AbsPath]
+	if id == "" {
+		id = images[f.Filename]
+	}
+	if id != "" && sf.Resolvable && f.Lineno > 0 && f.Colno > 0 {
+		if b := r.idx.byDebugID(id); b != nil {
+			res := r.lookupIn(sf, b)
+			if res.foundBy != "" {
+				res.foundBy = "debug_id"
+			}
+			return res
+		}
+	}
+	return r.resolveFrame(sf)
+}
+
+func rewriteEventFrame(f eventFrame, res resolved, name string) map[string]json.RawMessage {
+	raw := f.raw
+	raw["data"] = mergeMapbackData(raw["data"], map[string]any{
+		"minified": map[string]any{"abs_path": f.AbsPath, "filename": f.Filename, "function": f.Function, "lineno": f.Lineno, "colno": f.Colno},
+		"map":      res.mapPath,
+		"found_by": res.foundBy,
+	})
+	if name != "" {
+		raw["function"] = mustJSON(name)
+	}
+	raw["filename"] = mustJSON(res.file)
+	raw["abs_path"] = mustJSON(res.file)
+	raw["lineno"] = mustJSON(res.mapping.Line + 1)
+	raw["colno"] = mustJSON(res.mapping.Column + 1)
+	raw["in_app"] = mustJSON(inApp(res.file) && !res.mapping.Ignored)
+	return raw
+}
+
+func mergeMapbackData(data json.RawMessage, mb map[string]any) json.RawMessage {
+	m := map[string]json.RawMessage{}
+	json.Unmarshal(data, &m)
+	m["mapback"] = mustJSON(mb)
+	return mustJSON(m)
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only values built here, which always marshal
+	}
+	return b
+}
+
+// byDebugID finds the local bundle whose //# debugId= comment, or whose
+// map's debugId, is id. The index is built on first use: only events need it.
+func (idx *Index) byDebugID(id string) *dist.Bundle {
+	idx.debugOnce.Do(func() {
+		idx.debugIDs = map[string]int{}
+		for i := range idx.bundles {
+			b := &idx.bundles[i]
+			if src, err := os.ReadFile(b.Path); err == nil {
+				if got, ok := debugid.FindComment(src); ok {
+					idx.debugIDs[got.String()] = i
+					continue
+				}
+			}
+			if b.Map != nil && b.Map.Path != "" {
+				if data, err := os.ReadFile(b.Map.Path); err == nil {
+					if m, err := sourcemap.Parse(data); err == nil && m.DebugID() != "" {
+						if got, err := debugid.Parse(m.DebugID()); err == nil {
+							idx.debugIDs[got.String()] = i
+						}
+					}
+				}
+			}
+		}
+	})
+	if i, ok := idx.debugIDs[id]; ok {
+		return &idx.bundles[i]
+	}
+	return nil
+}

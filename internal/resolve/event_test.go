@@ -1,0 +1,106 @@
+package resolve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/inject"
+	"github.com/mapback/mapback/internal/stacktrace"
+)
+
+// TestEventByDebugID: an event whose frames name a CDN URL that matches no
+// local path is resolved through debug_meta.images and the bundle's injected
+// debug ID, to the positions node --enable-source-maps gave.
+func TestEventByDebugID(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("cp", "../../testdata/fixtures/esbuild-cjs/app.js", "../../testdata/fixtures/esbuild-cjs/app.js.map", dir).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	rep, err := inject.Run(context.Background(), inject.Options{Scan: dist.Options{Paths: []string{dir}}})
+	if err != nil || len(rep.Files) != 1 {
+		t.Fatalf("inject: %v %+v", err, rep)
+	}
+	id := rep.Files[0].DebugID
+
+	raw, _ := os.ReadFile("../../testdata/fixtures/esbuild-cjs/traces/class-method.txt")
+	node, _ := os.ReadFile("../../testdata/fixtures/esbuild-cjs/traces/class-method.node-resolved.txt")
+	rawFrames, nodeFrames := frames(stacktrace.ParseString(string(raw))), frames(stacktrace.ParseString(string(node)))
+	const url = "https://cdn.example.com/static/bundle-3f2a.js"
+	var evFrames []map[string]any
+	var want []*stacktrace.Frame
+	// Sentry lists frames oldest first; the trace lists them newest first.
+	for i := len(rawFrames) - 1; i >= 0; i-- {
+		f := rawFrames[i]
+		if !strings.Contains(f.File, "/fixtures/") {
+			continue
+		}
+		evFrames = append(evFrames, map[string]any{
+			"abs_path": url, "filename": "/static/bundle-3f2a.js", "function": f.Function,
+			"lineno": f.Line + 2, "colno": f.Column, // injection added two lines at the top
+			"in_app": true, "vars": map[string]any{"kept": true},
+		})
+		want = append(want, nodeFrames[i])
+	}
+	event := map[string]any{
+		"event_id":   "0123456789abcdef0123456789abcdef",
+		"exception":  map[string]any{"values": []any{map[string]any{"type": "Error", "value": "out of stock", "stacktrace": map[string]any{"frames": evFrames}}}},
+		"debug_meta": map[string]any{"images": []any{map[string]any{"type": "sourcemap", "code_file": url, "debug_id": id}}},
+	}
+	in, _ := json.Marshal(event)
+
+	var out bytes.Buffer
+	sum, err := Run(context.Background(), Options{Maps: []string{t.TempDir(), dir}, Names: NamesScope, Root: "../.."}, bytes.NewReader(in), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Resolved != len(want) || sum.Frames != len(want) {
+		t.Fatalf("summary %+v, want %d resolved", sum, len(want))
+	}
+	var got struct {
+		EventID   string `json:"event_id"`
+		Exception struct {
+			Values []struct {
+				Stacktrace struct {
+					Frames []struct {
+						AbsPath, Filename, Function string
+						Lineno, Colno               int
+						Vars                        map[string]any
+						Data                        struct {
+							Mapback struct {
+								FoundBy string `json:"found_by"`
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("output is not the event: %v", err)
+	}
+	if got.EventID == "" {
+		t.Error("other event fields were lost")
+	}
+	names := []string{}
+	for i, f := range got.Exception.Values[0].Stacktrace.Frames {
+		w := want[i]
+		if filepath.Base(f.Filename) != filepath.Base(w.File) || f.Lineno != w.Line || f.Colno != w.Column {
+			t.Errorf("frame %d: %s:%d:%d, node says %s:%d:%d", i, f.Filename, f.Lineno, f.Colno, w.File, w.Line, w.Column)
+		}
+		if f.Data.Mapback.FoundBy != "debug_id" || f.Vars["kept"] != true {
+			t.Errorf("frame %d: found by %q, vars %v", i, f.Data.Mapback.FoundBy, f.Vars)
+		}
+		names = append(names, f.Function)
+	}
+	if fmt.Sprint(names) != "[Object.<anonymous> main class-method Cart.checkout <anonymous> LineItem.assertInStock]" {
+		t.Errorf("names %v", names)
+	}
+}
