@@ -102,13 +102,16 @@ func (r *resolver) runEvent(ctx context.Context, data []byte, out io.Writer) (Su
 	return sum, enc.Encode(ev)
 }
 
+// parseEventFrame reads the fields resolve uses. Each is optional: one that
+// is absent or of another type stays empty, and the frame is then reported
+// as it is (no location, no column).
 func parseEventFrame(raw map[string]json.RawMessage) eventFrame {
 	f := eventFrame{raw: raw}
-	json.Unmarshal(raw["filename"], &f.Filename)
-	json.Unmarshal(raw["abs_path"], &f.AbsPath)
-	json.Unmarshal(raw["function"], &f.Function)
-	json.Unmarshal(raw["lineno"], &f.Lineno)
-	json.Unmarshal(raw["colno"], &f.Colno)
+	_ = json.Unmarshal(raw["filename"], &f.Filename)
+	_ = json.Unmarshal(raw["abs_path"], &f.AbsPath)
+	_ = json.Unmarshal(raw["function"], &f.Function)
+	_ = json.Unmarshal(raw["lineno"], &f.Lineno)
+	_ = json.Unmarshal(raw["colno"], &f.Colno)
 	return f
 }
 
@@ -180,7 +183,7 @@ func rewriteEventFrame(f eventFrame, res resolved, name string) map[string]json.
 
 func mergeMapbackData(data json.RawMessage, mb map[string]any) json.RawMessage {
 	m := map[string]json.RawMessage{}
-	json.Unmarshal(data, &m)
+	_ = json.Unmarshal(data, &m) // no data, or not an object: start a new one
 	m["mapback"] = mustJSON(mb)
 	return mustJSON(m)
 }
