@@ -1,0 +1,2 @@
+var y=2;
+//# sourceMappingURL=maps/plain.js.map
