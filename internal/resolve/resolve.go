@@ -105,6 +105,12 @@ func withContext(lines []stacktrace.Line, results []resolved, contexts []*source
 			pending = contextLines(l.Text, c, results[i].mapping.Column, term)
 		}
 	}
+	if len(pending) > 0 && out[len(out)-1].Term == "" {
+		// The trace ended without a line break after this frame: the block
+		// goes on a line of its own, and the missing break moves to its end.
+		out[len(out)-1].Term = pending[0].Term
+		pending[len(pending)-1].Term = ""
+	}
 	return append(out, pending...)
 }
 
@@ -133,7 +139,7 @@ type resolved struct {
 	file       string // original source for display
 	callName   string // the token name at this frame's position: the callee's original name
 	name       string // the name given to the frame ("" = kept)
-	nameFrom   string // "callsite", "minified"
+	nameFrom   string // "scope", "callsite", "minified"
 	mapPath    string
 	foundBy    string
 	debugID    string

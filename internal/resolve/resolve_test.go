@@ -339,3 +339,25 @@ func TestForcedMap(t *testing.T) {
 		t.Errorf("other frame: %s", f1.Status)
 	}
 }
+
+// A trace whose last line is a frame without a final newline keeps its shape
+// with --context: the block gets its own lines, no newline is added at the end.
+func TestContextAfterLastLineWithoutNewline(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.js", "x()\n//# sourceMappingURL=a.js.map\n")
+	write("a.js.map", `{"version":3,"sources":["a.ts"],"sourcesContent":["one\ntwo\nthree"],"names":[],"mappings":"AACA"}`)
+	var out bytes.Buffer
+	trace := "Error: e\n    at f (https://x.example/a.js:1:1)"
+	if _, err := Run(context.Background(), Options{Maps: []string{dir}, Names: NamesMinified, Context: 1, Root: dir}, strings.NewReader(trace), &out); err != nil {
+		t.Fatal(err)
+	}
+	want := "Error: e\n    at f (a.ts:2:1)\n      1 | one\n      2 | two\n        | ^\n      3 | three"
+	if out.String() != want {
+		t.Errorf("got %q\nwant %q", out.String(), want)
+	}
+}
