@@ -92,6 +92,7 @@ was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, map_error).`,
 	f := cmd.Flags()
 	f.StringArrayVar(&opts.Maps, "maps", nil, "directory (or file) with bundles and maps, repeatable (default .)")
 	f.StringVar(&names, "names", string(resolve.NamesScope), "function names: scope, callsite or minified")
+	f.StringArrayVar(&opts.Bundles, "bundle", nil, "a Sentry artifact bundle (the zip sentry-cli or mapback uploads) to find bundles and maps in, repeatable")
 	f.StringArrayVar(&forced, "map", nil, "URL=FILE: use the map FILE for frames of URL (matched like --maps), repeatable")
 	f.IntVar(&opts.Context, "context", 0, "show N lines of original code around each in-app frame")
 	f.BoolVar(&opts.JSON, "json", false, "print a JSON report: every line, each frame's original position, status and reason")

@@ -152,7 +152,11 @@ func (r *resolver) resolveEventFrame(f eventFrame, images map[string]string) res
 		id = images[f.Filename]
 	}
 	if id != "" && sf.Resolvable && f.Lineno > 0 && f.Colno > 0 {
-		if b := r.idx.byDebugID(id); b != nil {
+		b := r.idx.byDebugID(id)
+		if b == nil {
+			b = r.idx.artifactByDebugID(id)
+		}
+		if b != nil {
 			res := r.lookupIn(sf, b)
 			if res.foundBy != "" {
 				res.foundBy = "debug_id"

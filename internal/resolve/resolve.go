@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mapback/mapback/internal/artifactbundle"
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/jsscope"
 	"github.com/mapback/mapback/internal/sourcemap"
@@ -44,6 +45,9 @@ type Options struct {
 	// Forced pairs a frame URL with a map file (--map URL=FILE), ahead of
 	// any lookup: for maps kept apart from their bundles.
 	Forced []Forced
+	// Bundles are Sentry artifact bundles (--bundle) searched after the
+	// files under Maps.
+	Bundles []string
 }
 
 // Forced is one --map URL=FILE pairing.
@@ -64,6 +68,14 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 	idx, err := NewIndex(ctx, opts.Maps)
 	if err != nil {
 		return Summary{}, err
+	}
+	for _, p := range opts.Bundles {
+		ab, err := artifactbundle.Open(ctx, p)
+		if err != nil {
+			return Summary{}, err
+		}
+		defer ab.Close()
+		idx.artifacts = append(idx.artifacts, namedBundle{path: p, b: ab})
 	}
 	r := &resolver{idx: idx, opts: opts}
 	if r.opts.Root == "" {
@@ -279,11 +291,14 @@ func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
 		fb.Map = &dist.Map{Path: forced, Rule: "--map"}
 		b, ambiguous = &fb, false
 	}
+	if b == nil && !ambiguous {
+		b = r.idx.fromArtifactBundles(f.File)
+	}
 	switch {
 	case ambiguous:
 		return resolved{status: StatusAmbiguous, reason: "several local bundles match " + f.File + " equally well"}
 	case b == nil:
-		return resolved{status: StatusNoFile, reason: "no bundle under --maps matches " + f.File}
+		return resolved{status: StatusNoFile, reason: "no bundle under --maps (or in --bundle) matches " + f.File}
 	}
 	return r.lookupIn(f, b)
 }
@@ -363,6 +378,9 @@ type Index struct {
 
 	debugOnce sync.Once
 	debugIDs  map[string]int // debug ID → bundle index (events only)
+
+	artifacts []namedBundle          // --bundle, searched after local files
+	virtual   map[string]virtualFile // artifact bundle entries by key
 }
 
 // scopesFor parses a bundle's scopes once; only bundles with frames are
@@ -386,9 +404,85 @@ func (idx *Index) sourceLocked(b *dist.Bundle) []byte {
 	if src, ok := idx.sources[b.Path]; ok {
 		return src
 	}
-	src, _ := os.ReadFile(b.Path)
+	var src []byte
+	if v, ok := idx.virtual[b.Path]; ok {
+		src, _ = v.read()
+	} else {
+		src, _ = os.ReadFile(b.Path)
+	}
 	idx.sources[b.Path] = src
 	return src
+}
+
+// maxMapSize bounds what mapback reads as one source map: the largest
+// published maps are tens of megabytes, and a map is held in memory whole.
+const maxMapSize = 1 << 30
+
+func readMap(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > maxMapSize {
+		return nil, fmt.Errorf("%s is %d MB; mapback reads source maps up to %d MB", path, st.Size()>>20, maxMapSize>>20)
+	}
+	return os.ReadFile(path)
+}
+
+// virtualFile is a file inside an artifact bundle, known to the index by a
+// key of the form "artifact:<bundle>!<entry>".
+type virtualFile struct {
+	read func() ([]byte, error)
+	base string // the entry's URL, for resolving a map's sources
+}
+
+type namedBundle struct {
+	path string
+	b    *artifactbundle.Bundle
+}
+
+// fromArtifactBundles finds the frame's minified file in the --bundle
+// artifact bundles (by URL, as the server matches it) and returns it as a
+// bundle whose map is the entry's source map.
+func (idx *Index) fromArtifactBundles(frameFile string) *dist.Bundle {
+	for _, nb := range idx.artifacts {
+		if zp, _, ok := nb.b.FindByURL(frameFile); ok {
+			return idx.artifactEntry(nb, zp)
+		}
+	}
+	return nil
+}
+
+// artifactByDebugID finds the minified file with debug ID id in the --bundle
+// artifact bundles.
+func (idx *Index) artifactByDebugID(id string) *dist.Bundle {
+	for _, nb := range idx.artifacts {
+		if zp, ok := nb.b.FindByDebugID(id, "minified_source"); ok {
+			return idx.artifactEntry(nb, zp)
+		}
+	}
+	return nil
+}
+
+// artifactEntry registers a minified file of an artifact bundle, and its map,
+// as virtual files and returns it as a bundle.
+func (idx *Index) artifactEntry(nb namedBundle, zp string) *dist.Bundle {
+	ab := nb.b
+	entry, _ := ab.Entry(zp)
+	b := &dist.Bundle{Path: "artifact:" + nb.path + "!" + zp}
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	idx.virtual[b.Path] = virtualFile{read: func() ([]byte, error) { return ab.ReadFile(zp) }, base: entry.URL}
+	if mz, ok := ab.SourceMapFor(zp); ok {
+		key := "artifact:" + nb.path + "!" + mz
+		mapURL := entry.URL
+		if me, ok := ab.Entry(mz); ok {
+			mapURL = me.URL
+		}
+		idx.virtual[key] = virtualFile{read: func() ([]byte, error) { return ab.ReadFile(mz) }, base: mapURL}
+		b.Map = &dist.Map{Path: key, Rule: "bundle"}
+	}
+	return b
 }
 
 // utf16Column converts a 0-based code-point column on a 0-based line of the
@@ -462,7 +556,7 @@ func NewIndex(ctx context.Context, dirs []string) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := &Index{bundles: scan.Bundles, byBase: map[string][]int{}, cache: map[string]*parsedMap{}, scopes: map[string]*jsscope.Index{}, sources: map[string][]byte{}}
+	idx := &Index{bundles: scan.Bundles, byBase: map[string][]int{}, cache: map[string]*parsedMap{}, scopes: map[string]*jsscope.Index{}, sources: map[string][]byte{}, virtual: map[string]virtualFile{}}
 	for i, b := range scan.Bundles {
 		base := filepath.Base(b.Path)
 		idx.byBase[base] = append(idx.byBase[base], i)
@@ -513,16 +607,24 @@ func (idx *Index) mapFor(b *dist.Bundle) (*sourcemap.Map, string, error) {
 	if key == "" { // inline: sources resolve against the bundle
 		key, base = "inline:"+b.Path, b.Path
 	}
-	base, _ = filepath.Abs(base)
 	idx.mu.Lock()
 	defer idx.mu.Unlock()
+	v, isVirtual := idx.virtual[key]
+	if isVirtual {
+		base = v.base // a map inside an artifact bundle: sources resolve against its URL
+	} else {
+		base, _ = filepath.Abs(base)
+	}
 	if pm, ok := idx.cache[key]; ok {
 		return pm.m, base, pm.err
 	}
 	data := b.Map.Inline
 	var err error
-	if data == nil {
-		data, err = os.ReadFile(b.Map.Path)
+	switch {
+	case isVirtual:
+		data, err = v.read()
+	case data == nil:
+		data, err = readMap(b.Map.Path)
 	}
 	var m *sourcemap.Map
 	if err == nil {

@@ -361,3 +361,57 @@ func TestContextAfterLastLineWithoutNewline(t *testing.T) {
 		t.Errorf("got %q\nwant %q", out.String(), want)
 	}
 }
+
+// TestArtifactBundle resolves through a real artifact bundle made by
+// sentry-cli 3.8.0 (internal/artifactbundle/testdata): main.js finds its map
+// by debug-id header, plain.js through its sourcemap header.
+func TestArtifactBundle(t *testing.T) {
+	trace := "Error: x\n" +
+		"    at hello (https://app.example.com/main.js:3:20)\n" +
+		"    at https://app.example.com/plain.js:1:1\n" +
+		"    at https://app.example.com/absent.js:1:1\n"
+	var out bytes.Buffer
+	opts := Options{Maps: []string{t.TempDir()}, Names: NamesScope, JSON: true,
+		Bundles: []string{"../artifactbundle/testdata/reference-3.8.0.bundle"}}
+	if _, err := Run(context.Background(), opts, strings.NewReader(trace), &out); err != nil {
+		t.Fatal(err)
+	}
+	var rep jsonReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	main, plain, absent := rep.Lines[1].Frame, rep.Lines[2].Frame, rep.Lines[3].Frame
+	if main.Status != StatusResolved || filepath.Base(main.Original.File) != "main.ts" || main.Original.Line != 2 || main.Original.Column != 3 || main.Map.FoundBy != "bundle" {
+		t.Errorf("main.js: %+v %+v %+v", main, main.Original, main.Map)
+	}
+	if main.Original.Function != "hello" {
+		t.Errorf("main.js: function %q, want hello (scope analysis of the bundled minified file)", main.Original.Function)
+	}
+	if plain.Status != StatusResolved || filepath.Base(plain.Original.File) != "plain.ts" || plain.Original.Line != 1 {
+		t.Errorf("plain.js: %+v %+v", plain, plain.Original)
+	}
+	if absent.Status != StatusNoFile {
+		t.Errorf("absent.js: %s", absent.Status)
+	}
+
+	// A file that is not an artifact bundle is an error naming it.
+	opts.Bundles = []string{"../../testdata/fixtures/manifest.json"}
+	if _, err := Run(context.Background(), opts, strings.NewReader(trace), &out); err == nil || !strings.Contains(err.Error(), "manifest.json") {
+		t.Errorf("bad --bundle: %v", err)
+	}
+}
+
+func TestEventFromArtifactBundleByDebugID(t *testing.T) {
+	event := `{"exception":{"values":[{"stacktrace":{"frames":[
+		{"abs_path":"https://cdn.example.com/x/entry-9f.js","function":"n","lineno":3,"colno":20}]}}]},
+	  "debug_meta":{"images":[{"type":"sourcemap","code_file":"https://cdn.example.com/x/entry-9f.js","debug_id":"646f9421-8f7e-518a-9b10-073842e20271"}]}}`
+	var out bytes.Buffer
+	opts := Options{Maps: []string{t.TempDir()}, Names: NamesScope, Bundles: []string{"../artifactbundle/testdata/reference-3.8.0.bundle"}}
+	sum, err := Run(context.Background(), opts, strings.NewReader(event), &out)
+	if err != nil || sum.Resolved != 1 {
+		t.Fatalf("err %v, summary %+v\n%s", err, sum, out.String())
+	}
+	if !strings.Contains(out.String(), `"function": "hello"`) || !strings.Contains(out.String(), `"found_by": "debug_id"`) || !strings.Contains(out.String(), `"lineno": 2`) {
+		t.Errorf("event:\n%s", out.String())
+	}
+}
