@@ -74,7 +74,7 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 		if err != nil {
 			return Summary{}, err
 		}
-		defer ab.Close()
+		defer func() { _ = ab.Close() }() // opened for reading only
 		idx.artifacts = append(idx.artifacts, namedBundle{path: p, b: ab})
 	}
 	r := &resolver{idx: idx, opts: opts}
