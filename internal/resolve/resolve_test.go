@@ -415,3 +415,49 @@ func TestEventFromArtifactBundleByDebugID(t *testing.T) {
 		t.Errorf("event:\n%s", out.String())
 	}
 }
+
+// TestGrammarGoldens resolves one trace per grammar (V8 with Node's cause
+// decorations, Firefox, Safari/JSC, the Sentry numbered list, Workers with
+// bare names, CRLF and no final newline) against the esbuild-cjs fixture,
+// whose positions they use. want/<name> holds the expected output;
+// UPDATE_GOLDEN=1 rewrites it.
+func TestGrammarGoldens(t *testing.T) {
+	inputs, _ := filepath.Glob("testdata/grammars/*.txt")
+	if len(inputs) < 5 {
+		t.Fatalf("only %d grammar inputs", len(inputs))
+	}
+	for _, in := range inputs {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			data, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			opts := Options{Maps: []string{"../../testdata/fixtures/esbuild-cjs"}, Names: NamesScope, Root: "../.."}
+			sum, err := Run(context.Background(), opts, bytes.NewReader(data), &out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Resolved == 0 {
+				t.Errorf("nothing resolved: %+v", sum)
+			}
+			want := filepath.Join("testdata/grammars/want", filepath.Base(in))
+			if os.Getenv("UPDATE_GOLDEN") == "1" {
+				if err := os.MkdirAll(filepath.Dir(want), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(want, out.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			w, err := os.ReadFile(want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != string(w) {
+				t.Errorf("got:\n%s\nwant:\n%s", out.String(), w)
+			}
+		})
+	}
+}
