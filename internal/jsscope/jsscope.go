@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/grafana/sobek/parser"
@@ -295,9 +296,9 @@ func (s Scope) OriginalName(m *sourcemap.Map) (string, bool) {
 }
 
 var (
-	origFunctionRE    = regexp.MustCompile(`^(?:export\s+(?:default\s+)?)?(?:async\s+)?function\s*\*?\s*([\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_$]*)\s*\(`)
-	origArrowDeclRE   = regexp.MustCompile(`^(?:export\s+)?(?:const|let|var)\s+([\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_$]*)\s*=\s*(?:async\s*)?(?:\([^()]*\)|[\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_$]*)\s*=>`)
-	origArrowBeforeRE = regexp.MustCompile(`(?:const|let|var)\s+([\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_$]*)\s*=\s*(?:async\s*)?(\(?)$`)
+	origFunctionRE    = lazyRE(`^(?:export\s+(?:default\s+)?)?(?:async\s+)?function\s*\*?\s*([\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_$]*)\s*\(`)
+	origArrowDeclRE   = lazyRE(`^(?:export\s+)?(?:const|let|var)\s+([\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_$]*)\s*=\s*(?:async\s*)?(?:\([^()]*\)|[\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_$]*)\s*=>`)
+	origArrowBeforeRE = lazyRE(`(?:const|let|var)\s+([\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_$]*)\s*=\s*(?:async\s*)?(\(?)$`)
 )
 
 // originalOwnName reads the original source at the segment starting at the
@@ -321,27 +322,27 @@ func originalOwnName(m *sourcemap.Map, start Pos, arrow bool) (string, bool) {
 	}
 	rest := line[i:]
 	if !arrow {
-		if sm := origFunctionRE.FindStringSubmatch(rest); sm != nil {
+		if sm := origFunctionRE().FindStringSubmatch(rest); sm != nil {
 			return sm[1], true
 		}
 		return "", false
 	}
-	if sm := origArrowDeclRE.FindStringSubmatch(rest); sm != nil {
+	if sm := origArrowDeclRE().FindStringSubmatch(rest); sm != nil {
 		return sm[1], true
 	}
 	// The segment may point inside the declaration: at the arrow's `(`, or
 	// at its first parameter when the generated arrow lost its parentheses.
-	if sm := origArrowBeforeRE.FindStringSubmatch(line[:i]); sm != nil {
-		if sm[2] == "(" && restOfParamsRE.MatchString(rest) || sm[2] == "" && arrowAheadRE.MatchString(rest) {
+	if sm := origArrowBeforeRE().FindStringSubmatch(line[:i]); sm != nil {
+		if sm[2] == "(" && restOfParamsRE().MatchString(rest) || sm[2] == "" && arrowAheadRE().MatchString(rest) {
 			return sm[1], true
 		}
 	}
 	return "", false
 }
 
-var arrowAheadRE = regexp.MustCompile(`^(?:async\s*)?(?:\([^()]*\)|[\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_$]*)\s*=>`)
+var arrowAheadRE = lazyRE(`^(?:async\s*)?(?:\([^()]*\)|[\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_$]*)\s*=>`)
 
-var restOfParamsRE = regexp.MustCompile(`^[^()]*\)\s*=>`)
+var restOfParamsRE = lazyRE(`^[^()]*\)\s*=>`)
 
 // sourceLine returns 0-based line n of content (V8 line breaks).
 func sourceLine(content string, n int) (string, bool) {
@@ -514,4 +515,11 @@ func (ix *Index) offset(line, col int) (int, bool) {
 		u += w
 	}
 	return 0, false
+}
+
+// lazyRE compiles a pattern on first use: these Unicode-class patterns cost
+// most of a millisecond to compile, which every mapback command would pay
+// at start-up otherwise.
+func lazyRE(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }
