@@ -36,3 +36,13 @@ bench_case inject-corpus \
   '$MAPBACK sourcemaps inject -q $SCRATCH/inject' \
   '$SENTRY_CLI sourcemaps inject $SCRATCH/inject' \
   'rm -rf $SCRATCH/inject && cp -R $CORPUS $SCRATCH/inject && sync' 5
+
+# Resolve one trace with 10 frames spread over the three largest maps (babylon 31 MB, tfjs 17 MB, monaco
+# 13 MB; testdata/bench/make-resolve-trace.py wrote it) in one process, with scope-based names, next to the
+# reference client resolving ONE position in the largest map (it resolves one position per call).
+bench_case resolve-3maps \
+  "resolve a 10-frame trace over the three largest maps (mapback, scope names) vs one position in the largest (reference)" \
+  "babylon.js.map, tf.min.js.map, editor.main.js.map" \
+  '$MAPBACK resolve --maps $CORPUS/babylonjs@9.34.0/babylon.js --maps $CORPUS/@tensorflow/tfjs@4.22.0/dist/tf.min.js --maps $CORPUS/monaco-editor@0.52.2/min/vs/editor/editor.main.js testdata/bench/resolve-trace.txt' \
+  '$SENTRY_CLI sourcemaps resolve $CORPUS/babylonjs@9.34.0/babylon.js.map -l 1 -c 1259084' \
+  '' 10
