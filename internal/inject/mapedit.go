@@ -9,15 +9,16 @@ import (
 	"strings"
 
 	"github.com/mapback/mapback/internal/debugid"
+	"github.com/mapback/mapback/internal/jsonscan"
 )
 
 // sourceMap is what injection needs to know about a map, found by scanning
 // its text (jsonscan.go); the bytes themselves are never re-serialised.
 type sourceMap struct {
 	data     []byte
-	members  []member
-	mappings *member // a regular map's "mappings" string
-	sections *member // an index map's "sections" array
+	members  []jsonscan.Member
+	mappings *jsonscan.Member // a regular map's "mappings" string
+	sections *jsonscan.Member // an index map's "sections" array
 	id       debugid.ID
 	hasID    bool
 	// Which of the two ID keys are present (spec inject.md §6.3: mapback
@@ -28,7 +29,7 @@ type sourceMap struct {
 // parseMap checks that data is a version 3 source map and locates the members
 // injection edits.
 func parseMap(data []byte) (*sourceMap, error) {
-	members, _, _, err := scanDocument(data)
+	members, _, _, err := jsonscan.Document(data)
 	if err != nil {
 		return nil, fmt.Errorf("not valid JSON: %w", err)
 	}
@@ -37,8 +38,8 @@ func parseMap(data []byte) (*sourceMap, error) {
 	var camel, snake string
 	for i := range members {
 		m := &members[i]
-		raw := data[m.valStart:m.valEnd]
-		switch m.key {
+		raw := data[m.ValStart:m.ValEnd]
+		switch m.Key {
 		case "version":
 			version = string(raw)
 		case "mappings":
@@ -54,9 +55,9 @@ func parseMap(data []byte) (*sourceMap, error) {
 		case "debugId", "debug_id":
 			var s string
 			if raw[0] != '"' || len(raw) > 80 || !unquoteJSON(raw, &s) {
-				return nil, fmt.Errorf("%q is not a string", m.key)
+				return nil, fmt.Errorf("%q is not a string", m.Key)
 			}
-			if m.key == "debugId" {
+			if m.Key == "debugId" {
 				camel, sm.hasCamel = s, true
 			} else {
 				snake, sm.hasSnake = s, true
@@ -160,8 +161,8 @@ func editMap(sm *sourceMap, layout Layout, line, col int, id debugid.ID, inline 
 // and none starts exactly at it), the code that moves to the new line was
 // covered by that segment; a copy of it is placed at column 0 of the new line
 // so lookups there still resolve. The reference client does the same.
-func shiftMappings(data []byte, m member, line, col int) ([]edit, error) {
-	start, end := m.valStart+1, m.valEnd-1 // inside the quotes
+func shiftMappings(data []byte, m jsonscan.Member, line, col int) ([]edit, error) {
+	start, end := m.ValStart+1, m.ValEnd-1 // inside the quotes
 	s := data[start:end]
 	if bytes.IndexByte(s, '\\') >= 0 {
 		return nil, errors.New(`"mappings" contains escape sequences, which source maps never need`)
@@ -234,22 +235,23 @@ func countFields(seg []byte) (int, error) {
 }
 
 // shiftSections adds one to every top-level section's offset.line.
-func shiftSections(data []byte, m member) ([]edit, error) {
-	elems, _, err := scanArray(data, m.valStart, 1)
+func shiftSections(data []byte, m jsonscan.Member) ([]edit, error) {
+	elems, _, err := jsonscan.Array(data, m.ValStart)
 	if err != nil {
 		return nil, err
 	}
 	var edits []edit
-	for i, at := range elems {
-		sec, _, err := scanObject(data, at, 2)
+	for i, el := range elems {
+		at := el[0]
+		sec, _, err := jsonscan.Object(data, at)
 		if err != nil {
 			return nil, fmt.Errorf("section %d: %w", i, err)
 		}
 		off := find(sec, "offset")
-		if off == nil || data[off.valStart] != '{' {
+		if off == nil || data[off.ValStart] != '{' {
 			return nil, fmt.Errorf("section %d has no offset object", i)
 		}
-		fields, _, err := scanObject(data, off.valStart, 3)
+		fields, _, err := jsonscan.Object(data, off.ValStart)
 		if err != nil {
 			return nil, fmt.Errorf("section %d offset: %w", i, err)
 		}
@@ -257,18 +259,18 @@ func shiftSections(data []byte, m member) ([]edit, error) {
 		if ln == nil {
 			return nil, fmt.Errorf("section %d offset has no line", i)
 		}
-		n, err := strconv.Atoi(string(data[ln.valStart:ln.valEnd]))
+		n, err := strconv.Atoi(string(data[ln.ValStart:ln.ValEnd]))
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("section %d offset line %q is not a non-negative integer", i, data[ln.valStart:ln.valEnd])
+			return nil, fmt.Errorf("section %d offset line %q is not a non-negative integer", i, data[ln.ValStart:ln.ValEnd])
 		}
-		edits = append(edits, edit{at: ln.valStart, del: ln.valEnd - ln.valStart, ins: strconv.Itoa(n + 1)})
+		edits = append(edits, edit{at: ln.ValStart, del: ln.ValEnd - ln.ValStart, ins: strconv.Itoa(n + 1)})
 	}
 	return edits, nil
 }
 
-func find(members []member, key string) *member {
+func find(members []jsonscan.Member, key string) *jsonscan.Member {
 	for i := range members {
-		if members[i].key == key {
+		if members[i].Key == key {
 			return &members[i]
 		}
 	}
@@ -286,9 +288,9 @@ func idKeys(sm *sourceMap, id debugid.ID, camelOnly bool) []edit {
 	last := sm.members[len(sm.members)-1]
 	sep := ","
 	if n := len(sm.members); n >= 2 {
-		sep = string(sm.data[sm.members[n-2].valEnd:last.keyStart])
+		sep = string(sm.data[sm.members[n-2].ValEnd:last.KeyStart])
 	}
-	colon := string(sm.data[last.keyEnd:last.valStart])
+	colon := string(sm.data[last.KeyEnd:last.ValStart])
 	value := `"` + id.String() + `"`
 	var ins string
 	if !sm.hasCamel {
@@ -297,5 +299,5 @@ func idKeys(sm *sourceMap, id debugid.ID, camelOnly bool) []edit {
 	if wantSnake {
 		ins += sep + `"debug_id"` + colon + value
 	}
-	return []edit{{at: last.valEnd, ins: ins}}
+	return []edit{{at: last.ValEnd, ins: ins}}
 }

@@ -127,8 +127,8 @@ func checkInjection(t *testing.T, js, sm []byte, o outcome) {
 	if err != nil {
 		t.Fatalf("injected map does not parse: %v", err)
 	}
-	oldSegs := decodeMappings(t, string(sm[before.mappings.valStart+1:before.mappings.valEnd-1]))
-	newSegs := decodeMappings(t, string(o.newMap[after.mappings.valStart+1:after.mappings.valEnd-1]))
+	oldSegs := decodeMappings(t, string(sm[before.mappings.ValStart+1:before.mappings.ValEnd-1]))
+	newSegs := decodeMappings(t, string(o.newMap[after.mappings.ValStart+1:after.mappings.ValEnd-1]))
 
 	// Segments before the split stay; a copy of the one covering the split
 	// column starts the moved part of line L, unless a segment starts exactly
@@ -164,7 +164,7 @@ func checkInjection(t *testing.T, js, sm []byte, o outcome) {
 	}
 
 	// Apart from mappings and the added keys, the map is byte-identical.
-	restored := string(o.newMap[:after.mappings.valStart]) + string(sm[before.mappings.valStart:before.mappings.valEnd]) + string(o.newMap[after.mappings.valEnd:])
+	restored := string(o.newMap[:after.mappings.ValStart]) + string(sm[before.mappings.ValStart:before.mappings.ValEnd]) + string(o.newMap[after.mappings.ValEnd:])
 	added := `,"debugId":"` + o.id.String() + `","debug_id":"` + o.id.String() + `"`
 	if strings.Replace(restored, added, "", 1) != string(sm) {
 		t.Fatalf("map bytes changed beyond mappings and the ID keys:\n%s\n%s", sm, o.newMap)

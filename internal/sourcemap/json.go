@@ -4,87 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+
+	"github.com/mapback/mapback/internal/jsonscan"
 )
 
 var errFast = errors.New("fast path declined")
-
-func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && isWS(b[i]) {
-		i++
-	}
-	return i
-}
-
-// skipString returns the offset just past the JSON string starting at b[i]
-// (b[i] == '"') and whether it contains a backslash.
-func skipString(b []byte, i int) (int, bool, error) {
-	i++
-	esc := false
-	for {
-		k := bytes.IndexByte(b[i:], '"')
-		if k < 0 {
-			return 0, false, errFast
-		}
-		j := i + k
-		// count backslashes before the quote
-		n := 0
-		for p := j - 1; p >= i && b[p] == '\\'; p-- {
-			n++
-		}
-		if !esc && bytes.IndexByte(b[i:j], '\\') >= 0 {
-			esc = true
-		}
-		if n%2 == 0 {
-			return j + 1, esc, nil
-		}
-		i = j + 1
-	}
-}
-
-// skipValue returns the offset just past the JSON value starting at b[i].
-func skipValue(b []byte, i int) (int, error) {
-	if i >= len(b) {
-		return 0, errFast
-	}
-	switch b[i] {
-	case '"':
-		j, _, err := skipString(b, i)
-		return j, err
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch c := b[i]; c {
-			case '"':
-				j, _, err := skipString(b, i)
-				if err != nil {
-					return 0, err
-				}
-				i = j
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1, nil
-				}
-			}
-			i++
-		}
-		return 0, errFast
-	default:
-		j := i
-		for j < len(b) && !isWS(b[j]) && b[j] != ',' && b[j] != '}' && b[j] != ']' {
-			j++
-		}
-		if j == i {
-			return 0, errFast
-		}
-		return j, nil
-	}
-}
 
 // fastDecode decodes the top-level object field by field. Only known keys
 // other than "sourcesContent" are passed to encoding/json; unknown keys and
@@ -92,52 +16,15 @@ func skipValue(b []byte, i int) (int, error) {
 // validated when SourceContent decodes them). Any irregularity returns an
 // error so that the caller falls back to encoding/json.
 func fastDecode(b []byte) (*rawMap, error) {
+	members, _, _, err := jsonscan.Document(b)
+	if err != nil {
+		return nil, errFast
+	}
 	r := &rawMap{}
-	i := skipWS(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return nil, errFast
-	}
-	i = skipWS(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		i++
-	} else {
-		for {
-			if i >= len(b) || b[i] != '"' {
-				return nil, errFast
-			}
-			ke, kesc, err := skipString(b, i)
-			if err != nil || kesc {
-				return nil, errFast
-			}
-			key := string(b[i+1 : ke-1])
-			i = skipWS(b, ke)
-			if i >= len(b) || b[i] != ':' {
-				return nil, errFast
-			}
-			vs := skipWS(b, i+1)
-			ve, err := skipValue(b, vs)
-			if err != nil {
-				return nil, err
-			}
-			if err := r.setField(key, b[vs:ve]); err != nil {
-				return nil, err
-			}
-			i = skipWS(b, ve)
-			if i >= len(b) {
-				return nil, errFast
-			}
-			if b[i] == '}' {
-				i++
-				break
-			}
-			if b[i] != ',' {
-				return nil, errFast
-			}
-			i = skipWS(b, i+1)
+	for _, m := range members {
+		if err := r.setField(m.Key, b[m.ValStart:m.ValEnd]); err != nil {
+			return nil, err
 		}
-	}
-	if skipWS(b, i) != len(b) {
-		return nil, errFast
 	}
 	return r, nil
 }
@@ -155,12 +42,10 @@ func (r *rawMap) setField(key string, v []byte) error {
 		}
 		return nil
 	case "mappings":
-		if len(v) >= 2 && v[0] == '"' {
-			if _, esc, err := skipString(v, 0); err == nil && !esc {
-				s := string(v[1 : len(v)-1])
-				r.Mappings = &s
-				return nil
-			}
+		if len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+			s := string(v[1 : len(v)-1]) // no escapes: the text is the value
+			r.Mappings = &s
+			return nil
 		}
 		r.Mappings = nil
 		dst = &r.Mappings

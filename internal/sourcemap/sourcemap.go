@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mapback/mapback/internal/jsonscan"
 	"math"
 	"sort"
 	"sync"
@@ -407,70 +408,18 @@ func (m *Map) content1(i int) (string, bool) {
 	return s, true
 }
 
-// splitArray returns the byte spans of the elements of a JSON array that
-// encoding/json has already validated. Nested arrays/objects are skipped.
+// splitArray returns the byte spans of the elements of a JSON array.
 func splitArray(b []byte) ([][2]int, error) {
 	i := 0
-	skipWS := func() {
-		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-			i++
-		}
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
 	}
-	skipWS()
 	if i >= len(b) || b[i] != '[' {
 		return nil, errors.New("sourcesContent is not an array")
 	}
-	i++
-	var out [][2]int
-	for {
-		skipWS()
-		if i >= len(b) {
-			return nil, errors.New("sourcesContent: unterminated array")
-		}
-		if b[i] == ']' {
-			return out, nil
-		}
-		start := i
-		depth := 0
-		for i < len(b) {
-			c := b[i]
-			if c == '"' {
-				i++
-				for i < len(b) && b[i] != '"' {
-					if b[i] == '\\' {
-						i++
-					}
-					i++
-				}
-				i++
-				if depth == 0 {
-					break
-				}
-				continue
-			}
-			if c == '[' || c == '{' {
-				depth++
-			} else if c == ']' || c == '}' {
-				if depth == 0 {
-					break
-				}
-				depth--
-				if depth == 0 {
-					i++
-					break
-				}
-			} else if depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-				break
-			}
-			i++
-		}
-		if i > len(b) {
-			return nil, errors.New("sourcesContent: unterminated string")
-		}
-		out = append(out, [2]int{start, i})
-		skipWS()
-		if i < len(b) && b[i] == ',' {
-			i++
-		}
+	spans, _, err := jsonscan.Array(b, i)
+	if err != nil {
+		return nil, fmt.Errorf("sourcesContent: %w", err)
 	}
+	return spans, nil
 }

@@ -1,4 +1,11 @@
-package inject
+// Package jsonscan finds the members of a JSON object in its text without
+// decoding the values. Source maps are mostly one huge string
+// (sourcesContent) that injection must not touch and lookups rarely need:
+// skipping strings with IndexByte is far cheaper than building values, and
+// the offsets let callers edit the text in place or decode only what they
+// need. The structure is checked (balanced brackets, "key": value pairs,
+// nothing after the end, bounded nesting), numbers and escapes are not.
+package jsonscan
 
 import (
 	"bytes"
@@ -6,29 +13,24 @@ import (
 	"fmt"
 )
 
-// The map is edited as text, so mapback needs to know where the top-level
-// members are without decoding the file: a 30 MB map is mostly one
-// sourcesContent string, and skipping strings with IndexByte is far cheaper
-// than building values. The scanner checks the structure (balanced brackets,
-// "key": value pairs in objects, nothing after the end) so a file that is not
-// JSON is rejected, but does not validate every number or escape.
-
-type member struct {
-	key              string
-	keyStart, keyEnd int // the key's text, quotes included
-	valStart, valEnd int // [valStart, valEnd) is the value's text
+// Member is one "key": value pair of an object.
+type Member struct {
+	Key              string
+	KeyStart, KeyEnd int // the key's text, quotes included
+	ValStart, ValEnd int // [ValStart, ValEnd) is the value's text
 }
 
 // maxDepth bounds nesting so a hostile file of brackets cannot exhaust the
 // stack; real maps nest four or five levels.
 const maxDepth = 512
 
-type syntaxError struct {
-	off int
-	msg string
+// SyntaxError is malformed JSON at a byte offset.
+type SyntaxError struct {
+	Offset int
+	Msg    string
 }
 
-func (e *syntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.off) }
+func (e *SyntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.Msg, e.Offset) }
 
 func skipWS(b []byte, i int) int {
 	for i < len(b) {
@@ -42,26 +44,28 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
-// scanObject reads the object starting at b[i] == '{' and returns its
-// members and the offset just past its closing brace.
-func scanObject(b []byte, i, depth int) ([]member, int, error) {
+// Object reads the object starting at b[i] == '{' and returns its members
+// and the offset just past its closing brace.
+func Object(b []byte, i int) ([]Member, int, error) { return scanObject(b, i, 0) }
+
+func scanObject(b []byte, i, depth int) ([]Member, int, error) {
 	if i >= len(b) || b[i] != '{' {
-		return nil, 0, &syntaxError{i, "expected '{'"}
+		return nil, 0, &SyntaxError{i, "expected '{'"}
 	}
 	if depth > maxDepth {
-		return nil, 0, &syntaxError{i, "nested too deeply"}
+		return nil, 0, &SyntaxError{i, "nested too deeply"}
 	}
-	var members []member
+	var members []Member
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return members, i + 1, nil
 	}
 	for {
 		if i >= len(b) {
-			return nil, 0, &syntaxError{i, "unexpected end of JSON"}
+			return nil, 0, &SyntaxError{i, "unexpected end of JSON"}
 		}
 		if b[i] != '"' {
-			return nil, 0, &syntaxError{i, "expected a member name"}
+			return nil, 0, &SyntaxError{i, "expected a member name"}
 		}
 		keyEnd, err := skipString(b, i)
 		if err != nil {
@@ -69,23 +73,23 @@ func scanObject(b []byte, i, depth int) ([]member, int, error) {
 		}
 		key, err := decodeKey(b[i:keyEnd])
 		if err != nil {
-			return nil, 0, &syntaxError{i, "invalid member name"}
+			return nil, 0, &SyntaxError{i, "invalid member name"}
 		}
-		m := member{key: key, keyStart: i, keyEnd: keyEnd}
+		m := Member{Key: key, KeyStart: i, KeyEnd: keyEnd}
 		i = skipWS(b, keyEnd)
 		if i >= len(b) || b[i] != ':' {
-			return nil, 0, &syntaxError{i, "expected ':'"}
+			return nil, 0, &SyntaxError{i, "expected ':'"}
 		}
 		i = skipWS(b, i+1)
-		m.valStart = i
+		m.ValStart = i
 		if i, err = skipValue(b, i, depth+1); err != nil {
 			return nil, 0, err
 		}
-		m.valEnd = i
+		m.ValEnd = i
 		members = append(members, m)
 		i = skipWS(b, i)
 		if i >= len(b) {
-			return nil, 0, &syntaxError{i, "unexpected end of JSON"}
+			return nil, 0, &SyntaxError{i, "unexpected end of JSON"}
 		}
 		switch b[i] {
 		case ',':
@@ -93,7 +97,7 @@ func scanObject(b []byte, i, depth int) ([]member, int, error) {
 		case '}':
 			return members, i + 1, nil
 		default:
-			return nil, 0, &syntaxError{i, "expected ',' or '}'"}
+			return nil, 0, &SyntaxError{i, "expected ',' or '}'"}
 		}
 	}
 }
@@ -113,7 +117,7 @@ func skipString(b []byte, i int) (int, error) {
 	for {
 		k := bytes.IndexByte(b[j:], '"')
 		if k < 0 {
-			return 0, &syntaxError{i, "unterminated string"}
+			return 0, &SyntaxError{i, "unterminated string"}
 		}
 		j += k
 		// The quote is escaped when an odd number of backslashes precede it.
@@ -131,7 +135,7 @@ func skipString(b []byte, i int) (int, error) {
 // skipValue returns the offset just past the value starting at b[i].
 func skipValue(b []byte, i, depth int) (int, error) {
 	if i >= len(b) {
-		return 0, &syntaxError{i, "unexpected end of JSON"}
+		return 0, &SyntaxError{i, "unexpected end of JSON"}
 	}
 	switch c := b[i]; {
 	case c == '"':
@@ -154,30 +158,33 @@ func skipValue(b []byte, i, depth int) (int, error) {
 				return i + len(lit), nil
 			}
 		}
-		return 0, &syntaxError{i, fmt.Sprintf("unexpected %q", c)}
+		return 0, &SyntaxError{i, fmt.Sprintf("unexpected %q", c)}
 	}
 }
 
-// scanArray reads the array starting at b[i] == '[' and returns the start
+// Array reads the array starting at b[i] == '[' and returns the [start, end)
 // offsets of its elements and the offset just past its closing bracket.
-func scanArray(b []byte, i, depth int) ([]int, int, error) {
+func Array(b []byte, i int) ([][2]int, int, error) { return scanArray(b, i, 0) }
+
+func scanArray(b []byte, i, depth int) ([][2]int, int, error) {
 	if depth > maxDepth {
-		return nil, 0, &syntaxError{i, "nested too deeply"}
+		return nil, 0, &SyntaxError{i, "nested too deeply"}
 	}
-	var elems []int
+	var elems [][2]int
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return elems, i + 1, nil
 	}
 	for {
-		elems = append(elems, i)
+		start := i
 		var err error
 		if i, err = skipValue(b, i, depth+1); err != nil {
 			return nil, 0, err
 		}
+		elems = append(elems, [2]int{start, i})
 		i = skipWS(b, i)
 		if i >= len(b) {
-			return nil, 0, &syntaxError{i, "unexpected end of JSON"}
+			return nil, 0, &SyntaxError{i, "unexpected end of JSON"}
 		}
 		switch b[i] {
 		case ',':
@@ -185,31 +192,32 @@ func scanArray(b []byte, i, depth int) ([]int, int, error) {
 		case ']':
 			return elems, i + 1, nil
 		default:
-			return nil, 0, &syntaxError{i, "expected ',' or ']'"}
+			return nil, 0, &SyntaxError{i, "expected ',' or ']'"}
 		}
 	}
 }
 
-// scanDocument scans a whole JSON document whose top level is an object,
-// allowing only whitespace after it.
-func scanDocument(b []byte) (members []member, open, end int, err error) {
-	open = skipWS(b, skipMapPrefix(b))
+// Document scans a whole source map text: an optional UTF-8 BOM or ")]}'"
+// line, a top-level object, and only whitespace after it. open and end are
+// the offsets of its braces' outer bounds.
+func Document(b []byte) (members []Member, open, end int, err error) {
+	open = skipWS(b, SkipPrefix(b))
 	members, end, err = scanObject(b, open, 0)
 	if err != nil {
 		return nil, 0, 0, err
 	}
 	if rest := skipWS(b, end); rest != len(b) {
-		return nil, 0, 0, &syntaxError{rest, "unexpected data after the top-level object"}
+		return nil, 0, 0, &SyntaxError{rest, "unexpected data after the top-level object"}
 	}
 	return members, open, end, nil
 }
 
-// skipMapPrefix returns the length of a UTF-8 BOM or of the ")]}'" line that
+// SkipPrefix returns the length of a UTF-8 BOM or of the ")]}'" line that
 // some servers prepend to JSON against script inclusion; both are allowed
 // before a source map.
-func skipMapPrefix(b []byte) int {
-	if bytes.HasPrefix(b, utf8BOM) {
-		return len(utf8BOM)
+func SkipPrefix(b []byte) int {
+	if bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
+		return 3
 	}
 	if bytes.HasPrefix(b, []byte(")]}'")) {
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
