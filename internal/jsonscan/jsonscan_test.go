@@ -83,7 +83,8 @@ func FuzzDocument(f *testing.F) {
 			t.Fatalf("bad bounds %d %d", open, end)
 		}
 		for _, m := range members {
-			if !(open < m.KeyStart && m.KeyStart < m.KeyEnd && m.KeyEnd <= m.ValStart && m.ValStart < m.ValEnd && m.ValEnd < end) {
+			ordered := open < m.KeyStart && m.KeyStart < m.KeyEnd && m.KeyEnd <= m.ValStart && m.ValStart < m.ValEnd && m.ValEnd < end
+			if !ordered {
 				t.Fatalf("bad member spans %+v in [%d,%d)", m, open, end)
 			}
 		}
