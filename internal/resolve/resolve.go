@@ -628,10 +628,30 @@ func (idx *Index) mapFor(b *dist.Bundle) (*sourcemap.Map, string, error) {
 	}
 	var m *sourcemap.Map
 	if err == nil {
-		m, err = sourcemap.Parse(data)
+		var load sourcemap.Loader
+		if !isVirtual && b.Map.Path != "" {
+			load = sectionLoader(b.Map.Path)
+		}
+		m, err = sourcemap.ParseWith(data, load)
 	}
 	idx.cache[key] = &parsedMap{m: m, err: err}
 	return m, base, err
+}
+
+// sectionLoader reads the maps an index map's "url" sections name, relative
+// to the index map's directory. resolve works offline: remote URLs are not
+// fetched.
+func sectionLoader(indexMap string) sourcemap.Loader {
+	return func(u string) ([]byte, error) {
+		if parsed, err := url.Parse(u); err == nil && parsed.Scheme != "" && parsed.Scheme != "file" {
+			return nil, fmt.Errorf("%s is remote; resolve reads only local files", u)
+		}
+		p := localPath(u)
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(indexMap), filepath.FromSlash(p))
+		}
+		return readMap(p)
+	}
 }
 
 // normaliseFrameFile turns a frame's URL or path into a slash path for

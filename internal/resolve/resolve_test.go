@@ -461,3 +461,44 @@ func TestGrammarGoldens(t *testing.T) {
 		})
 	}
 }
+
+// An index map whose sections name their maps by "url": each is loaded from
+// beside the index map, its column offset applies on its first line only,
+// and its sources resolve against its own location.
+func TestIndexMapURLSections(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("app.js", "var a=1;var b=2;\nvar c=3;\n//# sourceMappingURL=app.js.map\n")
+	write("app.js.map", `{"version":3,"sections":[
+	  {"offset":{"line":0,"column":0},"url":"parts/a.js.map"},
+	  {"offset":{"line":0,"column":8},"url":"parts/b.js.map"}]}`)
+	write("parts/a.js.map", `{"version":3,"sources":["../src/a.ts"],"names":[],"mappings":"AAAA"}`)
+	write("parts/b.js.map", `{"version":3,"sources":["../src/b.ts"],"names":[],"mappings":"AAAA;AACA"}`)
+	trace := "    at f (https://x.example/app.js:1:3)\n    at g (https://x.example/app.js:1:10)\n    at h (https://x.example/app.js:2:1)\n"
+	var out bytes.Buffer
+	if _, err := Run(context.Background(), Options{Maps: []string{dir}, Names: NamesMinified, Root: dir}, strings.NewReader(trace), &out); err != nil {
+		t.Fatal(err)
+	}
+	want := "    at f (src/a.ts:1:1)\n    at g (src/b.ts:1:1)\n    at h (src/b.ts:2:1)\n"
+	if out.String() != want {
+		t.Errorf("got\n%swant\n%s", out.String(), want)
+	}
+
+	// A remote section is not fetched: the frames stay as they were.
+	write("app.js.map", `{"version":3,"sections":[{"offset":{"line":0,"column":0},"url":"https://cdn.example.com/a.js.map"}]}`)
+	out.Reset()
+	if _, err := Run(context.Background(), Options{Maps: []string{dir}, Names: NamesMinified, Root: dir}, strings.NewReader(trace), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != trace {
+		t.Errorf("remote section: got %q", out.String())
+	}
+}

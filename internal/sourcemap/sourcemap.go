@@ -42,7 +42,10 @@ type Map struct {
 
 	// index maps
 	sections []section
-	allSrc   []string // concatenated sources of all sections
+	// loadedFrom is the "url" an index map's section was loaded from,
+	// relative to the index map; its sources resolve against it.
+	loadedFrom string
+	allSrc     []string // concatenated sources of all sections
 
 	mu       sync.Mutex
 	ix       *lineIndex
@@ -86,9 +89,17 @@ type rawMap struct {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
+// Loader reads the map an index-map section names by "url", given the URL as
+// written (relative to the index map).
+type Loader func(url string) ([]byte, error)
+
 // Parse parses a source map (regular or index map). It strips a UTF-8 BOM
-// and a first line starting with ")]}" (XSSI prefix).
-func Parse(data []byte) (*Map, error) {
+// and a first line starting with ")]}" (XSSI prefix). Index-map sections
+// that name their map by "url" need ParseWith.
+func Parse(data []byte) (*Map, error) { return ParseWith(data, nil) }
+
+// ParseWith is Parse with a Loader for "url" sections.
+func ParseWith(data []byte, load Loader) (*Map, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if bytes.HasPrefix(data, []byte(")]}")) {
 		if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
@@ -101,7 +112,7 @@ func Parse(data []byte) (*Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	return build(r, true)
+	return build(r, true, load)
 }
 
 // decodeRaw decodes a map document. The fast path (fastDecode) splits the
@@ -134,7 +145,7 @@ func checkVersion(v *int) error {
 	return nil
 }
 
-func build(r *rawMap, top bool) (*Map, error) {
+func build(r *rawMap, top bool, load Loader) (*Map, error) {
 	if err := checkVersion(r.Version); err != nil {
 		return nil, err
 	}
@@ -149,7 +160,7 @@ func build(r *rawMap, top bool) (*Map, error) {
 		if r.Mappings != nil && *r.Mappings != "" {
 			return nil, errors.New(`invalid index map: has both "sections" and "mappings"`)
 		}
-		return buildIndexMap(m, r)
+		return buildIndexMap(m, r, load)
 	}
 	if r.Mappings == nil {
 		return nil, errors.New(`invalid source map: missing "mappings"`)
@@ -189,16 +200,27 @@ func build(r *rawMap, top bool) (*Map, error) {
 	return m, nil
 }
 
-func buildIndexMap(m *Map, r *rawMap) (*Map, error) {
+func buildIndexMap(m *Map, r *rawMap, load Loader) (*Map, error) {
 	prevL, prevC := -1, -1
 	for i, s := range r.Sections {
+		hasMap := len(s.Map) > 0 && string(s.Map) != "null"
 		if s.URL != nil {
-			return nil, fmt.Errorf("index map section %d: \"url\" sections are not supported", i)
+			switch {
+			case hasMap:
+				return nil, fmt.Errorf("index map section %d: has both \"url\" and \"map\"", i)
+			case load == nil:
+				return nil, fmt.Errorf("index map section %d: \"url\" sections need the map's location to be loaded", i)
+			}
+			data, err := load(*s.URL)
+			if err != nil {
+				return nil, fmt.Errorf("index map section %d: load %s: %w", i, *s.URL, err)
+			}
+			s.Map, hasMap = bytes.TrimPrefix(data, utf8BOM), true
 		}
 		if s.Offset == nil || s.Offset.Line == nil || s.Offset.Column == nil {
 			return nil, fmt.Errorf("index map section %d: missing offset line/column", i)
 		}
-		if len(s.Map) == 0 || string(s.Map) == "null" {
+		if !hasMap {
 			return nil, fmt.Errorf("index map section %d: missing \"map\"", i)
 		}
 		L, C := *s.Offset.Line, *s.Offset.Column
@@ -213,9 +235,12 @@ func buildIndexMap(m *Map, r *rawMap) (*Map, error) {
 		if err != nil {
 			return nil, fmt.Errorf("index map section %d: %w", i, err)
 		}
-		sm, err := build(sr, false)
+		sm, err := build(sr, false, nil)
 		if err != nil {
 			return nil, fmt.Errorf("index map section %d: %w", i, err)
+		}
+		if s.URL != nil {
+			sm.loadedFrom = *s.URL // its sources are relative to where it lives
 		}
 		m.sections = append(m.sections, section{line: L, col: C, m: sm, srcOff: len(m.allSrc)})
 		m.allSrc = append(m.allSrc, sm.sources...)

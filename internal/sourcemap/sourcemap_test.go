@@ -387,3 +387,31 @@ func TestHugeLineAndManyEmptyLines(t *testing.T) {
 		t.Fatalf("%d checkpoints, want <= %d", n, lim)
 	}
 }
+
+func TestURLSections(t *testing.T) {
+	idx := []byte(`{"version":3,"sections":[{"offset":{"line":1,"column":4},"url":"b.js.map"}]}`)
+	if _, err := Parse(idx); err == nil || !strings.Contains(err.Error(), `"url" sections need`) {
+		t.Errorf("Parse without a loader: %v", err)
+	}
+	loaded := ""
+	m, err := ParseWith(idx, func(u string) ([]byte, error) {
+		loaded = u
+		return []byte(`{"version":3,"sources":["b.ts"],"names":[],"mappings":"AAAA"}`), nil
+	})
+	if err != nil || loaded != "b.js.map" {
+		t.Fatalf("err %v, loaded %q", err, loaded)
+	}
+	if _, ok := m.Lookup(1, 3); ok {
+		t.Error("a position before the section's start column belongs to no section")
+	}
+	if mp, ok := m.Lookup(1, 4); !ok || mp.Source != "b.ts" {
+		t.Errorf("Lookup(1,4) = %+v %v", mp, ok)
+	}
+	if got := m.ResolveSource("/maps/app.js.map", 0); got != "/maps/b.ts" {
+		t.Errorf("ResolveSource = %q", got)
+	}
+	both := []byte(`{"version":3,"sections":[{"offset":{"line":0,"column":0},"url":"x","map":{"version":3,"sources":[],"names":[],"mappings":""}}]}`)
+	if _, err := ParseWith(both, func(string) ([]byte, error) { return nil, nil }); err == nil || !strings.Contains(err.Error(), `both "url" and "map"`) {
+		t.Errorf("url and map: %v", err)
+	}
+}

@@ -27,7 +27,11 @@ func (m *Map) ResolveSource(mapURLorPath string, i int) string {
 	if !ok {
 		return ""
 	}
-	return resolveSource(mapURLorPath, sm.sourceRoot, sm.sources[li])
+	base := mapURLorPath
+	if sm.loadedFrom != "" {
+		base = resolveSource(mapURLorPath, "", sm.loadedFrom)
+	}
+	return resolveSource(base, sm.sourceRoot, sm.sources[li])
 }
 
 // hasScheme reports whether s starts with a URL scheme ("x:" with a
