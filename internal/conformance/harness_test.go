@@ -58,3 +58,20 @@ func run(t *testing.T, dir, bin string, args ...string) (stdout, stderr string, 
 	}
 	return out.String(), errOut.String(), code
 }
+
+// fetchCorpus makes sure the published-bundle corpus is present (the script
+// is idempotent: on a machine that has it, it only checks it) and returns its
+// directory. A conformance run without its inputs proves nothing, so a
+// failure fails the test.
+func fetchCorpus(t *testing.T) string {
+	t.Helper()
+	root := repoRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "testdata", "bench", "fetch-corpus.sh"))
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("testdata/bench/fetch-corpus.sh: %v\n%s", err, out)
+	}
+	return filepath.Join(root, ".cache", "bench", "corpus")
+}

@@ -3,11 +3,9 @@
 package conformance
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,18 +48,8 @@ const resSamplesPerMap = 1000
 func TestResolveMatchesReference(t *testing.T) {
 	mb := binary(t, "MAPBACK_BIN")
 	ref := binary(t, "MAPBACK_REFERENCE_CLI")
-	root := repoRoot(t)
 
-	// A conformance run without its inputs proves nothing: a failing
-	// fetch-corpus.sh fails the test.
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "testdata", "bench", "fetch-corpus.sh"))
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("testdata/bench/fetch-corpus.sh: %v\n%s", err, out)
-	}
-	corpus := filepath.Join(root, ".cache", "bench", "corpus")
+	corpus := fetchCorpus(t)
 	home := t.TempDir()
 
 	start := time.Now()

@@ -37,6 +37,19 @@ type vlqState struct {
 	src, line, col, name int64
 }
 
+// add applies a segment's deltas (n fields) to the running state, which
+// carries across lines.
+func (st *vlqState) add(n int, f [5]int64) {
+	if n >= 4 {
+		st.src += f[1]
+		st.line += f[2]
+		st.col += f[3]
+		if n == 5 {
+			st.name += f[4]
+		}
+	}
+}
+
 type checkpoint struct {
 	line int
 	off  int
@@ -158,14 +171,7 @@ func buildIndex(s string) *lineIndex {
 			ix.nLines = line + 1
 			return ix
 		}
-		if n >= 4 {
-			st.src += f[1]
-			st.line += f[2]
-			st.col += f[3]
-			if n == 5 {
-				st.name += f[4]
-			}
-		}
+		st.add(n, f)
 		i = next
 	}
 	ix.nLines = line + 1
@@ -201,14 +207,7 @@ func decodeLine(s string, ix *lineIndex, k int) ([]segment, error) {
 		if err != nil {
 			return nil, err
 		}
-		if n >= 4 {
-			st.src += f[1]
-			st.line += f[2]
-			st.col += f[3]
-			if n == 5 {
-				st.name += f[4]
-			}
-		}
+		st.add(n, f)
 		i = next
 	}
 	// Count segments on this line to allocate exactly.
