@@ -344,6 +344,9 @@ func appendChunk(w io.Writer, path string) (string, error) {
 	return "", err
 }
 
+// zipErrPrefix starts artifactbundle's error for a zip archive/zip cannot open.
+const zipErrPrefix = "not an artifact bundle: zip after SYSB header: "
+
 // describeBundleError turns an artifactbundle read error into the short reason after "Invalid bundle: ".
 func describeBundleError(err error) string {
 	var ve *artifactbundle.VersionError
@@ -352,6 +355,8 @@ func describeBundleError(err error) string {
 		return "missing SYSB header"
 	case errors.As(err, &ve):
 		return fmt.Sprintf("unsupported format version %d", ve.Version)
+	case strings.HasPrefix(msg, zipErrPrefix):
+		return "invalid zip (" + strings.TrimPrefix(msg, zipErrPrefix) + ")"
 	case strings.HasPrefix(msg, artifactbundle.ManifestName+" missing"):
 		return "missing manifest"
 	case strings.HasPrefix(msg, artifactbundle.ManifestName+":"):

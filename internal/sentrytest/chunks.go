@@ -201,6 +201,9 @@ func (s *Server) decodePart(p io.Reader, part *Part, dst *os.File) (int64, strin
 		if dw != nil && dw.err != nil {
 			return n, "", dw.err
 		}
+		if br != nil {
+			err = fmt.Errorf("gzip: %w", err)
+		}
 		return n, "", decodeError{err}
 	}
 	if br != nil && n <= s.capa.ChunkSize {

@@ -56,8 +56,10 @@ func newHarness(t *testing.T, opts Options) *harness {
 
 func (h *harness) url(path string) string { return h.ts.URL + path }
 
-func chunkURL(org string) string    { return "/api/0/organizations/" + org + "/chunk-upload/" }
-func assembleURL(org string) string { return "/api/0/organizations/" + org + "/artifactbundle/assemble/" }
+func chunkURL(org string) string { return "/api/0/organizations/" + org + "/chunk-upload/" }
+func assembleURL(org string) string {
+	return "/api/0/organizations/" + org + "/artifactbundle/assemble/"
+}
 func lookupURL(org, project string) string {
 	return "/api/0/projects/" + org + "/" + project + "/artifact-lookup/"
 }
