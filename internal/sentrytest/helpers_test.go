@@ -48,9 +48,10 @@ func newHarness(t *testing.T, opts Options) *harness {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
-	// Cleanups run last-in first-out: stop the listener (waiting for handlers), then the server.
-	t.Cleanup(func() { _ = srv.Close() })
+	// Cleanups run last-in first-out: Close the server first (it ends pending fault delays), then the
+	// listener, which waits for handlers.
 	t.Cleanup(ts.Close)
+	t.Cleanup(func() { _ = srv.Close() })
 	return &harness{t: t, srv: srv, ts: ts}
 }
 
