@@ -62,3 +62,25 @@ func BenchmarkEnclosingBabylon(b *testing.B) {
 		ix.Enclosing(last, col)
 	}
 }
+
+// BenchmarkParseForBabylon indexes babylon.js for the four positions the
+// resolve-3maps benchmark trace has in it (testdata/bench/resolve-trace.txt).
+func BenchmarkParseForBabylon(b *testing.B) {
+	path := "../../.cache/bench/corpus/babylonjs@9.34.0/babylon.js"
+	src, err := os.ReadFile(path)
+	if err != nil {
+		b.Skipf("%s absent (%v)", path, err)
+	}
+	at := []Pos{{0, 1259083}, {0, 2614412}, {0, 4156395}, {0, 6656983}}
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		ix, err := ParseFor(src, at)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ix.cuts == nil {
+			b.Fatal("fell back to the whole file")
+		}
+	}
+}

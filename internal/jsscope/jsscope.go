@@ -10,6 +10,7 @@ package jsscope
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"regexp"
@@ -67,6 +68,9 @@ type Index struct {
 	cpByte []int
 	cpU16  []int
 	roots  []*node
+	// cuts are the ranges ParseFor left out (see prune.go): positions in
+	// them have no answer.
+	cuts *pruned
 }
 
 type rawPart struct {
@@ -86,19 +90,67 @@ const cpStep = 512
 // Parse parses src once (as a script, then as a module) and indexes its
 // function scopes.
 func Parse(src []byte) (*Index, error) {
-	text := rewriteForAwait(src)
-	prog, err := parseJS(text)
-	if err != nil {
-		return nil, err
-	}
 	ix := &Index{src: src}
 	ix.indexLines()
+	if err := ix.parseWhole(); err != nil {
+		return nil, err
+	}
+	return ix, nil
+}
+
+// ParseFor indexes only the function scopes that contain one of the
+// positions: it parses the file with the contents of every brace pair and
+// template literal holding none of them left out (prune.go), which is much
+// less text than the file for a few positions in a big bundle. Enclosing
+// answers for those positions as Parse's index would; for a position in a
+// left-out range it reports false. When the file's brackets cannot be
+// matched it parses the whole file.
+func ParseFor(src []byte, at []Pos) (*Index, error) {
+	ix := &Index{src: src}
+	ix.indexLines()
+	var targets []int
+	for _, p := range at {
+		if off, ok := ix.offset(p.Line, p.Col); ok {
+			targets = append(targets, off)
+		}
+	}
+	sort.Ints(targets)
+	if pr, err := prune(src, targets); err == nil {
+		text := rewriteForAwait(pr.text)
+		if prog, err := parseJS(text); err == nil {
+			w := walker{}
+			for _, st := range prog.Body {
+				w.stmt(st)
+			}
+			for _, n := range w.scopes {
+				n.start = pr.orig(n.start)
+				n.end = pr.orig(n.end-1) + 1
+				for k := range n.parts {
+					n.parts[k].off = pr.orig(n.parts[k].off)
+				}
+			}
+			ix.roots = buildTree(w.scopes)
+			ix.cuts = pr
+			return ix, nil
+		}
+	}
+	if err := ix.parseWhole(); err != nil {
+		return nil, err
+	}
+	return ix, nil
+}
+
+func (ix *Index) parseWhole() error {
+	prog, err := parseJS(rewriteForAwait(ix.src))
+	if err != nil {
+		return err
+	}
 	w := walker{}
 	for _, st := range prog.Body {
 		w.stmt(st)
 	}
 	ix.roots = buildTree(w.scopes)
-	return ix, nil
+	return nil
 }
 
 func parseJS(text []byte) (prog *programT, err error) {
@@ -213,7 +265,7 @@ func buildTree(scopes []*node) []*node {
 // position outside the file.
 func (ix *Index) Enclosing(line, col int) (Scope, bool) {
 	off, ok := ix.offset(line, col)
-	if !ok {
+	if !ok || ix.cuts != nil && ix.cuts.removed(off) {
 		return Scope{}, false
 	}
 	var best *node
@@ -414,48 +466,97 @@ func nameAt(m *sourcemap.Map, p Pos) (string, bool) {
 
 // ---- positions ----
 
+// indexLines finds the line starts and the UTF-16 checkpoints. It runs
+// over the whole bundle for every parse, so it uses memchr-style searches
+// for the line breaks and counts UTF-16 units eight bytes at a time where
+// the text is ASCII.
 func (ix *Index) indexLines() {
 	src := ix.src
-	ix.lines = append(ix.lines, 0)
-	u16 := 0
-	next := 0
-	for i := 0; i < len(src); {
-		for i >= next {
-			ix.cpByte = append(ix.cpByte, i)
-			ix.cpU16 = append(ix.cpU16, u16)
-			next += cpStep
+	ix.lines = lineStarts(src)
+	n := len(src)/cpStep + 1
+	ix.cpByte = make([]int, n)
+	ix.cpU16 = make([]int, n)
+	u16, i := 0, 0
+	for k := 0; k < n; k++ {
+		at := min(k*cpStep, len(src))
+		for at < len(src) && src[at]&0xC0 == 0x80 {
+			at++ // the first rune start at or after k*cpStep
 		}
+		if at > i {
+			u16 += utf16Units(src[i:at])
+			i = at
+		}
+		ix.cpByte[k], ix.cpU16[k] = i, u16
+	}
+}
+
+// utf16Units counts the UTF-16 units of b, which starts at a rune start:
+// one per rune start (every byte but 10xxxxxx), one more per 4-byte rune.
+func utf16Units(b []byte) int {
+	u := 0
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 == 0 {
+			u += 8
+		} else {
+			for _, c := range b[:8] {
+				u += unitsOfByte(c)
+			}
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		u += unitsOfByte(c)
+	}
+	return u
+}
+
+func unitsOfByte(c byte) int {
+	switch {
+	case c < 0x80:
+		return 1
+	case c < 0xC0:
+		return 0
+	case c < 0xF0:
+		return 1
+	}
+	return 2
+}
+
+// lineStarts returns the offsets of the line starts (V8 line breaks).
+func lineStarts(src []byte) []int {
+	lines := []int{0}
+	if bytes.IndexByte(src, '\r') < 0 && !bytes.Contains(src, []byte("\u2028")) && !bytes.Contains(src, []byte("\u2029")) {
+		for i := 0; ; {
+			k := bytes.IndexByte(src[i:], '\n')
+			if k < 0 {
+				return lines
+			}
+			i += k + 1
+			lines = append(lines, i)
+		}
+	}
+	for i := 0; i < len(src); {
 		b := src[i]
 		if b < utf8.RuneSelf {
 			i++
-			u16++
 			switch b {
 			case '\n':
-				ix.lines = append(ix.lines, i)
+				lines = append(lines, i)
 			case '\r':
 				if i < len(src) && src[i] == '\n' {
 					i++
-					u16++
 				}
-				ix.lines = append(ix.lines, i)
+				lines = append(lines, i)
 			}
 			continue
 		}
 		r, size := utf8.DecodeRune(src[i:])
 		i += size
-		if r >= 0x10000 {
-			u16 += 2
-		} else {
-			u16++
-		}
 		if r == '\u2028' || r == '\u2029' {
-			ix.lines = append(ix.lines, i)
+			lines = append(lines, i)
 		}
 	}
-	for len(ix.cpByte) <= len(src)/cpStep {
-		ix.cpByte = append(ix.cpByte, len(src))
-		ix.cpU16 = append(ix.cpU16, u16)
-	}
+	return lines
 }
 
 // u16At counts UTF-16 units in src[:off] (off at a rune start).
