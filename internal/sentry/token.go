@@ -1,0 +1,98 @@
+package sentry
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// TokenInfo is what the shape of an auth token says (upload-protocol.md §2).
+type TokenInfo struct {
+	// Kind is "org" (sntrys_…, an organization token), "user" (sntryu_ and
+	// 64 hex), "legacy" (64 hex, an older user token) or "unknown" (still
+	// sent; the server decides).
+	Kind string
+	// URL, RegionURL and Org come from an org token's payload; the caller
+	// lets them override --url and --org, with a warning.
+	URL, RegionURL, Org string
+}
+
+// ParseToken classifies tok. It never fails: a token that fits no known
+// shape is "unknown".
+func ParseToken(tok string) TokenInfo {
+	switch {
+	case strings.HasPrefix(tok, "sntrys_"):
+		// sntrys_<base64 JSON>_<secret>. Standard base64 has no '_', so the
+		// payload ends at the first one.
+		payload, _, ok := strings.Cut(strings.TrimPrefix(tok, "sntrys_"), "_")
+		if !ok {
+			return TokenInfo{Kind: "unknown"}
+		}
+		var claims struct {
+			URL       string `json:"url"`
+			RegionURL string `json:"region_url"`
+			Org       string `json:"org"`
+		}
+		raw, err := decodeBase64(payload)
+		if err != nil || json.Unmarshal(raw, &claims) != nil {
+			return TokenInfo{Kind: "unknown"}
+		}
+		return TokenInfo{Kind: "org", URL: claims.URL, RegionURL: claims.RegionURL, Org: claims.Org}
+	case strings.HasPrefix(tok, "sntryu_") && isHex64(strings.TrimPrefix(tok, "sntryu_")):
+		return TokenInfo{Kind: "user"}
+	case isHex64(tok):
+		return TokenInfo{Kind: "legacy"}
+	}
+	return TokenInfo{Kind: "unknown"}
+}
+
+// decodeBase64 accepts the payload with or without padding, in the standard
+// or the URL alphabet.
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.TrimRight(s, "=")
+	if b, err := base64.RawStdEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return base64.RawURLEncoding.DecodeString(s)
+}
+
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// InsecureTokenWarning returns a warning when a token sent to baseURL would
+// cross the network unencrypted: plain http to a host that is not loopback.
+// It returns "" otherwise, also for a URL that does not parse (New reports
+// that).
+func InsecureTokenWarning(baseURL string) string {
+	u, err := url.Parse(strings.TrimSpace(baseURL))
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return ""
+	}
+	host := u.Hostname()
+	if isLoopback(host) {
+		return ""
+	}
+	return fmt.Sprintf("the auth token will be sent unencrypted over http to %s; use an https:// URL", host)
+}
+
+func isLoopback(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
