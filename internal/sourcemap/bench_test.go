@@ -106,3 +106,29 @@ func BenchmarkLookup(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkLookupLongLine: lookups spread over the biggest line of a parsed
+// map (babylon.js is one line of 6 MB of mappings), through its column
+// checkpoints.
+func BenchmarkLookupLongLine(b *testing.B) {
+	data, _ := bigMap(b)
+	m, err := Parse(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := m.Err(); err != nil {
+		b.Fatal(err)
+	}
+	long, size := 0, -1
+	for k := 0; k < m.ix.nLines; k++ {
+		a, e := m.ix.lineCheckpoints(k)
+		if e-a > size {
+			long, size = k, e-a
+		}
+	}
+	rng := rand.New(rand.NewSource(1))
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Lookup(long, rng.Intn(8<<20))
+	}
+}

@@ -11,9 +11,11 @@ import (
 var errFast = errors.New("fast path declined")
 
 // fastDecode decodes the top-level object field by field. Only known keys
-// other than "sourcesContent" are passed to encoding/json; unknown keys and
-// sourcesContent are skipped without validation (sourcesContent entries are
-// validated when SourceContent decodes them). Any irregularity returns an
+// other than "sourcesContent", "sources" and "names" are passed to
+// encoding/json; unknown keys and sourcesContent are skipped without
+// validation (sourcesContent entries are validated when SourceContent
+// decodes them), and sources and names are checked but kept as text
+// (strlist.go). Any irregularity returns an
 // error so that the caller falls back to encoding/json.
 func fastDecode(b []byte) (*rawMap, error) {
 	members, _, _, err := jsonscan.Document(b)
@@ -58,11 +60,19 @@ func (r *rawMap) setField(key string, v []byte) error {
 		r.SourceRoot = nil
 		dst = &r.SourceRoot
 	case "sources":
-		r.Sources = nil
-		dst = &r.Sources
+		l, err := scanList(v)
+		if err != nil {
+			return err
+		}
+		r.Sources, r.srcList = nil, l
+		return nil
 	case "names":
-		r.Names = nil
-		dst = &r.Names
+		l, err := scanList(v)
+		if err != nil {
+			return err
+		}
+		r.Names, r.nameList = nil, l
+		return nil
 	case "sections":
 		r.Sections = nil
 		dst = &r.Sections

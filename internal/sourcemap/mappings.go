@@ -50,10 +50,15 @@ func (st *vlqState) add(n int, f [5]int64) {
 	}
 }
 
+// checkpoint is the VLQ state at a line start, or (col) at a segment inside
+// a line whose columns never decrease: gen0 is the column before that
+// segment, genAt the segment's own.
 type checkpoint struct {
-	line int
-	off  int
-	st   vlqState
+	line        int
+	off         int
+	st          vlqState
+	gen0, genAt int64
+	col         bool
 }
 
 // segment is one decoded segment (24 bytes). bad marks a segment whose
@@ -144,55 +149,209 @@ func scanSegment(s string, i int) (n int, f [5]int64, next int, err error) {
 	return n, f, i, nil
 }
 
+// buildIndex makes the one pass over the whole string. It is written as a
+// single loop over the bytes, with no call per value or segment: for the
+// largest maps (6 MB of mappings on one line) it is most of a lookup's cost.
+//
+// Besides the line checkpoints it records column checkpoints inside long
+// lines (every cpEveryBytes, at a segment whose column is greater than the
+// previous one's) as long as the line's columns never decrease and stay in
+// range. On such a line a lookup scans from the last column checkpoint at or
+// before its column instead of decoding the whole line: a bundle on one line
+// is one line of millions of segments.
 func buildIndex(s string) *lineIndex {
 	ix := &lineIndex{errLine: -1}
-	var st vlqState
-	last := checkpoint{}
+	var (
+		st        vlqState
+		gen       int64 // generated column of the last segment on this line
+		line      int
+		last      = checkpoint{}
+		sorted    = true // this line's columns have not decreased so far
+		lastColCp = -cpEveryBytes
+	)
 	ix.cps = append(ix.cps, last)
-	line := 0
-	for i := 0; i < len(s); {
+	lineCps := len(ix.cps) // index in ix.cps of this line's first column checkpoint
+	fail := func(err error) *lineIndex {
+		ix.errLine = line
+		ix.err = fmt.Errorf("invalid mappings on generated line %d: %w", line+1, err)
+		ix.nLines = line + 1
+		ix.cps = ix.cps[:lineCps] // no column checkpoints on a malformed line
+		return ix
+	}
+	n := len(s)
+	for i := 0; i < n; {
 		switch s[i] {
-		case ';':
-			line++
+		case ',':
 			i++
+			continue
+		case ';':
+			i++
+			line++
+			gen = 0
+			sorted = true
+			lastColCp = -cpEveryBytes
 			if line-last.line >= cpEveryLines || i-last.off >= cpEveryBytes {
 				last = checkpoint{line: line, off: i, st: st}
 				ix.cps = append(ix.cps, last)
 			}
-			continue
-		case ',':
-			i++
+			lineCps = len(ix.cps)
 			continue
 		}
-		n, f, next, err := scanSegment(s, i)
-		if err != nil {
-			ix.errLine = line
-			ix.err = fmt.Errorf("invalid mappings on generated line %d: %w", line+1, err)
-			ix.nLines = line + 1
-			return ix
+		// A segment: up to five values, each one or more base64 digits.
+		segStart, segSt, segGen := i, st, gen
+		var f0, f1, f2, f3, f4 int64
+		nf := 0
+		for {
+			var v uint64
+			var shift uint
+			for {
+				if i >= n {
+					return fail(fmt.Errorf("truncated VLQ value at byte %d", i))
+				}
+				c := s[i]
+				d := b64[c]
+				if d < 0 {
+					return fail(fmt.Errorf("invalid character %q in mappings at byte %d", c, i))
+				}
+				i++
+				v |= uint64(d&31) << shift
+				if d&32 == 0 {
+					break
+				}
+				shift += 5
+				if shift > 30 {
+					return fail(errVLQOverflow)
+				}
+			}
+			neg := v&1 != 0
+			v >>= 1
+			if v > math.MaxInt32 {
+				return fail(errVLQOverflow)
+			}
+			val := int64(v)
+			if neg {
+				val = -val
+			}
+			switch nf {
+			case 0:
+				f0 = val
+			case 1:
+				f1 = val
+			case 2:
+				f2 = val
+			case 3:
+				f3 = val
+			case 4:
+				f4 = val
+			}
+			nf++
+			if i >= n || s[i] == ',' || s[i] == ';' {
+				break
+			}
 		}
-		st.add(n, f)
-		i = next
+		switch nf {
+		case 1:
+		case 4, 5:
+			st.src += f1
+			st.line += f2
+			st.col += f3
+			st.name += f4
+		default:
+			return fail(fmt.Errorf("segment with %d fields (want 1, 4 or 5) at byte %d", nf, i))
+		}
+		prevGen := gen
+		gen += f0
+		if !sorted {
+			continue
+		}
+		if gen < prevGen || gen < 0 || gen > math.MaxInt32 {
+			// Lookups on this line decode it whole (and report a column
+			// out of range).
+			sorted = false
+			ix.cps = ix.cps[:lineCps]
+			continue
+		}
+		if gen > prevGen && segStart-lastColCp >= cpEveryBytes {
+			ix.cps = append(ix.cps, checkpoint{line: line, off: segStart, st: segSt, gen0: segGen, genAt: gen, col: true})
+			lastColCp = segStart
+		}
 	}
 	ix.nLines = line + 1
 	return ix
 }
 
-// decodeLine returns the segments of line k sorted by generated column
-// (stable, so ties keep mappings order), or an error.
-func decodeLine(s string, ix *lineIndex, k int) ([]segment, error) {
-	if ix.errLine >= 0 && k >= ix.errLine {
-		return nil, ix.err
+// lineCheckpoints returns the range [a, b) of ix.cps holding line k's column
+// checkpoints, empty when the line has none.
+func (ix *lineIndex) lineCheckpoints(k int) (int, int) {
+	a := sort.Search(len(ix.cps), func(j int) bool {
+		cp := ix.cps[j]
+		return cp.line > k || cp.line == k && cp.col
+	})
+	b := a
+	for b < len(ix.cps) && ix.cps[b].line == k && ix.cps[b].col {
+		b++
 	}
-	if k >= ix.nLines {
-		return nil, nil
+	return a, b
+}
+
+// lookupSorted answers a lookup on a line with column checkpoints (so its
+// columns never decrease and the whole line is well-formed): it scans from
+// the last checkpoint whose segment starts at or before col, or from the
+// line's start, and stops at the first segment past col. ok is false when
+// the line has no column checkpoints and must be decoded whole.
+func lookupSorted(s string, ix *lineIndex, k, col int) (seg segment, found, ok bool) {
+	a, b := ix.lineCheckpoints(k)
+	if a == b {
+		return segment{}, false, false
 	}
+	j := sort.Search(b-a, func(j int) bool { return ix.cps[a+j].genAt > int64(col) }) - 1
+	var (
+		i   int
+		st  vlqState
+		gen int64
+	)
+	if j >= 0 {
+		cp := ix.cps[a+j]
+		i, st, gen = cp.off, cp.st, cp.gen0
+	} else {
+		var err error
+		if i, st, err = seek(s, ix, k); err != nil {
+			return segment{}, false, false
+		}
+	}
+	best := segment{genCol: -1}
+	for i < len(s) && s[i] != ';' {
+		if s[i] == ',' {
+			i++
+			continue
+		}
+		n, f, next, err := scanSegment(s, i)
+		if err != nil {
+			return segment{}, false, false // cannot happen: the line was checked
+		}
+		i = next
+		gen += f[0]
+		if gen > int64(col) {
+			break
+		}
+		sg := makeSegment(gen, n, f, &st)
+		if sg.genCol > best.genCol { // the first of equal columns wins
+			best = sg
+		}
+	}
+	return best, best.genCol >= 0, true
+}
+
+// seek returns the offset of line k's first segment and the VLQ state there.
+func seek(s string, ix *lineIndex, k int) (int, vlqState, error) {
 	c := sort.Search(len(ix.cps), func(j int) bool { return ix.cps[j].line > k }) - 1
+	for c > 0 && ix.cps[c].col {
+		c--
+	}
 	cp := ix.cps[c]
 	st := cp.st
 	i := cp.off
 	line := cp.line
-	// Skip to line k, summing deltas.
 	for line < k && i < len(s) {
 		switch s[i] {
 		case ';':
@@ -205,10 +364,49 @@ func decodeLine(s string, ix *lineIndex, k int) ([]segment, error) {
 		}
 		n, f, next, err := scanSegment(s, i)
 		if err != nil {
-			return nil, err
+			return 0, st, err
 		}
 		st.add(n, f)
 		i = next
+	}
+	return i, st, nil
+}
+
+// makeSegment applies a segment's deltas to st and returns it.
+func makeSegment(gen int64, n int, f [5]int64, st *vlqState) segment {
+	sg := segment{genCol: int32(gen), fields: uint8(n)}
+	if n >= 4 {
+		st.src += f[1]
+		st.line += f[2]
+		st.col += f[3]
+		if fits32(st.src) && fits32(st.line) && fits32(st.col) {
+			sg.src, sg.line, sg.col = int32(st.src), int32(st.line), int32(st.col)
+		} else {
+			sg.bad = true
+		}
+		sg.name = -1
+		if n == 5 {
+			st.name += f[4]
+			if fits32(st.name) {
+				sg.name = int32(st.name)
+			}
+		}
+	}
+	return sg
+}
+
+// decodeLine returns the segments of line k sorted by generated column
+// (stable, so ties keep mappings order), or an error.
+func decodeLine(s string, ix *lineIndex, k int) ([]segment, error) {
+	if ix.errLine >= 0 && k >= ix.errLine {
+		return nil, ix.err
+	}
+	if k >= ix.nLines {
+		return nil, nil
+	}
+	i, st, err := seek(s, ix, k)
+	if err != nil {
+		return nil, err
 	}
 	// Count segments on this line to allocate exactly.
 	end := i
@@ -239,24 +437,7 @@ func decodeLine(s string, ix *lineIndex, k int) ([]segment, error) {
 		if gen < 0 || gen > math.MaxInt32 {
 			return nil, fmt.Errorf("generated column %d out of range on line %d", gen, k+1)
 		}
-		sg := segment{genCol: int32(gen), fields: uint8(n)}
-		if n >= 4 {
-			st.src += f[1]
-			st.line += f[2]
-			st.col += f[3]
-			if fits32(st.src) && fits32(st.line) && fits32(st.col) {
-				sg.src, sg.line, sg.col = int32(st.src), int32(st.line), int32(st.col)
-			} else {
-				sg.bad = true
-			}
-			sg.name = -1
-			if n == 5 {
-				st.name += f[4]
-				if fits32(st.name) {
-					sg.name = int32(st.name)
-				}
-			}
-		}
+		sg := makeSegment(gen, n, f, &st)
 		if len(segs) > 0 && segs[len(segs)-1].genCol > sg.genCol {
 			sorted = false
 		}

@@ -33,8 +33,8 @@ type Mapping struct {
 type Map struct {
 	file       string
 	sourceRoot string
-	sources    []string
-	names      []string
+	sources    *strList
+	names      *strList
 	mappings   string
 	content    json.RawMessage // raw "sourcesContent" array, decoded lazily
 	ignored    []bool          // per source
@@ -45,7 +45,9 @@ type Map struct {
 	// loadedFrom is the "url" an index map's section was loaded from,
 	// relative to the index map; its sources resolve against it.
 	loadedFrom string
-	allSrc     []string // concatenated sources of all sections
+	nAll       int // number of sources (of all sections)
+	allOnce    sync.Once
+	allSrc     []string // Sources(), made on first use
 
 	mu       sync.Mutex
 	ix       *lineIndex
@@ -85,6 +87,10 @@ type rawMap struct {
 	XGoogleIgnore  []int           `json:"x_google_ignoreList"`
 	DebugID        string          `json:"debugId"`
 	DebugIDSnake   string          `json:"debug_id"`
+
+	// fastDecode's undecoded "sources" and "names" (in place of Sources
+	// and Names)
+	srcList, nameList *strList
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -169,19 +175,14 @@ func build(r *rawMap, top bool, load Loader) (*Map, error) {
 	if r.SourceRoot != nil {
 		m.sourceRoot = *r.SourceRoot
 	}
-	m.sources = make([]string, len(r.Sources))
-	for i, s := range r.Sources {
-		if s != nil {
-			m.sources[i] = *s
-		}
+	m.sources, m.names = r.srcList, r.nameList
+	if m.sources == nil {
+		m.sources = decodedList(r.Sources)
 	}
-	m.allSrc = m.sources
-	m.names = make([]string, len(r.Names))
-	for i, s := range r.Names {
-		if s != nil {
-			m.names[i] = *s
-		}
+	if m.names == nil {
+		m.names = decodedList(r.Names)
 	}
+	m.nAll = m.sources.Len()
 	if len(r.SourcesContent) > 0 && r.SourcesContent[0] == '[' {
 		m.content = r.SourcesContent
 	}
@@ -189,10 +190,10 @@ func build(r *rawMap, top bool, load Loader) (*Map, error) {
 	if list == nil {
 		list = r.XGoogleIgnore
 	}
-	if len(list) > 0 && len(m.sources) > 0 {
-		m.ignored = make([]bool, len(m.sources))
+	if n := m.sources.Len(); len(list) > 0 && n > 0 {
+		m.ignored = make([]bool, n)
 		for _, i := range list {
-			if i >= 0 && i < len(m.sources) {
+			if i >= 0 && i < n {
 				m.ignored[i] = true
 			}
 		}
@@ -242,11 +243,8 @@ func buildIndexMap(m *Map, r *rawMap, load Loader) (*Map, error) {
 		if s.URL != nil {
 			sm.loadedFrom = *s.URL // its sources are relative to where it lives
 		}
-		m.sections = append(m.sections, section{line: L, col: C, m: sm, srcOff: len(m.allSrc)})
-		m.allSrc = append(m.allSrc, sm.sources...)
-	}
-	if m.allSrc == nil {
-		m.allSrc = []string{}
+		m.sections = append(m.sections, section{line: L, col: C, m: sm, srcOff: m.nAll})
+		m.nAll += sm.nAll
 	}
 	return m, nil
 }
@@ -261,19 +259,32 @@ func (m *Map) DebugID() string { return m.debugID }
 func (m *Map) File() string { return m.file }
 
 // Sources returns the raw "sources" entries (for an index map, all
-// sections' sources concatenated in section order). Do not modify.
-func (m *Map) Sources() []string { return m.allSrc }
+// sections' sources concatenated in section order). Do not modify. The
+// list is made on first use: lookups do not need it.
+func (m *Map) Sources() []string {
+	m.allOnce.Do(func() {
+		m.allSrc = []string{}
+		if m.sections == nil {
+			m.allSrc = append(m.allSrc, m.sources.all()...)
+			return
+		}
+		for _, s := range m.sections {
+			m.allSrc = append(m.allSrc, s.m.Sources()...)
+		}
+	})
+	return m.allSrc
+}
 
 // section returns the section holding source i and its local index.
 func (m *Map) sourceOwner(i int) (*Map, int, bool) {
-	if i < 0 || i >= len(m.allSrc) {
+	if i < 0 || i >= m.nAll {
 		return nil, 0, false
 	}
 	if m.sections == nil {
 		return m, i, true
 	}
 	k := sort.Search(len(m.sections), func(j int) bool { return m.sections[j].srcOff > i }) - 1
-	for k > 0 && len(m.sections[k].m.sources) == 0 {
+	for k > 0 && m.sections[k].m.nAll == 0 {
 		k--
 	}
 	s := m.sections[k]
@@ -320,40 +331,60 @@ func (m *Map) LookupErr(line, col int) (Mapping, bool, error) {
 		}
 		return mp, ok, err
 	}
-	segs, err := m.line(line)
-	if err != nil || len(segs) == 0 {
+	sg, found, err := m.find(line, col)
+	if err != nil || !found {
 		return Mapping{}, false, err
 	}
-	j := glb(segs, col)
-	if j < 0 {
-		return Mapping{}, false, nil
-	}
-	sg := segs[j]
 	if sg.fields < 4 {
 		return Mapping{}, false, nil
 	}
 	if sg.bad {
 		return Mapping{}, false, fmt.Errorf("generated %d:%d: source index or original position overflows 32 bits", line+1, int(sg.genCol)+1)
 	}
-	if sg.src < 0 || int(sg.src) >= len(m.sources) {
-		return Mapping{}, false, fmt.Errorf("generated %d:%d: source index %d out of range (map has %d sources)", line+1, int(sg.genCol)+1, sg.src, len(m.sources))
+	if sg.src < 0 || int(sg.src) >= m.sources.Len() {
+		return Mapping{}, false, fmt.Errorf("generated %d:%d: source index %d out of range (map has %d sources)", line+1, int(sg.genCol)+1, sg.src, m.sources.Len())
 	}
 	if sg.line < 0 || sg.col < 0 {
 		return Mapping{}, false, fmt.Errorf("generated %d:%d: original position (%d, %d) out of range", line+1, int(sg.genCol)+1, sg.line, sg.col)
 	}
 	mp := Mapping{
-		Source:      m.sources[sg.src],
+		Source:      m.sources.At(int(sg.src)),
 		SourceIndex: int(sg.src),
 		Line:        int(sg.line),
 		Column:      int(sg.col),
 	}
-	if sg.name >= 0 && int(sg.name) < len(m.names) {
-		mp.Name = m.names[sg.name]
+	if sg.name >= 0 && int(sg.name) < m.names.Len() {
+		mp.Name = m.names.At(int(sg.name))
 	}
 	if m.ignored != nil {
 		mp.Ignored = m.ignored[sg.src]
 	}
 	return mp, true, nil
+}
+
+// find returns the segment a lookup at (line, col) chooses: on a line with
+// column checkpoints by a short scan, else from the decoded line.
+func (m *Map) find(line, col int) (segment, bool, error) {
+	m.mu.Lock()
+	if m.ix == nil {
+		m.ix = buildIndex(m.mappings)
+	}
+	ix := m.ix
+	m.mu.Unlock()
+	if line < ix.nLines && (ix.errLine < 0 || line < ix.errLine) {
+		if sg, found, ok := lookupSorted(m.mappings, ix, line, col); ok {
+			return sg, found, nil
+		}
+	}
+	segs, err := m.line(line)
+	if err != nil || len(segs) == 0 {
+		return segment{}, false, err
+	}
+	j := glb(segs, col)
+	if j < 0 {
+		return segment{}, false, nil
+	}
+	return segs[j], true, nil
 }
 
 // line returns the decoded segments of generated line k (cached).

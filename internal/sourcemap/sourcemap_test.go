@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -348,11 +349,15 @@ func TestFastDecodeAgrees(t *testing.T) {
 			t.Errorf("sourcesContent differs for %.60q", d)
 		}
 		fast.SourcesContent, slow.SourcesContent = nil, nil
+		// sources and names: fast keeps them as text; decode for the comparison.
+		fast.Sources, fast.srcList = listPtrs(fast.srcList), nil
+		fast.Names, fast.nameList = listPtrs(fast.nameList), nil
 		if !reflect.DeepEqual(fast, &slow) {
 			t.Errorf("fast %+v\nslow %+v", fast, slow)
 		}
 	}
-	for _, bad := range []string{`{"version":3,"mappings":"A"`, `{"version":3,}`, `[1]`, `{"version":3} x`, `{"a":"\"}`} {
+	for _, bad := range []string{`{"version":3,"mappings":"A"`, `{"version":3,}`, `[1]`, `{"version":3} x`, `{"a":"\"}`,
+		`{"version":3,"sources":[1],"mappings":""}`, `{"version":3,"names":["\x"],"mappings":""}`, `{"version":3,"names":["a	b"],"mappings":""}`, `{"version":3,"names":{},"mappings":""}`} {
 		if _, err := fastDecode([]byte(bad)); err == nil {
 			t.Errorf("fastDecode accepted %q", bad)
 		}
@@ -413,5 +418,129 @@ func TestURLSections(t *testing.T) {
 	both := []byte(`{"version":3,"sections":[{"offset":{"line":0,"column":0},"url":"x","map":{"version":3,"sources":[],"names":[],"mappings":""}}]}`)
 	if _, err := ParseWith(both, func(string) ([]byte, error) { return nil, nil }); err == nil || !strings.Contains(err.Error(), `both "url" and "map"`) {
 		t.Errorf("url and map: %v", err)
+	}
+}
+
+// listPtrs turns a strList back into what encoding/json makes of the array
+// (nil for null elements, nil for a null or absent array).
+func listPtrs(l *strList) []*string {
+	if l == nil || l.raw == nil && l.vals == nil {
+		return nil
+	}
+	out := make([]*string, l.Len())
+	for i := range out {
+		if l.raw != nil && l.raw[l.spans[i][0]] == 'n' {
+			continue
+		}
+		s := l.At(i)
+		out[i] = &s
+	}
+	return out
+}
+
+// Escaped, non-ASCII and invalid UTF-8 names decode as encoding/json does.
+func TestLazyNamesAgree(t *testing.T) {
+	doc := `{"version":3,"sources":["a\u00e9.js","b.js",null],"names":["plain","\u0041\n","é","\ud83d\ude00","ÿþ",null],"mappings":""}`
+	fast, err := fastDecode([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slow rawMap
+	if err := json.Unmarshal([]byte(doc), &slow); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := listPtrs(fast.nameList), slow.Names; !reflect.DeepEqual(got, want) {
+		t.Errorf("names %q, want %q", deref(got), deref(want))
+	}
+	if got, want := listPtrs(fast.srcList), slow.Sources; !reflect.DeepEqual(got, want) {
+		t.Errorf("sources %q, want %q", deref(got), deref(want))
+	}
+}
+
+func deref(p []*string) []string {
+	out := make([]string, len(p))
+	for i, s := range p {
+		if s != nil {
+			out[i] = *s
+		} else {
+			out[i] = "<null>"
+		}
+	}
+	return out
+}
+
+// Long lines get column checkpoints; lookups through them must give what
+// decoding the whole line gives, ties and 1-field segments included, and a
+// line whose columns decrease must not use them.
+func TestColumnCheckpointsAgree(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	enc := func(v int) string {
+		u := uint(v) << 1
+		if v < 0 {
+			u = uint(-v)<<1 | 1
+		}
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+		var b []byte
+		for {
+			d := u & 31
+			u >>= 5
+			if u != 0 {
+				d |= 32
+			}
+			b = append(b, alphabet[d])
+			if u == 0 {
+				return string(b)
+			}
+		}
+	}
+	var b strings.Builder
+	for line := 0; line < 4; line++ {
+		if line > 0 {
+			b.WriteString(";")
+		}
+		for k := 0; k < 6000; k++ {
+			if k > 0 {
+				b.WriteString(",")
+			}
+			d := rng.Intn(4) // 0: a tie with the previous segment
+			if line == 2 && k == 5000 {
+				d = -3 // this line is unsorted
+			}
+			b.WriteString(enc(d))
+			if rng.Intn(10) > 0 {
+				b.WriteString(enc(0) + enc(rng.Intn(3)-1) + enc(rng.Intn(5)-2))
+				if rng.Intn(2) == 0 {
+					b.WriteString(enc(rng.Intn(3) - 1))
+				}
+			}
+		}
+	}
+	m := mustParse(t, `{"version":3,"sources":["a.js"],"names":["x","y","z"],"mappings":"`+b.String()+`"}`)
+	if err := m.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for line := 0; line < 4; line++ {
+		a, e := m.ix.lineCheckpoints(line)
+		if line == 2 && a != e {
+			t.Fatalf("unsorted line 2 has %d column checkpoints", e-a)
+		}
+		if line != 2 && e-a < 5 {
+			t.Fatalf("line %d has %d column checkpoints", line, e-a)
+		}
+		segs, err := decodeLine(m.mappings, m.ix, line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for q := 0; q < 3000; q++ {
+			col := rng.Intn(int(segs[len(segs)-1].genCol) + 10)
+			got, found, err := m.find(line, col)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j := glb(segs, col)
+			if found != (j >= 0) || found && got != segs[j] {
+				t.Fatalf("line %d col %d: find %+v %v, decoded line %d", line, col, got, found, j)
+			}
+		}
 	}
 }

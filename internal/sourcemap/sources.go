@@ -31,7 +31,7 @@ func (m *Map) ResolveSource(mapURLorPath string, i int) string {
 	if sm.loadedFrom != "" {
 		base = resolveSource(mapURLorPath, "", sm.loadedFrom)
 	}
-	return resolveSource(base, sm.sourceRoot, sm.sources[li])
+	return resolveSource(base, sm.sourceRoot, sm.sources.At(li))
 }
 
 // hasScheme reports whether s starts with a URL scheme ("x:" with a
