@@ -36,6 +36,7 @@ type harness struct {
 	t   *testing.T
 	srv *Server
 	ts  *httptest.Server
+	tok string // sent by the helpers: Options.Token, or any token when the server accepts all
 }
 
 func newHarness(t *testing.T, opts Options) *harness {
@@ -52,7 +53,11 @@ func newHarness(t *testing.T, opts Options) *harness {
 	// listener, which waits for handlers.
 	t.Cleanup(ts.Close)
 	t.Cleanup(func() { _ = srv.Close() })
-	return &harness{t: t, srv: srv, ts: ts}
+	tok := opts.Token
+	if tok == "" {
+		tok = "tok"
+	}
+	return &harness{t: t, srv: srv, ts: ts, tok: tok}
 }
 
 func (h *harness) url(path string) string { return h.ts.URL + path }
@@ -110,7 +115,7 @@ func (h *harness) assemble(org string, body any) reply {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	st, _, out := h.do("POST", assembleURL(org), "tok", "application/json", data)
+	st, _, out := h.do("POST", assembleURL(org), h.tok, "application/json", data)
 	if st != http.StatusOK {
 		h.t.Fatalf("assemble: status %d: %s", st, out)
 	}
@@ -223,7 +228,7 @@ func gzipBytes(t *testing.T, data []byte) []byte {
 func (h *harness) postParts(parts []part) (int, string) {
 	h.t.Helper()
 	body, ct := multipartBody(h.t, parts)
-	st, _, out := h.do("POST", chunkURL(testOrg), "tok", ct, body)
+	st, _, out := h.do("POST", chunkURL(testOrg), h.tok, ct, body)
 	return st, detailOf(out)
 }
 
@@ -329,7 +334,7 @@ func (h *harness) upload(bundle []byte, chunkSize int, version string) (uploadBo
 // lookup returns the artifact-lookup reply for the given query.
 func (h *harness) lookup(org, project, query string) []lookupEntry {
 	h.t.Helper()
-	st, _, out := h.do("GET", lookupURL(org, project)+"?"+query, "tok", "", nil)
+	st, _, out := h.do("GET", lookupURL(org, project)+"?"+query, h.tok, "", nil)
 	if st != http.StatusOK {
 		h.t.Fatalf("lookup: %d %s", st, out)
 	}
