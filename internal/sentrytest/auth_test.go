@@ -18,7 +18,6 @@ func TestAuth(t *testing.T) {
 		{"POST", chunkURL(testOrg)},
 		{"POST", assembleURL(testOrg)},
 		{"GET", lookupURL(testOrg, testProject) + "?debug_id=" + idMain},
-		{"GET", "/api/0/nothing/here/at/all/"},
 	}
 	for _, p := range paths {
 		for _, tok := range []string{"", "wrong", token + "x"} {
@@ -27,6 +26,10 @@ func TestAuth(t *testing.T) {
 				t.Errorf("%s %s with token %q = %d %s; want 401 Invalid token", p.method, p.path, tok, st, out)
 			}
 		}
+	}
+	// An unknown path is 404 whatever the token, as in Sentry (URL resolution comes first).
+	if st, _, _ := h.do("GET", "/api/0/nothing/here/", "wrong", "", nil); st != http.StatusNotFound {
+		t.Errorf("unknown path with a wrong token = %d; want 404", st)
 	}
 	// Other schemes are refused; the right Bearer token is served (case of "Bearer" does not matter).
 	for _, hdr := range []string{"Basic " + token, token, "DSN " + token} {

@@ -108,10 +108,9 @@ func (s *Server) serveChunks(rw *replyWriter, r *http.Request) []Part {
 			continue
 		}
 		count++
-		// Once the request is known to fail a size check, parts are still decoded (a later part may fail
-		// a higher-ranked check) but no longer written to disk.
-		keep := worst == nil || worst.rank >= rankContent
-		keep = keep && count <= s.capa.ChunksPerRequest
+		// Once the request is known to fail, parts are still decoded (a later part may fail a
+		// higher-ranked check) but no longer written to disk.
+		keep := worst == nil && count <= s.capa.ChunksPerRequest && total <= s.capa.MaxRequestSize
 		var tmp *os.File
 		if keep {
 			tmp, err = os.CreateTemp(s.chunkDir, tempPrefix+"chunk-*")

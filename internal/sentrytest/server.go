@@ -285,6 +285,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if rt.endpoint == EndpointUnknown {
+		// Sentry resolves the URL before it authenticates: an unknown path is 404 whatever the token.
+		rw.writeError(http.StatusNotFound, "The requested resource does not exist")
+		return
+	}
 	if !s.authorized(r) {
 		rw.writeError(http.StatusUnauthorized, "Invalid token")
 		return
@@ -310,8 +315,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.serveLookup(rw, r, rt.org, rt.project)
-	default:
-		rw.writeError(http.StatusNotFound, "The requested resource does not exist")
 	}
 }
 
