@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -225,41 +226,51 @@ func TestUploadChunksRedirectIsAnError(t *testing.T) {
 // A connection that breaks after the server read the body is retried, and
 // the second attempt carries exactly the same bytes (boundary included).
 func TestUploadChunksRetryResendsSameBody(t *testing.T) {
-	var (
-		mu     sync.Mutex
-		bodies [][]byte
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		bodies = append(bodies, body)
-		n := len(bodies)
-		mu.Unlock()
-		if n == 1 {
-			conn, _, err := w.(http.Hijacker).Hijack()
-			if err != nil {
-				t.Error(err)
-				return
+	for _, tc := range []struct {
+		name  string
+		reset bool // RST (ECONNRESET at the client) instead of FIN (EOF)
+	}{{"closed", false}, {"reset", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var (
+				mu     sync.Mutex
+				bodies [][]byte
+			)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				bodies = append(bodies, body)
+				n := len(bodies)
+				mu.Unlock()
+				if n == 1 {
+					conn, _, err := w.(http.Hijacker).Hijack()
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if tc.reset {
+						_ = conn.(*net.TCPConn).SetLinger(0)
+					}
+					_ = conn.Close() // before any reply byte
+				}
+			}))
+			defer srv.Close()
+			c, rec := newTestClient(t, srv)
+			chunks := splitChunks(deflatedZip(t, 300_000), 100_000)
+			if err := c.UploadChunks(context.Background(), srv.URL+"/up/", chunks, UploadOptions{Gzip: true}); err != nil {
+				t.Fatal(err)
 			}
-			_ = conn.Close() // reset before any reply byte
-		}
-	}))
-	defer srv.Close()
-	c, rec := newTestClient(t, srv)
-	chunks := splitChunks(deflatedZip(t, 300_000), 100_000)
-	if err := c.UploadChunks(context.Background(), srv.URL+"/up/", chunks, UploadOptions{Gzip: true}); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(bodies) != 2 {
-		t.Fatalf("%d requests, want 2", len(bodies))
-	}
-	if !bytes.Equal(bodies[0], bodies[1]) || len(bodies[0]) < 300_000 {
-		t.Errorf("the retry sent different bytes (%d vs %d)", len(bodies[0]), len(bodies[1]))
-	}
-	if d := rec.got(); len(d) != 1 {
-		t.Errorf("backoff sleeps %v, want 1", d)
+			mu.Lock()
+			defer mu.Unlock()
+			if len(bodies) != 2 {
+				t.Fatalf("%d requests, want 2", len(bodies))
+			}
+			if !bytes.Equal(bodies[0], bodies[1]) || len(bodies[0]) < 300_000 {
+				t.Errorf("the retry sent different bytes (%d vs %d)", len(bodies[0]), len(bodies[1]))
+			}
+			if d := rec.got(); len(d) != 1 {
+				t.Errorf("backoff sleeps %v, want 1", d)
+			}
+		})
 	}
 }
 

@@ -3,14 +3,20 @@ package sentry
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -36,6 +42,38 @@ func checkSchedule(t *testing.T, delays []time.Duration) {
 	for i, d := range delays {
 		if base := backoff(i); d < base || d > base+base/4 {
 			t.Errorf("delay %d = %v, want %v plus 0–25 %%", i, d, base)
+		}
+	}
+}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+func TestRetryableNetError(t *testing.T) {
+	wrap := func(err error) error { return &url.Error{Op: "Post", URL: "https://sentry.io/x", Err: err} }
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{wrap(io.EOF), true},
+		{wrap(io.ErrUnexpectedEOF), true},
+		{wrap(&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), true},
+		{wrap(&net.OpError{Op: "dial", Net: "tcp", Err: syscall.EHOSTUNREACH}), true},
+		{wrap(&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}), true},
+		{wrap(&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}), true},
+		{wrap(timeoutError{}), true},
+		{wrap(&net.DNSError{Err: "server misbehaving", Name: "sentry.io", IsTemporary: true}), true},
+		{wrap(&net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "sentri.io", IsNotFound: true}}), false},
+		{wrap(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), false},
+		{wrap(x509.HostnameError{Host: "sentry.io", Certificate: &x509.Certificate{}}), false},
+		{wrap(errors.New("http: server gave HTTP response to HTTPS client")), false},
+		{wrap(&net.OpError{Op: "read", Net: "tcp", Err: errors.New("unknown")}), false},
+	} {
+		if got := retryableNetError(tc.err); got != tc.want {
+			t.Errorf("retryableNetError(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }
