@@ -174,7 +174,7 @@ func (e decodeError) Error() string { return e.err.Error() }
 // ChunkSize+1 decoded bytes are read: enough to know the chunk is too large. Errors reading the part are the
 // client's (decodeError); errors writing dst are local.
 func (s *Server) decodePart(p io.Reader, part *Part, dst *os.File) (int64, string, error) {
-	var src io.Reader = p
+	src := p
 	var br *bufio.Reader
 	if part.Name == "file_gzip" {
 		head := &headRecorder{want: 10}
@@ -246,7 +246,7 @@ func isSHA1Hex(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return false
 		}
 	}

@@ -16,7 +16,6 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -358,5 +357,3 @@ func ctxGet(ctx context.Context, url string) error {
 	resp.Body.Close()
 	return nil
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
