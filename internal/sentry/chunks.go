@@ -10,9 +10,10 @@ import (
 	"sync"
 	"time"
 
-	// klauspost/compress rather than compress/gzip: its gzip is several
-	// times faster at the low levels that suit already-deflated data, and it
-	// has a stateless mode; see DefaultGzipLevel for the measurements.
+	// klauspost/compress rather than compress/gzip: 10× faster at level 1
+	// on already-deflated data, plus stateless and Huffman-only modes, so a
+	// level chosen through UploadOptions.Level costs little; the default,
+	// store, is about as fast in both. Measurements at DefaultGzipLevel.
 	"github.com/klauspost/compress/gzip"
 	"golang.org/x/sync/errgroup"
 )
@@ -43,29 +44,28 @@ type UploadOptions struct {
 //
 // The chunks are slices of a zip whose entries are already deflated, so no
 // level saves more than a fraction of a percent, and every level costs CPU
-// time before the first byte is sent. BenchmarkGzipLevels, one 8 MiB chunk of
-// deflated synthetic JavaScript, one core of a shared 2-core AMD EPYC (Go
-// 1.26, klauspost/compress 1.20.3; best of 3 runs on a quiet machine, the
-// middle of 3 on a loaded one); "size" is output minus input:
+// time before the first byte is sent. BenchmarkGzipLevels (one 8 MiB chunk
+// of deflated synthetic JavaScript, -cpu 1, Go 1.26, klauspost/compress
+// 1.20.3, AMD EPYC shared with other jobs: best of 10 runs; medians were
+// 1.2–3× lower, in the same order); size is output minus input:
 //
-//	level                  MB/s quiet  MB/s loaded  size
-//	NoCompression (store)     5850        1800      +83 B/MiB (+0.008 %)
-//	1 BestSpeed               4210        1770      +83 B/MiB (detects incompressible data, stores)
-//	-1 DefaultCompression     3840        1610      +83 B/MiB
-//	-3 StatelessCompression   1680         730      +217 B/MiB
-//	-2 HuffmanOnly               –         440      +162 B/MiB
-//	9 BestCompression          140          90      +162 B/MiB
-//	compress/gzip store       8400        5300      +84 B/MiB
-//	compress/gzip level 1      410         370      +84 B/MiB
+//	level                   MB/s   size
+//	0 NoCompression (store) 6300   +83 B/MiB (+0.008 %)
+//	1 BestSpeed             4600   +83 B/MiB (detects incompressible input and stores it)
+//	-1 DefaultCompression   4200   +83 B/MiB
+//	-3 StatelessCompression 1700   +217 B/MiB
+//	-2 HuffmanOnly           840   +162 B/MiB
+//	9 BestCompression        140   +162 B/MiB
+//	compress/gzip store     8400   +84 B/MiB
+//	compress/gzip level 1    410   +84 B/MiB
 //
 // On a real zip (64 MiB of monaco-editor 0.52.2 .js and .map files, deflated
-// by archive/zip), sizes against the input were: store +0.01 %, BestSpeed
-// +0.01 %, DefaultCompression −0.04 %, StatelessCompression −0.05 %,
-// BestCompression −0.27 %. At 100 Mbit/s the best of these, −0.05 % of a
-// 32 MiB request, saves 1.3 ms of sending and costs ~15 ms of CPU: storing
-// wins on any link faster than about 10 Mbit/s, and by the most. (The
-// standard library stores faster still, but is 10× slower than klauspost at
-// level 1, which UploadOptions.Level may select.)
+// by archive/zip) the sizes were: store +0.01 %, BestSpeed +0.01 %,
+// DefaultCompression −0.04 %, StatelessCompression −0.05 %, BestCompression
+// −0.27 %. The best cheap saving, 0.05 % of a 32 MiB request, is 1.3 ms of
+// sending at 100 Mbit/s against ~15 ms more CPU than storing: store wins on
+// any link faster than about 10 Mbit/s. (compress/gzip stores faster still,
+// but is 10× slower than klauspost at level 1, which Level may select.)
 const DefaultGzipLevel = gzip.NoCompression
 
 // UploadChunks sends chunks in one multipart POST to url (the capability

@@ -259,7 +259,7 @@ func (c *Client) do(ctx context.Context, r request) error {
 			// The last HTTPError goes back as it is, so its message matches
 			// the reference client's; a transport error says it was retried.
 			var he *HTTPError
-			if attempt > 1 && !errors.As(err, &he) {
+			if retryable && attempt > 1 && !errors.As(err, &he) {
 				return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
 			}
 			return err
@@ -273,7 +273,7 @@ func (c *Client) do(ctx context.Context, r request) error {
 			if ctx.Err() != nil {
 				serr = ctx.Err()
 			}
-			return fmt.Errorf("%s %s: %w (while waiting to retry after: %v)", r.method, logURL, serr, err)
+			return fmt.Errorf("%s %s: %w (while waiting to retry: %v)", r.method, logURL, serr, err)
 		}
 		if r.restartSink != nil {
 			r.restartSink()
