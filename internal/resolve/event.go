@@ -10,6 +10,7 @@ import (
 
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/jsscope"
 	"github.com/mapback/mapback/internal/sourcemap"
 	"github.com/mapback/mapback/internal/stacktrace"
 )
@@ -80,6 +81,7 @@ func (r *resolver) runEvent(ctx context.Context, data []byte, out io.Writer) (Su
 				sum.Unresolved++
 			}
 		}
+		r.nameScopes(results)
 		for i := range raws {
 			if !results[i].ok {
 				continue
@@ -228,4 +230,27 @@ func (idx *Index) byDebugID(id string) *dist.Bundle {
 		return &idx.bundles[i]
 	}
 	return nil
+}
+
+// nameScopes works out the scope names of the resolved frames, parsing each
+// bundle once for the positions of all its frames.
+func (r *resolver) nameScopes(results []resolved) {
+	if r.opts.Names != NamesScope {
+		return
+	}
+	at := map[string][]jsscope.Pos{}
+	for _, res := range results {
+		if res.ok && res.bundle != nil && res.bundle.Path != "" {
+			at[res.bundle.Path] = append(at[res.bundle.Path], jsscope.Pos{Line: res.genLine, Col: res.genColumn})
+		}
+	}
+	for i := range results {
+		if res := &results[i]; res.ok {
+			var pos []jsscope.Pos
+			if res.bundle != nil {
+				pos = at[res.bundle.Path]
+			}
+			res.scoped, res.scopedSet = r.scopeName(*res, pos), true
+		}
+	}
 }

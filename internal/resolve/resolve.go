@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sort"
 	"strings"
 	"sync"
 
@@ -158,6 +160,8 @@ type resolved struct {
 	sourcePath string // the original source as a local path, for context lines
 
 	bundle    *dist.Bundle // for scope naming
+	scoped    string       // scopeName, when scopedSet
+	scopedSet bool
 	m         *sourcemap.Map
 	genLine   int // 0-based generated line
 	genColumn int // 0-based generated column in UTF-16 units
@@ -166,13 +170,24 @@ type resolved struct {
 func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
 	var sum Summary
 	results := make([]resolved, len(lines))
+	var found []located
 	for i := range lines {
 		f := lines[i].Frame
 		if f == nil {
 			continue
 		}
+		if b, res := r.locate(f); b != nil {
+			found = append(found, located{i: i, f: f, b: b})
+		} else {
+			results[i] = res
+		}
+	}
+	r.resolveLocated(found, results)
+	for i := range lines {
+		if lines[i].Frame == nil {
+			continue
+		}
 		sum.Frames++
-		results[i] = r.resolveFrame(f)
 		if results[i].ok {
 			sum.Resolved++
 		} else {
@@ -218,7 +233,11 @@ func (r *resolver) forcedMap(frameFile string) (string, bool) {
 func (r *resolver) chooseName(res resolved, caller *resolved) (name, from string) {
 	scoped := ""
 	if r.opts.Names == NamesScope {
-		if scoped = r.scopeName(res); useful(scoped) {
+		scoped = res.scoped
+		if !res.scopedSet {
+			scoped = r.scopeName(res, nil)
+		}
+		if useful(scoped) {
 			return scoped, "scope"
 		}
 	}
@@ -233,11 +252,16 @@ func (r *resolver) chooseName(res resolved, caller *resolved) (name, from string
 
 // scopeName is the original name of the function enclosing the frame's
 // generated position, "" at top level or when the bundle cannot be parsed.
-func (r *resolver) scopeName(res resolved) string {
+// at are the positions the bundle's scope index is made for (nil: this
+// frame's alone); they include the frame's.
+func (r *resolver) scopeName(res resolved, at []jsscope.Pos) string {
 	if res.bundle == nil || res.bundle.Path == "" {
 		return "" // a --map without its bundle: nothing to parse
 	}
-	ix := r.idx.scopesFor(res.bundle)
+	if at == nil {
+		at = []jsscope.Pos{{Line: res.genLine, Col: res.genColumn}}
+	}
+	ix := r.idx.scopesFor(res.bundle, at)
 	if ix == nil {
 		return ""
 	}
@@ -273,13 +297,23 @@ func nextFrame(lines []stacktrace.Line, i int) int {
 }
 
 func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
+	b, res := r.locate(f)
+	if b == nil {
+		return res
+	}
+	return r.lookupIn(f, b)
+}
+
+// locate finds the bundle (and map) of a frame; when there is none, the
+// frame's final result.
+func (r *resolver) locate(f *stacktrace.Frame) (*dist.Bundle, resolved) {
 	switch {
 	case !f.Resolvable && f.Reason == stacktrace.ReasonNoMapping:
-		return resolved{status: StatusNoMapping, reason: "line or column 0"}
+		return nil, resolved{status: StatusNoMapping, reason: "line or column 0"}
 	case !f.Resolvable:
-		return resolved{status: StatusNotResolvable, reason: f.Reason}
+		return nil, resolved{status: StatusNotResolvable, reason: f.Reason}
 	case f.Column < 1:
-		return resolved{status: StatusNoMapping, reason: "no column in the trace"}
+		return nil, resolved{status: StatusNoMapping, reason: "no column in the trace"}
 	}
 	b, ambiguous := r.idx.match(f.File)
 	if forced, ok := r.forcedMap(f.File); ok {
@@ -296,11 +330,22 @@ func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
 	}
 	switch {
 	case ambiguous:
-		return resolved{status: StatusAmbiguous, reason: "several local bundles match " + f.File + " equally well"}
+		return nil, resolved{status: StatusAmbiguous, reason: "several local bundles match " + f.File + " equally well"}
 	case b == nil:
-		return resolved{status: StatusNoFile, reason: "no bundle under --maps (or in --bundle) matches " + f.File}
+		return nil, resolved{status: StatusNoFile, reason: "no bundle under --maps (or in --bundle) matches " + f.File}
 	}
-	return r.lookupIn(f, b)
+	return b, resolved{}
+}
+
+// genPos is frame f's 0-based generated position in bundle b, the column in
+// UTF-16 units.
+func (r *resolver) genPos(f *stacktrace.Frame, b *dist.Bundle) (line, col int) {
+	col = f.Column - 1
+	if f.Dialect == stacktrace.Firefox {
+		// SpiderMonkey counts code points; maps count UTF-16 units.
+		col = r.idx.utf16Column(b, f.Line-1, col)
+	}
+	return f.Line - 1, col
 }
 
 // lookupIn resolves frame f with bundle b's map.
@@ -316,11 +361,7 @@ func (r *resolver) lookupIn(f *stacktrace.Frame, b *dist.Bundle) resolved {
 		return res
 	}
 	res.debugID = m.DebugID()
-	col := f.Column - 1
-	if f.Dialect == stacktrace.Firefox {
-		// SpiderMonkey counts code points; maps count UTF-16 units.
-		col = r.idx.utf16Column(b, f.Line-1, col)
-	}
+	_, col := r.genPos(f, b)
 	mp, ok, err := m.LookupErr(f.Line-1, col)
 	switch {
 	case err != nil:
@@ -373,8 +414,8 @@ type Index struct {
 
 	mu      sync.Mutex
 	cache   map[string]*parsedMap
-	scopes  map[string]*jsscope.Index // by bundle path; nil entry: could not parse
-	sources map[string][]byte         // bundle bytes, read once, for scopes and columns
+	scopes  map[string]*scopeEntry  // by bundle path and positions; nil index: could not parse
+	sources map[string]*sourceEntry // bundle bytes, read once, for scopes and columns
 
 	debugOnce sync.Once
 	debugIDs  map[string]int // debug ID → bundle index (events only)
@@ -383,35 +424,64 @@ type Index struct {
 	virtual   map[string]virtualFile // artifact bundle entries by key
 }
 
-// scopesFor parses a bundle's scopes once; only bundles with frames are
-// parsed.
-func (idx *Index) scopesFor(b *dist.Bundle) *jsscope.Index {
+// once returns the entry for key in m, made on first use; the caller fills
+// it in with the entry's sync.Once, outside idx.mu, so that the bundles and
+// maps of different frames are read and parsed in parallel.
+func once[T any](idx *Index, m map[string]*T, key string) *T {
 	idx.mu.Lock()
 	defer idx.mu.Unlock()
-	if ix, ok := idx.scopes[b.Path]; ok {
-		return ix
+	e, ok := m[key]
+	if !ok {
+		e = new(T)
+		m[key] = e
 	}
-	var ix *jsscope.Index
-	if src := idx.sourceLocked(b); src != nil {
-		ix, _ = jsscope.Parse(src) // a bundle the parser rejects keeps call-site names
-	}
-	idx.scopes[b.Path] = ix
-	return ix
+	return e
 }
 
-// sourceLocked reads a bundle once (idx.mu held); nil when unreadable.
-func (idx *Index) sourceLocked(b *dist.Bundle) []byte {
-	if src, ok := idx.sources[b.Path]; ok {
-		return src
+type scopeEntry struct {
+	once sync.Once
+	ix   *jsscope.Index
+}
+
+type sourceEntry struct {
+	once sync.Once
+	src  []byte
+}
+
+// scopesFor parses a bundle's scopes once, for the positions of all its
+// frames (jsscope.ParseFor parses only what encloses them); only bundles
+// with frames are parsed. at must hold every position that will be asked
+// of the index.
+func (idx *Index) scopesFor(b *dist.Bundle, at []jsscope.Pos) *jsscope.Index {
+	// An index answers only for the positions it was made for: they are
+	// part of the key.
+	key := b.Path
+	for _, p := range at {
+		key += fmt.Sprintf("\x00%d:%d", p.Line, p.Col)
 	}
-	var src []byte
-	if v, ok := idx.virtual[b.Path]; ok {
-		src, _ = v.read()
-	} else {
-		src, _ = os.ReadFile(b.Path)
-	}
-	idx.sources[b.Path] = src
-	return src
+	e := once(idx, idx.scopes, key)
+	e.once.Do(func() {
+		if src := idx.source(b); src != nil {
+			e.ix, _ = jsscope.ParseFor(src, at) // a bundle the parser rejects keeps call-site names
+		}
+	})
+	return e.ix
+}
+
+// source reads a bundle once; nil when unreadable.
+func (idx *Index) source(b *dist.Bundle) []byte {
+	idx.mu.Lock()
+	v, isVirtual := idx.virtual[b.Path]
+	idx.mu.Unlock()
+	e := once(idx, idx.sources, b.Path)
+	e.once.Do(func() {
+		if isVirtual {
+			e.src, _ = v.read()
+		} else {
+			e.src, _ = os.ReadFile(b.Path)
+		}
+	})
+	return e.src
 }
 
 // maxMapSize bounds what mapback reads as one source map: the largest
@@ -488,10 +558,7 @@ func (idx *Index) artifactEntry(nb namedBundle, zp string) *dist.Bundle {
 // utf16Column converts a 0-based code-point column on a 0-based line of the
 // bundle to UTF-16 units; it returns col unchanged when the line is not there.
 func (idx *Index) utf16Column(b *dist.Bundle, line, col int) int {
-	idx.mu.Lock()
-	src := idx.sourceLocked(b)
-	idx.mu.Unlock()
-	text, ok := lineOf(src, line)
+	text, ok := lineOf(idx.source(b), line)
 	if !ok {
 		return col
 	}
@@ -542,8 +609,9 @@ func lineOf(src []byte, n int) ([]byte, bool) {
 }
 
 type parsedMap struct {
-	m   *sourcemap.Map
-	err error
+	once sync.Once
+	m    *sourcemap.Map
+	err  error
 }
 
 // NewIndex scans dirs once for bundles and pairs each with its map, by the
@@ -556,7 +624,7 @@ func NewIndex(ctx context.Context, dirs []string) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := &Index{bundles: scan.Bundles, byBase: map[string][]int{}, cache: map[string]*parsedMap{}, scopes: map[string]*jsscope.Index{}, sources: map[string][]byte{}, virtual: map[string]virtualFile{}}
+	idx := &Index{bundles: scan.Bundles, byBase: map[string][]int{}, cache: map[string]*parsedMap{}, scopes: map[string]*scopeEntry{}, sources: map[string]*sourceEntry{}, virtual: map[string]virtualFile{}}
 	for i, b := range scan.Bundles {
 		base := filepath.Base(b.Path)
 		idx.byBase[base] = append(idx.byBase[base], i)
@@ -608,34 +676,33 @@ func (idx *Index) mapFor(b *dist.Bundle) (*sourcemap.Map, string, error) {
 		key, base = "inline:"+b.Path, b.Path
 	}
 	idx.mu.Lock()
-	defer idx.mu.Unlock()
 	v, isVirtual := idx.virtual[key]
+	idx.mu.Unlock()
 	if isVirtual {
 		base = v.base // a map inside an artifact bundle: sources resolve against its URL
 	} else {
 		base, _ = filepath.Abs(base)
 	}
-	if pm, ok := idx.cache[key]; ok {
-		return pm.m, base, pm.err
-	}
-	data := b.Map.Inline
-	var err error
-	switch {
-	case isVirtual:
-		data, err = v.read()
-	case data == nil:
-		data, err = readMap(b.Map.Path)
-	}
-	var m *sourcemap.Map
-	if err == nil {
-		var load sourcemap.Loader
-		if !isVirtual && b.Map.Path != "" {
-			load = sectionLoader(b.Map.Path)
+	pm := once(idx, idx.cache, key)
+	pm.once.Do(func() {
+		data := b.Map.Inline
+		var err error
+		switch {
+		case isVirtual:
+			data, err = v.read()
+		case data == nil:
+			data, err = readMap(b.Map.Path)
 		}
-		m, err = sourcemap.ParseWith(data, load)
-	}
-	idx.cache[key] = &parsedMap{m: m, err: err}
-	return m, base, err
+		if err == nil {
+			var load sourcemap.Loader
+			if !isVirtual && b.Map.Path != "" {
+				load = sectionLoader(b.Map.Path)
+			}
+			pm.m, err = sourcemap.ParseWith(data, load)
+		}
+		pm.err = err
+	})
+	return pm.m, base, pm.err
 }
 
 // sectionLoader reads the maps an index map's "url" sections name, relative
@@ -685,4 +752,131 @@ func commonSuffix(a, b []string) int {
 		n++
 	}
 	return n
+}
+
+// located is a frame whose bundle is known, at index i of the results.
+type located struct {
+	i int
+	f *stacktrace.Frame
+	b *dist.Bundle
+}
+
+// resolveLocated looks the frames up in their maps and, for scope names,
+// parses the scopes around them in their bundles. The reading and parsing of
+// each map and of each bundle is one task; the tasks run in parallel, the
+// biggest files first, as many at a time as there are CPUs. Each frame's
+// scope name is then worked out (it needs both its map and its bundle).
+func (r *resolver) resolveLocated(frames []located, results []resolved) {
+	var tasks []task
+	byMap, mapKeys := groupBy(frames, func(l located) string {
+		if l.b.Map == nil {
+			return "\x00nomap:" + l.b.Path
+		}
+		if l.b.Map.Path == "" {
+			return "\x00inline:" + l.b.Path
+		}
+		return l.b.Map.Path
+	})
+	for _, key := range mapKeys {
+		group := byMap[key]
+		var size int64
+		if m := group[0].b.Map; m != nil {
+			size = int64(len(m.Inline))
+			if m.Path != "" {
+				size = fileSize(m.Path)
+			}
+		}
+		tasks = append(tasks, task{size: size, run: func() {
+			for _, l := range group {
+				results[l.i] = r.lookupIn(l.f, l.b)
+			}
+		}})
+	}
+	scopes := r.opts.Names == NamesScope
+	at := map[string][]jsscope.Pos{}
+	if scopes {
+		byBundle, paths := groupBy(frames, func(l located) string { return l.b.Path })
+		for _, path := range paths {
+			group := byBundle[path]
+			if path == "" {
+				continue // a --map without its bundle
+			}
+			for _, l := range group {
+				line, col := r.genPos(l.f, l.b)
+				at[path] = append(at[path], jsscope.Pos{Line: line, Col: col})
+			}
+			tasks = append(tasks, task{size: fileSize(path), run: func() { r.idx.scopesFor(group[0].b, at[path]) }})
+		}
+	}
+	runTasks(tasks)
+	if !scopes {
+		return
+	}
+	tasks = tasks[:0]
+	for _, key := range mapKeys {
+		group := byMap[key]
+		tasks = append(tasks, task{run: func() {
+			for _, l := range group {
+				if res := &results[l.i]; res.ok {
+					res.scoped, res.scopedSet = r.scopeName(*res, at[l.b.Path]), true
+				}
+			}
+		}})
+	}
+	runTasks(tasks)
+}
+
+// groupBy groups frames by key, keys in order of first appearance.
+func groupBy(frames []located, key func(located) string) (map[string][]located, []string) {
+	groups := map[string][]located{}
+	var keys []string
+	for _, l := range frames {
+		k := key(l)
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], l)
+	}
+	return groups, keys
+}
+
+func fileSize(path string) int64 {
+	if fi, err := os.Stat(path); err == nil {
+		return fi.Size()
+	}
+	return 0
+}
+
+type task struct {
+	size int64
+	run  func()
+}
+
+// runTasks runs the tasks, biggest first, on as many goroutines as there
+// are CPUs, and returns when all are done.
+func runTasks(tasks []task) {
+	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].size > tasks[j].size })
+	workers := min(runtime.GOMAXPROCS(0), len(tasks))
+	if workers <= 1 {
+		for _, t := range tasks {
+			t.run()
+		}
+		return
+	}
+	next := make(chan task)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range next {
+				t.run()
+			}
+		}()
+	}
+	for _, t := range tasks {
+		next <- t
+	}
+	close(next)
+	wg.Wait()
 }
