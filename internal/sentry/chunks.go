@@ -102,7 +102,7 @@ func (c *Client) UploadChunks(ctx context.Context, url string, chunks []Chunk, o
 // are sent without being copied.
 func buildMultipart(ctx context.Context, chunks []Chunk, opts UploadOptions) (body [][]byte, contentType string, err error) {
 	for i, ch := range chunks {
-		if !isSHA1Hex(ch.ID) {
+		if !isHex(ch.ID, 40, false) {
 			return nil, "", fmt.Errorf("chunk %d: id %q is not a lowercase SHA-1 hex digest", i, sanitise(ch.ID, 60))
 		}
 	}
@@ -149,18 +149,6 @@ func buildMultipart(ctx context.Context, chunks []Chunk, opts UploadOptions) (bo
 	}
 	body = append(body, []byte("\r\n--"+boundary+"--\r\n"))
 	return body, "multipart/form-data; boundary=" + boundary, nil
-}
-
-func isSHA1Hex(s string) bool {
-	if len(s) != 40 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !('0' <= s[i] && s[i] <= '9' || 'a' <= s[i] && s[i] <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // newBoundary makes a boundary shaped like the reference client's: 24 dashes

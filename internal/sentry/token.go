@@ -41,9 +41,9 @@ func ParseToken(tok string) TokenInfo {
 			return TokenInfo{Kind: "unknown"}
 		}
 		return TokenInfo{Kind: "org", URL: claims.URL, RegionURL: claims.RegionURL, Org: claims.Org}
-	case strings.HasPrefix(tok, "sntryu_") && isHex64(strings.TrimPrefix(tok, "sntryu_")):
+	case strings.HasPrefix(tok, "sntryu_") && isHex(strings.TrimPrefix(tok, "sntryu_"), 64, true):
 		return TokenInfo{Kind: "user"}
-	case isHex64(tok):
+	case isHex(tok, 64, true):
 		return TokenInfo{Kind: "legacy"}
 	}
 	return TokenInfo{Kind: "unknown"}
@@ -59,13 +59,16 @@ func decodeBase64(s string) ([]byte, error) {
 	return base64.RawURLEncoding.DecodeString(s)
 }
 
-func isHex64(s string) bool {
-	if len(s) != 64 {
+// isHex reports whether s is n hex digits; upper allows A–F as well.
+func isHex(s string, n int, upper bool) bool {
+	if len(s) != n {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
+		case upper && 'A' <= c && c <= 'F':
+		default:
 			return false
 		}
 	}
