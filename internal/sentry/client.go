@@ -51,7 +51,7 @@ type Options struct {
 // Client talks to one Sentry server. It is safe for concurrent use.
 type Client struct {
 	base       *url.URL // validated; no trailing slash, no path
-	baseStr    string
+	baseStr    string   // base.String(); may hold user info, so never shown
 	token      string
 	userAgent  string
 	headers    http.Header
@@ -146,9 +146,6 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
 		return nil, bad("it must not have a path, query or fragment (the API path is added by mapback)")
 	}
-	if _, err := url.Parse(u.Scheme + "://" + u.Host + "/"); err != nil {
-		return nil, bad("its host does not parse")
-	}
 	return u, nil
 }
 
@@ -183,7 +180,7 @@ func (c *Client) resolveURL(raw string) (*url.URL, error) {
 	}
 	if c.base.Scheme == "https" && u.Scheme == "http" {
 		return nil, fmt.Errorf("server sent a plain http URL %q while %s uses https; refusing to send the auth token unencrypted",
-			redactURL(u), c.baseStr)
+			redactURL(u), redactURL(c.base))
 	}
 	return u, nil
 }

@@ -180,6 +180,12 @@ func TestChunkUploadOptionsRefusesHTTPDowngrade(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "refusing to send the auth token unencrypted") {
 		t.Fatalf("error = %v", err)
 	}
+	// A password in the base URL stays out of the message.
+	withPass, _ := newTestClient(t, srv, func(o *Options) { o.BaseURL = strings.Replace(srv.URL, "https://", "https://ci:s3cr3t@", 1) })
+	_, err = withPass.ChunkUploadOptions(context.Background(), "o")
+	if err == nil || strings.Contains(err.Error(), "s3cr3t") || !strings.Contains(err.Error(), "https://ci:xxxxx@") {
+		t.Errorf("error = %v; want the base URL named with its password hidden", err)
+	}
 	// UploadChunks and Download apply the same rule to URLs they are given.
 	chunk := []Chunk{{ID: sha1Hex([]byte("x")), Data: []byte("x")}}
 	if err := c.UploadChunks(context.Background(), "http://sentry.example.com/up/", chunk, UploadOptions{}); err == nil {
