@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -402,5 +404,59 @@ func TestArtifactLookupAndDownload(t *testing.T) {
 	buf.Reset()
 	if err := c.Download(ctx, "projects/o/my%20p/artifact-lookup/?download=abc", &buf); err != nil || buf.Len() != len(bundle) {
 		t.Errorf("relative download: %d bytes, %v", buf.Len(), err)
+	}
+}
+
+// Every reply body is drained and closed, so retries and later requests
+// reuse one keep-alive connection instead of opening new ones.
+func TestConnectionsAreReused(t *testing.T) {
+	var newConns atomic.Int32
+	var n atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) <= 3 {
+			jsonHandler(502, `{"detail":"`+strings.Repeat("x", 100_000)+`"}`)(w, r)
+			return
+		}
+		jsonHandler(200, `{"state":"ok","missingChunks":[],"padding":"`+strings.Repeat("y", 100_000)+`"}`)(w, r)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			newConns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	// The default client, not srv.Client(): its settings are under test.
+	c, _ := newTestClient(t, srv, func(o *Options) { o.HTTPClient = nil })
+	for range 3 {
+		if _, err := c.AssembleArtifactBundle(context.Background(), "o", AssembleRequest{Projects: []string{"p"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := newConns.Load(); got != 1 {
+		t.Errorf("%d connections for %d requests, want 1", got, n.Load())
+	}
+}
+
+func TestDefaultHTTPClient(t *testing.T) {
+	c, err := New(Options{BaseURL: "https://sentry.io"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, ok := c.hc.Transport.(*http.Transport)
+	switch {
+	case !ok:
+		t.Fatalf("transport %T", c.hc.Transport)
+	case c.hc.Timeout != 0:
+		t.Errorf("overall timeout %v would cut long uploads", c.hc.Timeout)
+	case tr.MaxIdleConnsPerHost < 16 || tr.ResponseHeaderTimeout == 0 || tr.TLSHandshakeTimeout == 0:
+		t.Errorf("transport %+v", tr)
+	case c.hc.CheckRedirect == nil:
+		t.Error("redirects would be followed")
+	}
+	// A caller's client is copied, not modified.
+	mine := &http.Client{}
+	if _, err := New(Options{BaseURL: "https://sentry.io", HTTPClient: mine}); err != nil || mine.CheckRedirect != nil {
+		t.Errorf("the caller's client was modified: %v", err)
 	}
 }
