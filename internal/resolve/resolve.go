@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mapback/mapback/internal/artifactbundle"
 	"github.com/mapback/mapback/internal/dist"
@@ -71,6 +72,7 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 	if err != nil {
 		return Summary{}, err
 	}
+	defer idx.close() // unmaps the files still mapped, after the output is written
 	for _, p := range opts.Bundles {
 		ab, err := artifactbundle.Open(ctx, p)
 		if err != nil {
@@ -441,11 +443,13 @@ func once[T any](idx *Index, m map[string]*T, key string) *T {
 type scopeEntry struct {
 	once sync.Once
 	ix   *jsscope.Index
+	path string // the bundle's
 }
 
 type sourceEntry struct {
 	once sync.Once
 	src  []byte
+	free func() // unmaps src (mapFile); nil once freed
 }
 
 // scopesFor parses a bundle's scopes once, for the positions of all its
@@ -461,6 +465,7 @@ func (idx *Index) scopesFor(b *dist.Bundle, at []jsscope.Pos) *jsscope.Index {
 	}
 	e := once(idx, idx.scopes, key)
 	e.once.Do(func() {
+		e.path = b.Path
 		if src := idx.source(b); src != nil {
 			e.ix, _ = jsscope.ParseFor(src, at) // a bundle the parser rejects keeps call-site names
 		}
@@ -478,10 +483,57 @@ func (idx *Index) source(b *dist.Bundle) []byte {
 		if isVirtual {
 			e.src, _ = v.read()
 		} else {
-			e.src, _ = os.ReadFile(b.Path)
+			e.src, e.free, _ = mapFile(b.Path)
 		}
 	})
 	return e.src
+}
+
+// releaseSource unmaps a bundle, and drops its scope indexes (they point
+// into it), once no frame needs them.
+func (idx *Index) releaseSource(path string) {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	for _, e := range idx.scopes {
+		if e.path == path {
+			e.ix = nil
+		}
+	}
+	if e := idx.sources[path]; e != nil && e.free != nil {
+		e.src = nil
+		e.free()
+		e.free = nil
+	}
+}
+
+// releaseMap unmaps a source map once no frame needs it.
+func (idx *Index) releaseMap(key string) {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	if pm := idx.cache[key]; pm != nil && pm.free != nil {
+		pm.m = nil
+		pm.free()
+		pm.free = nil
+	}
+}
+
+// close unmaps every file still mapped.
+func (idx *Index) close() {
+	idx.mu.Lock()
+	var maps, srcs []string
+	for k := range idx.cache {
+		maps = append(maps, k)
+	}
+	for k := range idx.sources {
+		srcs = append(srcs, k)
+	}
+	idx.mu.Unlock()
+	for _, k := range maps {
+		idx.releaseMap(k)
+	}
+	for _, k := range srcs {
+		idx.releaseSource(k)
+	}
 }
 
 // maxMapSize bounds what mapback reads as one source map: the largest
@@ -489,14 +541,29 @@ func (idx *Index) source(b *dist.Bundle) []byte {
 const maxMapSize = 1 << 30
 
 func readMap(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
+	if err := checkMapSize(path); err != nil {
 		return nil, err
 	}
-	if st.Size() > maxMapSize {
-		return nil, fmt.Errorf("%s is %d MB; mapback reads source maps up to %d MB", path, st.Size()>>20, maxMapSize>>20)
-	}
 	return os.ReadFile(path)
+}
+
+// openMap is readMap with the file memory-mapped (mapFile).
+func openMap(path string) ([]byte, func(), error) {
+	if err := checkMapSize(path); err != nil {
+		return nil, nil, err
+	}
+	return mapFile(path)
+}
+
+func checkMapSize(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st.Size() > maxMapSize {
+		return fmt.Errorf("%s is %d MB; mapback reads source maps up to %d MB", path, st.Size()>>20, maxMapSize>>20)
+	}
+	return nil
 }
 
 // virtualFile is a file inside an artifact bundle, known to the index by a
@@ -612,6 +679,7 @@ type parsedMap struct {
 	once sync.Once
 	m    *sourcemap.Map
 	err  error
+	free func() // unmaps the map's file (openMap); nil once freed
 }
 
 // NewIndex scans dirs once for bundles and pairs each with its map, by the
@@ -691,7 +759,7 @@ func (idx *Index) mapFor(b *dist.Bundle) (*sourcemap.Map, string, error) {
 		case isVirtual:
 			data, err = v.read()
 		case data == nil:
-			data, err = readMap(b.Map.Path)
+			data, pm.free, err = openMap(b.Map.Path)
 		}
 		if err == nil {
 			var load sourcemap.Loader
@@ -762,68 +830,105 @@ type located struct {
 }
 
 // resolveLocated looks the frames up in their maps and, for scope names,
-// parses the scopes around them in their bundles. The reading and parsing of
-// each map and of each bundle is one task; the tasks run in parallel, the
-// biggest files first, as many at a time as there are CPUs. Each frame's
-// scope name is then worked out (it needs both its map and its bundle).
+// parses the scopes around them in their bundles. Frames are grouped by
+// bundle and map; reading and parsing a group's map is one task and its
+// bundle's scopes another. The tasks run in parallel, as many at a time as
+// there are CPUs, the biggest group first and the two tasks of a group side
+// by side. When both are done the group's frames get their scope names and,
+// when nothing else will read them (no --context), the group's map and
+// bundle are unmapped: the files of one group at a time stay in memory, not
+// all of them.
 func (r *resolver) resolveLocated(frames []located, results []resolved) {
+	scopes := r.opts.Names == NamesScope
+	byUnit, keys := groupBy(frames, func(l located) string { return l.b.Path + "\x00" + mapKey(l.b) })
+	at := map[string][]jsscope.Pos{} // positions per bundle
+	var mu sync.Mutex                // guards the reference counts
+	mapRefs, srcRefs := map[string]int{}, map[string]int{}
+	for _, key := range keys {
+		l := byUnit[key][0]
+		mapRefs[mapKey(l.b)]++
+		srcRefs[l.b.Path]++
+		if scopes && l.b.Path != "" {
+			for _, l := range byUnit[key] {
+				line, col := r.genPos(l.f, l.b)
+				at[l.b.Path] = append(at[l.b.Path], jsscope.Pos{Line: line, Col: col})
+			}
+		}
+	}
+	release := r.opts.Context <= 0
 	var tasks []task
-	byMap, mapKeys := groupBy(frames, func(l located) string {
-		if l.b.Map == nil {
-			return "\x00nomap:" + l.b.Path
+	for _, key := range keys {
+		group := byUnit[key]
+		b := group[0].b
+		parseScopes := scopes && b.Path != ""
+		left := new(atomic.Int32)
+		left.Store(1)
+		if parseScopes {
+			left.Store(2)
 		}
-		if l.b.Map.Path == "" {
-			return "\x00inline:" + l.b.Path
+		// done runs after each of the group's tasks; the last one names
+		// the group's frames and releases what is no longer needed.
+		done := func() {
+			if left.Add(-1) != 0 {
+				return
+			}
+			if scopes {
+				for _, l := range group {
+					if res := &results[l.i]; res.ok {
+						res.scoped, res.scopedSet = r.scopeName(*res, at[l.b.Path]), true
+					}
+				}
+			}
+			if !release {
+				return
+			}
+			mu.Lock()
+			mapRefs[mapKey(b)]--
+			srcRefs[b.Path]--
+			freeMap, freeSrc := mapRefs[mapKey(b)] == 0, srcRefs[b.Path] == 0
+			mu.Unlock()
+			if freeMap {
+				r.idx.releaseMap(mapKey(b))
+				for _, l := range group {
+					results[l.i].m = nil // unmapped
+				}
+			}
+			if freeSrc {
+				r.idx.releaseSource(b.Path)
+			}
 		}
-		return l.b.Map.Path
-	})
-	for _, key := range mapKeys {
-		group := byMap[key]
-		var size int64
-		if m := group[0].b.Map; m != nil {
-			size = int64(len(m.Inline))
-			if m.Path != "" {
-				size = fileSize(m.Path)
+		size := fileSize(b.Path)
+		if b.Map != nil {
+			size += int64(len(b.Map.Inline))
+			if b.Map.Path != "" {
+				size += fileSize(b.Map.Path)
 			}
 		}
 		tasks = append(tasks, task{size: size, run: func() {
 			for _, l := range group {
 				results[l.i] = r.lookupIn(l.f, l.b)
 			}
+			done()
 		}})
-	}
-	scopes := r.opts.Names == NamesScope
-	at := map[string][]jsscope.Pos{}
-	if scopes {
-		byBundle, paths := groupBy(frames, func(l located) string { return l.b.Path })
-		for _, path := range paths {
-			group := byBundle[path]
-			if path == "" {
-				continue // a --map without its bundle
-			}
-			for _, l := range group {
-				line, col := r.genPos(l.f, l.b)
-				at[path] = append(at[path], jsscope.Pos{Line: line, Col: col})
-			}
-			tasks = append(tasks, task{size: fileSize(path), run: func() { r.idx.scopesFor(group[0].b, at[path]) }})
+		if parseScopes {
+			tasks = append(tasks, task{size: size, run: func() {
+				r.idx.scopesFor(b, at[b.Path])
+				done()
+			}})
 		}
 	}
 	runTasks(tasks)
-	if !scopes {
-		return
+}
+
+// mapKey is the index's cache key for bundle b's map.
+func mapKey(b *dist.Bundle) string {
+	switch {
+	case b.Map == nil:
+		return "\x00nomap:" + b.Path
+	case b.Map.Path == "":
+		return "inline:" + b.Path
 	}
-	tasks = tasks[:0]
-	for _, key := range mapKeys {
-		group := byMap[key]
-		tasks = append(tasks, task{run: func() {
-			for _, l := range group {
-				if res := &results[l.i]; res.ok {
-					res.scoped, res.scopedSet = r.scopeName(*res, at[l.b.Path]), true
-				}
-			}
-		}})
-	}
-	runTasks(tasks)
+	return b.Map.Path
 }
 
 // groupBy groups frames by key, keys in order of first appearance.

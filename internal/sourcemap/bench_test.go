@@ -132,3 +132,19 @@ func BenchmarkLookupLongLine(b *testing.B) {
 		m.Lookup(long, rng.Intn(8<<20))
 	}
 }
+
+// BenchmarkBuildIndex: the pass over the whole mappings string of the
+// biggest map (babylon.js: 6.4 MB on one line).
+func BenchmarkBuildIndex(b *testing.B) {
+	data, _ := bigMap(b)
+	m, err := Parse(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(m.mappings)))
+	for b.Loop() {
+		if ix := buildIndex(m.mappings); ix.err != nil {
+			b.Fatal(ix.err)
+		}
+	}
+}

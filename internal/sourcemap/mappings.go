@@ -162,8 +162,12 @@ func scanSegment(s string, i int) (n int, f [5]int64, next int, err error) {
 func buildIndex(s string) *lineIndex {
 	ix := &lineIndex{errLine: -1}
 	var (
-		st        vlqState
-		gen       int64 // generated column of the last segment on this line
+		// acc holds the running values by field: the generated column
+		// (reset on each line), source, original line, original column and
+		// name. A segment's values are added as they are decoded; a segment
+		// with a field count other than 1, 4 or 5 ends the pass, so
+		// nothing partial is ever used.
+		acc       [8]int64
 		line      int
 		last      = checkpoint{}
 		sorted    = true // this line's columns have not decreased so far
@@ -171,6 +175,7 @@ func buildIndex(s string) *lineIndex {
 	)
 	ix.cps = append(ix.cps, last)
 	lineCps := len(ix.cps) // index in ix.cps of this line's first column checkpoint
+	state := func() vlqState { return vlqState{src: acc[1], line: acc[2], col: acc[3], name: acc[4]} }
 	fail := func(err error) *lineIndex {
 		ix.errLine = line
 		ix.err = fmt.Errorf("invalid mappings on generated line %d: %w", line+1, err)
@@ -187,83 +192,69 @@ func buildIndex(s string) *lineIndex {
 		case ';':
 			i++
 			line++
-			gen = 0
+			acc[0] = 0
 			sorted = true
 			lastColCp = -cpEveryBytes
 			if line-last.line >= cpEveryLines || i-last.off >= cpEveryBytes {
-				last = checkpoint{line: line, off: i, st: st}
+				last = checkpoint{line: line, off: i, st: state()}
 				ix.cps = append(ix.cps, last)
 			}
 			lineCps = len(ix.cps)
 			continue
 		}
 		// A segment: up to five values, each one or more base64 digits.
-		segStart, segSt, segGen := i, st, gen
-		var f0, f1, f2, f3, f4 int64
+		// Most values are one digit (|v| < 16), decoded without a branch
+		// on the sign.
+		segStart, prevGen := i, acc[0]
+		wantCp := sorted && segStart-lastColCp >= cpEveryBytes
+		var segSt vlqState
+		if wantCp {
+			segSt = state()
+		}
 		nf := 0
 		for {
-			var v uint64
-			var shift uint
-			for {
-				if i >= n {
-					return fail(fmt.Errorf("truncated VLQ value at byte %d", i))
+			d := int64(b64[s[i]])
+			if d < 0 {
+				return fail(fmt.Errorf("invalid character %q in mappings at byte %d", s[i], i))
+			}
+			i++
+			v := d & 31
+			if d >= 32 {
+				for shift := 5; ; {
+					if i >= n {
+						return fail(fmt.Errorf("truncated VLQ value at byte %d", i))
+					}
+					d = int64(b64[s[i]])
+					if d < 0 {
+						return fail(fmt.Errorf("invalid character %q in mappings at byte %d", s[i], i))
+					}
+					i++
+					v |= (d & 31) << shift
+					if d < 32 {
+						break
+					}
+					if shift += 5; shift > 30 {
+						return fail(errVLQOverflow)
+					}
 				}
-				c := s[i]
-				d := b64[c]
-				if d < 0 {
-					return fail(fmt.Errorf("invalid character %q in mappings at byte %d", c, i))
-				}
-				i++
-				v |= uint64(d&31) << shift
-				if d&32 == 0 {
-					break
-				}
-				shift += 5
-				if shift > 30 {
+				if v>>1 > math.MaxInt32 {
 					return fail(errVLQOverflow)
 				}
 			}
-			neg := v&1 != 0
-			v >>= 1
-			if v > math.MaxInt32 {
-				return fail(errVLQOverflow)
-			}
-			val := int64(v)
-			if neg {
-				val = -val
-			}
-			switch nf {
-			case 0:
-				f0 = val
-			case 1:
-				f1 = val
-			case 2:
-				f2 = val
-			case 3:
-				f3 = val
-			case 4:
-				f4 = val
-			}
+			neg := -(v & 1)
+			acc[nf&7] += (v>>1 ^ neg) - neg
 			nf++
 			if i >= n || s[i] == ',' || s[i] == ';' {
 				break
 			}
 		}
-		switch nf {
-		case 1:
-		case 4, 5:
-			st.src += f1
-			st.line += f2
-			st.col += f3
-			st.name += f4
-		default:
+		if nf != 1 && nf != 4 && nf != 5 {
 			return fail(fmt.Errorf("segment with %d fields (want 1, 4 or 5) at byte %d", nf, i))
 		}
-		prevGen := gen
-		gen += f0
 		if !sorted {
 			continue
 		}
+		gen := acc[0]
 		if gen < prevGen || gen < 0 || gen > math.MaxInt32 {
 			// Lookups on this line decode it whole (and report a column
 			// out of range).
@@ -271,8 +262,8 @@ func buildIndex(s string) *lineIndex {
 			ix.cps = ix.cps[:lineCps]
 			continue
 		}
-		if gen > prevGen && segStart-lastColCp >= cpEveryBytes {
-			ix.cps = append(ix.cps, checkpoint{line: line, off: segStart, st: segSt, gen0: segGen, genAt: gen, col: true})
+		if wantCp && gen > prevGen {
+			ix.cps = append(ix.cps, checkpoint{line: line, off: segStart, st: segSt, gen0: prevGen, genAt: gen, col: true})
 			lastColCp = segStart
 		}
 	}

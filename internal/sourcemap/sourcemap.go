@@ -101,7 +101,9 @@ type Loader func(url string) ([]byte, error)
 
 // Parse parses a source map (regular or index map). It strips a UTF-8 BOM
 // and a first line starting with ")]}" (XSSI prefix). Index-map sections
-// that name their map by "url" need ParseWith.
+// that name their map by "url" need ParseWith. The map reads the big members
+// of data (mappings, sourcesContent, sources, names) in place: data must not
+// change while the map is in use. Strings it returns are copies.
 func Parse(data []byte) (*Map, error) { return ParseWith(data, nil) }
 
 // ParseWith is Parse with a Loader for "url" sections.

@@ -1,0 +1,11 @@
+//go:build !(linux || darwin)
+
+package resolve
+
+import "os"
+
+// mapFile reads a file (memory-mapped on Linux and macOS, see mmap_unix.go).
+func mapFile(path string) (data []byte, free func(), err error) {
+	data, err = os.ReadFile(path)
+	return data, func() {}, err
+}

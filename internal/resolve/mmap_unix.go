@@ -1,0 +1,38 @@
+//go:build linux || darwin
+
+package resolve
+
+import (
+	"os"
+	"syscall"
+)
+
+// mapFile maps a file read-only into memory. The maps and bundles resolve
+// reads are tens of megabytes of which a lookup reads much once and keeps
+// little: mapping them costs neither a copy nor freshly zeroed heap pages,
+// and unmapping gives the memory back at once (a freed heap buffer stays in
+// the process until the runtime returns it). free unmaps; nothing read from
+// data may be used after it. A file that shrinks while mapped makes reads
+// past its new end fault, which resolve accepts for its inputs. Empty and
+// non-regular files are read instead.
+func mapFile(path string) (data []byte, free func(), err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = f.Close() }() // read-only; the mapping outlives the descriptor
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() == 0 || fi.Size() != int64(int(fi.Size())) {
+		data, err := os.ReadFile(path)
+		return data, func() {}, err
+	}
+	data, err = syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		data, err := os.ReadFile(path)
+		return data, func() {}, err
+	}
+	return data, func() { _ = syscall.Munmap(data) }, nil // unmapping a live mapping does not fail
+}
