@@ -1,0 +1,612 @@
+package doctor
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/inject"
+	"github.com/mapback/mapback/internal/sentry"
+	"github.com/mapback/mapback/internal/sentrytest"
+	"github.com/mapback/mapback/internal/term"
+	"github.com/mapback/mapback/internal/upload"
+)
+
+// svToken is long enough that config would redact it to its last four characters.
+const svToken = "sntryu_0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
+
+// svServer is an in-process Sentry-compatible server.
+type svServer struct {
+	*sentrytest.Server
+	url string
+}
+
+func svNewServer(t *testing.T, opts sentrytest.Options) *svServer {
+	t.Helper()
+	opts.Dir = t.TempDir()
+	srv, err := sentrytest.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() { ts.Close(); _ = srv.Close() })
+	return &svServer{Server: srv, url: ts.URL}
+}
+
+// svClient talks to baseURL without retries (a test of a failure should not wait) and logs at
+// debug level into log, when given.
+func svClient(t *testing.T, baseURL, token string, hc *http.Client, log *slog.Logger) *sentry.Client {
+	t.Helper()
+	c, err := sentry.New(sentry.Options{BaseURL: baseURL, Token: token, UserAgent: "mapback/test", HTTPClient: hc, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// options are what the cli would pass for a complete configuration: the settings with sources
+// (the token redacted, as config displays it) and the client.
+func svOptions(baseURL string, client *sentry.Client, projects ...string) Options {
+	if len(projects) == 0 {
+		projects = []string{"web"}
+	}
+	return Options{
+		Settings: []Setting{
+			{Name: "url", Value: baseURL, Source: "flag --url", Set: true},
+			{Name: "org", Value: "acme", Source: "env SENTRY_ORG", Set: true},
+			{Name: "project", Value: strings.Join(projects, ","), Source: "flag --project", Set: true},
+			{Name: "auth_token", Value: term.Redact(svToken), Source: "env SENTRY_AUTH_TOKEN", Set: true},
+		},
+		Org:      "acme",
+		Projects: projects,
+		Client:   client,
+	}
+}
+
+// svWithout drops a setting, as config reports one that nothing sets.
+func svWithout(opts Options, name string) Options {
+	var kept []Setting
+	for _, s := range opts.Settings {
+		if s.Name == name {
+			s = Setting{Name: name, Source: "not set"}
+		}
+		kept = append(kept, s)
+	}
+	opts.Settings = kept
+	return opts
+}
+
+func svFinding(res Result, status Status, subject string) (Finding, bool) {
+	for _, f := range res.Findings {
+		if f.Status == status && (subject == "" || f.Subject == subject) {
+			return f, true
+		}
+	}
+	return Finding{}, false
+}
+
+func TestCheckServer(t *testing.T) {
+	// A port nothing listens on: bind one, then close it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "http://" + ln.Addr().String()
+	_ = ln.Close()
+
+	type want struct {
+		status  Status
+		detail  string   // in the result's detail
+		finding Status   // a finding with this status …
+		subject string   // … about this subject (any when "")
+		texts   []string // … whose detail and fix contain these
+	}
+	cases := []struct {
+		name  string
+		setup func(t *testing.T) Options
+		want  want
+	}{
+		{
+			name: "configured and reachable",
+			setup: func(t *testing.T) Options {
+				s := svNewServer(t, sentrytest.Options{Token: svToken})
+				return svOptions(s.url, svClient(t, s.url, svToken, nil, nil))
+			},
+			want: want{status: StatusOK, detail: "chunk size 8 MiB, gzip, concurrency 8",
+				finding: StatusOK, subject: "org", texts: []string{"acme (from env SENTRY_ORG)"}},
+		},
+		{
+			name: "missing token on a remote server",
+			setup: func(t *testing.T) Options {
+				return svWithout(svOptions("https://sentry.example.com", nil), "auth_token")
+			},
+			want: want{status: StatusFail, detail: "not contacted", finding: StatusFail, subject: "auth token",
+				texts: []string{"--auth-token", "SENTRY_AUTH_TOKEN", "Settings → Auth Tokens"}},
+		},
+		{
+			name: "missing token is fine for a local dev-server",
+			setup: func(t *testing.T) Options {
+				s := svNewServer(t, sentrytest.Options{})
+				return svWithout(svOptions(s.url, svClient(t, s.url, "", nil, nil)), "auth_token")
+			},
+			want: want{status: StatusOK, detail: "reachable", finding: StatusOK, subject: "auth token", texts: []string{"dev-server"}},
+		},
+		{
+			name: "missing org",
+			setup: func(t *testing.T) Options {
+				o := svWithout(svOptions("https://sentry.example.com", nil), "org")
+				o.Org = ""
+				return o
+			},
+			want: want{status: StatusFail, finding: StatusFail, subject: "org", texts: []string{"--org", "SENTRY_ORG"}},
+		},
+		{
+			name: "missing project",
+			setup: func(t *testing.T) Options {
+				o := svWithout(svOptions("https://sentry.example.com", nil), "project")
+				o.Projects = nil
+				return o
+			},
+			want: want{status: StatusFail, finding: StatusFail, subject: "project", texts: []string{"--project", "SENTRY_PROJECT"}},
+		},
+		{
+			name: "bad URL",
+			setup: func(t *testing.T) Options {
+				raw := "https://sentry.example.com/organizations/acme/"
+				_, err := sentry.New(sentry.Options{BaseURL: raw})
+				if err == nil {
+					t.Fatal("sentry.New accepted a URL with a path")
+				}
+				o := svOptions(raw, nil)
+				o.ClientErr = err
+				return o
+			},
+			want: want{status: StatusFail, finding: StatusFail, subject: "url", texts: []string{"invalid Sentry URL", "--url"}},
+		},
+		{
+			name: "unreachable server",
+			setup: func(t *testing.T) Options {
+				return svOptions(closedURL, svClient(t, closedURL, svToken, nil, nil))
+			},
+			want: want{status: StatusFail, detail: "cannot reach " + closedURL, finding: StatusFail, subject: "server",
+				texts: []string{"refused", "--url / SENTRY_URL", "proxy", "DNS"}},
+		},
+		{
+			name: "wrong token: 401",
+			setup: func(t *testing.T) Options {
+				s := svNewServer(t, sentrytest.Options{Token: "the-right-token"})
+				return svOptions(s.url, svClient(t, s.url, svToken, nil, nil))
+			},
+			want: want{status: StatusFail, detail: "Invalid token", finding: StatusFail, subject: "server",
+				texts: []string{"http status: 401", "--auth-token", "SENTRY_AUTH_TOKEN"}},
+		},
+		{
+			name: "token without the scope: 403",
+			setup: func(t *testing.T) Options {
+				s := svNewServer(t, sentrytest.Options{})
+				s.AddFault(sentrytest.Fault{Endpoint: sentrytest.EndpointCapability, Status: http.StatusForbidden,
+					Body: `{"detail":"You do not have permission to perform this action."}`})
+				return svOptions(s.url, svClient(t, s.url, svToken, nil, nil))
+			},
+			want: want{status: StatusFail, detail: "http status: 403", finding: StatusFail, subject: "server",
+				texts: []string{"permission", "scope"}},
+		},
+		{
+			name: "unknown organization: 404",
+			setup: func(t *testing.T) Options {
+				s := svNewServer(t, sentrytest.Options{})
+				s.AddFault(sentrytest.Fault{Endpoint: sentrytest.EndpointCapability, Status: http.StatusNotFound,
+					Body: `{"detail":"The requested resource does not exist"}`})
+				return svOptions(s.url, svClient(t, s.url, svToken, nil, nil))
+			},
+			want: want{status: StatusFail, detail: "http status: 404", finding: StatusFail, subject: "server",
+				texts: []string{"organization slug (--org / SENTRY_ORG)"}},
+		},
+		{
+			name: "server without artifact bundles",
+			setup: func(t *testing.T) Options {
+				s := svNewServer(t, sentrytest.Options{})
+				s.AddFault(sentrytest.Fault{Endpoint: sentrytest.EndpointCapability, Status: http.StatusOK,
+					Body: `{"url":"/api/0/organizations/acme/chunk-upload/","chunkSize":8388608,"chunksPerRequest":64,` +
+						`"maxRequestSize":33554432,"concurrency":8,"hashAlgorithm":"sha1","compression":["gzip"],` +
+						`"accept":["debug_files","release_files","pdbs","sources"]}`})
+				return svOptions(s.url, svClient(t, s.url, svToken, nil, nil))
+			},
+			want: want{status: StatusWarn, detail: "does not announce artifact bundles", finding: StatusWarn, subject: "server",
+				texts: []string{"uploads may be rejected", "23.x"}},
+		},
+		{
+			// A capability without "accept" says nothing about the server's age: no warning.
+			name: "server that leaves accept out",
+			setup: func(t *testing.T) Options {
+				s := svNewServer(t, sentrytest.Options{Capability: sentrytest.Capability{Omit: []string{"accept"}, NoCompression: true, ChunkSize: 1 << 20, Concurrency: 2}})
+				return svOptions(s.url, svClient(t, s.url, svToken, nil, nil))
+			},
+			want: want{status: StatusOK, detail: "chunk size 1 MiB, no compression, concurrency 2", finding: StatusOK, subject: "server"},
+		},
+		{
+			name: "token over plain http to another host",
+			setup: func(t *testing.T) Options {
+				s := svNewServer(t, sentrytest.Options{})
+				// Every connection goes to the test server, whatever the host name: the client
+				// believes it talks to sentry.example.test over the network.
+				addr := strings.TrimPrefix(s.url, "http://")
+				hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+					return (&net.Dialer{}).DialContext(ctx, network, addr)
+				}}}
+				const remote = "http://sentry.example.test"
+				return svOptions(remote, svClient(t, remote, svToken, hc, nil))
+			},
+			want: want{status: StatusWarn, detail: "reachable", finding: StatusWarn, subject: "auth token",
+				texts: []string{"unencrypted", "sentry.example.test", "https://"}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := &Env{Options: tc.setup(t)}
+			res := checkServer(context.Background(), env)
+			if got := worst(res); got != tc.want.status {
+				t.Fatalf("status %s, want %s: %+v", got, tc.want.status, res)
+			}
+			if !strings.Contains(res.Detail, tc.want.detail) {
+				t.Errorf("detail %q lacks %q", res.Detail, tc.want.detail)
+			}
+			f, ok := svFinding(res, tc.want.finding, tc.want.subject)
+			if !ok {
+				t.Fatalf("no %s finding about %q: %+v", tc.want.finding, tc.want.subject, res.Findings)
+			}
+			for _, text := range tc.want.texts {
+				if !strings.Contains(f.Detail+"\n"+f.Fix, text) {
+					t.Errorf("finding %+v lacks %q", f, text)
+				}
+			}
+			if (f.Status == StatusFail || f.Status == StatusWarn) && f.Fix == "" {
+				t.Errorf("finding %+v has no fix", f)
+			}
+		})
+	}
+}
+
+// TestServerContactedOnce checks that the server and upload checks share one capability request.
+func TestServerContactedOnce(t *testing.T) {
+	s := svNewServer(t, sentrytest.Options{})
+	env := &Env{Options: svOptions(s.url, svClient(t, s.url, svToken, nil, nil))}
+	env.Paths = []string{t.TempDir()} // no bundles: the upload check skips after the server facts
+	checkServer(context.Background(), env)
+	checkUploaded(context.Background(), env)
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Endpoint == sentrytest.EndpointCapability {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d capability requests, want 1", n)
+	}
+}
+
+// svInjectedTree copies the committed real-bundler builds (5 bundles with maps) and injects debug IDs.
+func svInjectedTree(t *testing.T) string {
+	t.Helper()
+	dst := svPlainTree(t)
+	if _, err := inject.Run(context.Background(), inject.Options{Scan: dist.Options{Paths: []string{dst}}}); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// svPlainTree copies the fixtures without injecting.
+func svPlainTree(t *testing.T) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "dist")
+	if err := os.CopyFS(dst, os.DirFS("../../testdata/fixtures")); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// svUpload puts paths on the server as one artifact bundle, waiting until it is stored.
+func svUpload(t *testing.T, client *sentry.Client, projects []string, exts []string, paths ...string) {
+	t.Helper()
+	_, err := upload.Run(context.Background(), upload.Options{Paths: paths, Extensions: exts, Org: "acme", Projects: projects,
+		Client: client, Wait: true, PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCheckUploaded(t *testing.T) {
+	type want struct {
+		status Status
+		ok     int      // findings that are ok
+		fail   int      // findings that fail
+		warn   int      // findings that warn
+		texts  []string // in every problem finding's detail or fix
+		detail string
+	}
+	cases := []struct {
+		name     string
+		projects []string // doctor's projects; default web
+		// setup prepares the server and returns the tree doctor looks at.
+		setup func(t *testing.T, s *svServer, c *sentry.Client) string
+		want  want
+	}{
+		{
+			name: "whole tree uploaded",
+			setup: func(t *testing.T, s *svServer, c *sentry.Client) string {
+				dir := svInjectedTree(t)
+				svUpload(t, c, []string{"web"}, nil, dir)
+				return dir
+			},
+			want: want{status: StatusOK, ok: 5, detail: "5 of 5 bundles are on the server with their maps"},
+		},
+		{
+			name: "part of the tree uploaded",
+			setup: func(t *testing.T, s *svServer, c *sentry.Client) string {
+				dir := svInjectedTree(t)
+				svUpload(t, c, []string{"web"}, nil, filepath.Join(dir, "webpack"))
+				return dir
+			},
+			want: want{status: StatusFail, ok: 1, fail: 4, detail: "1 of 5",
+				texts: []string{"not on the server", "in project web", "mapback sourcemaps upload --org acme --project web"}},
+		},
+		{
+			name: "a tree injected differently was uploaded",
+			setup: func(t *testing.T, s *svServer, c *sentry.Client) string {
+				other := svInjectedTree(t)
+				svUpload(t, c, []string{"web"}, nil, other)
+				// The same build with one byte changed per bundle gets other debug IDs.
+				dir := svPlainTree(t)
+				scan, err := dist.Scan(context.Background(), dist.Options{Paths: []string{dir}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, b := range scan.Bundles {
+					svAppend(t, b.Path, "\n// rebuilt\n")
+				}
+				if _, err := inject.Run(context.Background(), inject.Options{Scan: dist.Options{Paths: []string{dir}}}); err != nil {
+					t.Fatal(err)
+				}
+				return dir
+			},
+			want: want{status: StatusFail, fail: 5, texts: []string{"not on the server", "no uploaded bundle holds debug ID"}},
+		},
+		{
+			name: "scripts uploaded without their maps",
+			setup: func(t *testing.T, s *svServer, c *sentry.Client) string {
+				dir := svInjectedTree(t)
+				svUpload(t, c, []string{"web"}, []string{"js", "mjs", "cjs"}, dir)
+				return dir
+			},
+			want: want{status: StatusFail, fail: 5, texts: []string{"map missing", "--ext map"}},
+		},
+		{
+			name: "maps uploaded without their scripts",
+			setup: func(t *testing.T, s *svServer, c *sentry.Client) string {
+				dir := svInjectedTree(t)
+				svUpload(t, c, []string{"web"}, []string{"map"}, dir)
+				return dir
+			},
+			want: want{status: StatusFail, fail: 5, texts: []string{"script missing", "upload the scripts too"}},
+		},
+		{
+			name: "bundles without debug IDs",
+			setup: func(t *testing.T, s *svServer, c *sentry.Client) string {
+				return svPlainTree(t)
+			},
+			want: want{status: StatusWarn, warn: 5, texts: []string{"no debug ID: the server can only match it by URL", "mapback sourcemaps inject"}},
+		},
+		{
+			name:     "several projects: found in one",
+			projects: []string{"admin", "web"},
+			setup: func(t *testing.T, s *svServer, c *sentry.Client) string {
+				dir := svInjectedTree(t)
+				svUpload(t, c, []string{"web"}, nil, dir)
+				return dir
+			},
+			want: want{status: StatusOK, ok: 5},
+		},
+		{
+			name: "unknown project: 404 on the lookup",
+			setup: func(t *testing.T, s *svServer, c *sentry.Client) string {
+				dir := svInjectedTree(t)
+				svUpload(t, c, []string{"web"}, nil, dir)
+				s.AddFault(sentrytest.Fault{Endpoint: sentrytest.EndpointLookup, Status: http.StatusNotFound,
+					Body: `{"detail":"The requested resource does not exist"}`})
+				return dir
+			},
+			want: want{status: StatusFail, fail: 5, texts: []string{"http status: 404", "project slug", `no project "web"`}},
+		},
+		{
+			name: "lookup forbidden: 403",
+			setup: func(t *testing.T, s *svServer, c *sentry.Client) string {
+				dir := svInjectedTree(t)
+				svUpload(t, c, []string{"web"}, nil, dir)
+				s.AddFault(sentrytest.Fault{Endpoint: sentrytest.EndpointLookup, Status: http.StatusForbidden})
+				return dir
+			},
+			want: want{status: StatusFail, fail: 5, texts: []string{"http status: 403", "scopes"}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := svNewServer(t, sentrytest.Options{Token: svToken})
+			c := svClient(t, s.url, svToken, nil, nil)
+			dir := tc.setup(t, s, c)
+			s.ResetRequests()
+			env := &Env{Options: svOptions(s.url, c, tc.projects...)}
+			env.Paths = []string{dir}
+			res := checkUploaded(context.Background(), env)
+			if got := worst(res); got != tc.want.status {
+				t.Fatalf("status %s, want %s: %+v", got, tc.want.status, res)
+			}
+			counts := map[Status]int{}
+			for _, f := range res.Findings {
+				counts[f.Status]++
+				if f.Status == StatusOK {
+					continue
+				}
+				if f.Fix == "" {
+					t.Errorf("finding %+v has no fix", f)
+				}
+				for _, text := range tc.want.texts {
+					if !strings.Contains(f.Detail+"\n"+f.Fix, text) {
+						t.Errorf("finding %+v lacks %q", f, text)
+					}
+				}
+			}
+			if counts[StatusOK] != tc.want.ok || counts[StatusFail] != tc.want.fail || counts[StatusWarn] != tc.want.warn {
+				t.Errorf("findings ok/fail/warn = %d/%d/%d, want %d/%d/%d: %+v", counts[StatusOK], counts[StatusFail], counts[StatusWarn],
+					tc.want.ok, tc.want.fail, tc.want.warn, res.Findings)
+			}
+			if !strings.Contains(res.Detail, tc.want.detail) {
+				t.Errorf("detail %q lacks %q", res.Detail, tc.want.detail)
+			}
+			// Findings come in path order, whatever order the lookups finished in.
+			for i := 1; i < len(res.Findings); i++ {
+				if res.Findings[i-1].Subject >= res.Findings[i].Subject {
+					t.Errorf("findings out of path order: %q before %q", res.Findings[i-1].Subject, res.Findings[i].Subject)
+				}
+			}
+		})
+	}
+}
+
+// TestUploadedDownloadsEachBundleOnce checks that five local bundles stored in one server bundle
+// cost one download, and that with several projects the one that holds them is named.
+func TestUploadedDownloadsEachBundleOnce(t *testing.T) {
+	s := svNewServer(t, sentrytest.Options{})
+	c := svClient(t, s.url, svToken, nil, nil)
+	dir := svInjectedTree(t)
+	svUpload(t, c, []string{"web"}, nil, dir)
+	s.ResetRequests()
+	env := &Env{Options: svOptions(s.url, c, "admin", "web")}
+	env.Paths = []string{dir}
+	res := checkUploaded(context.Background(), env)
+	if worst(res) != StatusOK {
+		t.Fatalf("status %s: %+v", worst(res), res)
+	}
+	for _, f := range res.Findings {
+		if !strings.Contains(f.Detail, "in project web") {
+			t.Errorf("finding %+v does not say which project holds it", f)
+		}
+	}
+	downloads := 0
+	for _, r := range s.Requests() {
+		if r.Endpoint == sentrytest.EndpointLookup && strings.Contains(r.Query, "download=") {
+			downloads++
+		}
+	}
+	if downloads != 1 {
+		t.Errorf("%d downloads, want 1", downloads)
+	}
+}
+
+// TestUploadedLookupErrorNotRepeated checks that a project answering 404 is not asked again for
+// every bundle: at most one request per lookup slot goes out before the first answer is known.
+func TestUploadedLookupErrorNotRepeated(t *testing.T) {
+	s := svNewServer(t, sentrytest.Options{})
+	c := svClient(t, s.url, svToken, nil, nil)
+	dir := svInjectedTree(t)
+	s.AddFault(sentrytest.Fault{Endpoint: sentrytest.EndpointLookup, Status: http.StatusNotFound,
+		Delay: 20 * time.Millisecond, Times: uploadLookupJobs})
+	// After the faults run out the server answers 200 []: a request beyond them would turn a
+	// bundle's finding into "not on the server".
+	env := &Env{Options: svOptions(s.url, c)}
+	env.Paths = []string{dir}
+	res := checkUploaded(context.Background(), env)
+	for _, f := range res.Findings {
+		if !strings.Contains(f.Detail, "http status: 404") {
+			t.Errorf("finding %+v: want the 404", f)
+		}
+	}
+}
+
+func TestServerChecksOffline(t *testing.T) {
+	s := svNewServer(t, sentrytest.Options{})
+	opts := svOptions(s.url, svClient(t, s.url, svToken, nil, nil))
+	opts.Offline = true
+	opts.Paths = []string{svInjectedTree(t)}
+	env := &Env{Options: opts}
+	for _, check := range []func(context.Context, *Env) Result{checkServer, checkUploaded} {
+		res := check(context.Background(), env)
+		if res.Status != StatusSkip || !strings.Contains(res.Detail, "--offline") {
+			t.Errorf("offline: %+v, want a skip naming --offline", res)
+		}
+	}
+	if n := len(s.Requests()); n != 0 {
+		t.Errorf("%d requests while offline", n)
+	}
+}
+
+func TestUploadedSkipsWhenServerFails(t *testing.T) {
+	s := svNewServer(t, sentrytest.Options{Token: "the-right-token"})
+	env := &Env{Options: svOptions(s.url, svClient(t, s.url, svToken, nil, nil))}
+	env.Paths = []string{svInjectedTree(t)}
+	res := checkUploaded(context.Background(), env)
+	if res.Status != StatusSkip || !strings.Contains(res.Detail, "server check failed") || !strings.Contains(res.Detail, "401") {
+		t.Errorf("%+v, want a skip naming the server's 401", res)
+	}
+}
+
+// TestTokenNeverShown runs the whole checklist with debug logging, in a passing and a failing
+// configuration, and looks for the token in the text report, the JSON report and the log.
+func TestTokenNeverShown(t *testing.T) {
+	for _, serverToken := range []string{svToken, "another-token"} {
+		s := svNewServer(t, sentrytest.Options{Token: serverToken})
+		var logs bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c := svClient(t, s.url, svToken, nil, log)
+		dir := svInjectedTree(t)
+		if serverToken == svToken {
+			svUpload(t, c, []string{"web"}, nil, dir)
+		}
+		opts := svOptions(s.url, c)
+		opts.Paths = []string{dir}
+		opts.Logger = log
+		rep, err := Run(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text, js bytes.Buffer
+		WriteText(&text, rep, term.ColorScheme{})
+		if err := WriteJSON(&js, rep); err != nil {
+			t.Fatal(err)
+		}
+		for name, out := range map[string]string{"text": text.String(), "json": js.String(), "log": logs.String()} {
+			if strings.Contains(out, svToken) {
+				t.Errorf("server token %s: the token appears in the %s output:\n%s", serverToken, name, out)
+			}
+		}
+		if logs.Len() == 0 {
+			t.Error("nothing was logged: the log was not checked")
+		}
+		up, _ := rep.Result("upload")
+		if serverToken == svToken && up.Status != StatusOK || serverToken != svToken && up.Status != StatusSkip {
+			t.Errorf("server token %s: upload check %+v", serverToken, up)
+		}
+	}
+}
+
+func svAppend(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
