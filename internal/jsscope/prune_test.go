@@ -144,6 +144,12 @@ func TestPruneLexing(t *testing.T) {
 		{"long string key", `var o = {"` + strings.Repeat("k", 300) + `": function(){ HERE }}`, "HERE"},
 		{"long string member", `a["` + strings.Repeat("k", 300) + `"] = function(){ HERE }`, "HERE"},
 		{"long string method", `var o = {"` + strings.Repeat("k", 300) + `"(){ HERE }}`, "HERE"},
+		{"statements removed", `a(); b = 1; var c = function(){ HERE }; d();`, "HERE"},
+		{"switch body kept", `function f(x){ switch (x) { case 0: g(); break; case 1: var h = () => { HERE }; } }`, "HERE"},
+		{"if else", `function f(x){ if (x) a(); else b(); if (x) c(); else var d = () => { HERE }; }`, "HERE"},
+		{"else branch kept", `function f(x){ if (x) var d = () => { HERE }; else b(); e(); }`, "HERE"},
+		{"do while", `function f(x){ do a(); while (x); var d = () => { HERE }; }`, "HERE"},
+		{"class fields", `class A { a = 1; b = () => { HERE }; c = 2; }`, "HERE"},
 		{"long string emptied", `var s = "` + strings.Repeat("{", 300) + `"; function f(){ HERE }`, "HERE"},
 	}
 	for _, tt := range tests {
