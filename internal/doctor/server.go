@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/mapback/mapback/internal/sentry"
 )
@@ -130,7 +131,12 @@ func (e *Env) probeServer(ctx context.Context) serverFacts {
 	}
 
 	f.contacted = true
-	opts, err := e.Client.ChunkUploadOptions(ctx, e.Org)
+	capCtx, cancel := context.WithTimeout(ctx, serverTimeout)
+	opts, err := e.Client.ChunkUploadOptions(capCtx, e.Org)
+	cancel()
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		err = &serverTimeoutError{err: err}
+	}
 	var capa Finding
 	if err != nil {
 		capa = serverCapabilityFailure(err, shownURL)
@@ -157,13 +163,30 @@ func (e *Env) probeServer(ctx context.Context) serverFacts {
 	return f
 }
 
+// serverTimeout bounds the capability request, retries included: a host that swallows packets
+// would otherwise keep doctor waiting for minutes (the client is made for long uploads). A variable
+// so that a test need not wait that long.
+var serverTimeout = 60 * time.Second
+
+// serverTimeoutError is a capability request that ran out of serverTimeout.
+type serverTimeoutError struct{ err error }
+
+func (e *serverTimeoutError) Error() string {
+	return fmt.Sprintf("no answer within %s", serverTimeout)
+}
+func (e *serverTimeoutError) Unwrap() error { return e.err }
+
 // serverCapabilityFailure turns a failed capability request into a finding with the fix.
 func serverCapabilityFailure(err error, shownURL string) Finding {
 	fd := Finding{Status: StatusFail, Subject: "server"}
 	var he *sentry.HTTPError
 	var ue *url.Error
 	var ne net.Error
+	var te *serverTimeoutError
 	switch {
+	case errors.As(err, &te):
+		fd.Detail = fmt.Sprintf("cannot reach %s: %v", shownURL, te)
+		fd.Fix = "check the server URL (--url / SENTRY_URL), your proxy settings (HTTPS_PROXY, NO_PROXY) and that the server is up"
 	case errors.As(err, &he):
 		fd.Detail = he.Error()
 		fd.Fix = he.Fix()

@@ -181,6 +181,19 @@ func TestCheckServer(t *testing.T) {
 				texts: []string{"refused", "--url / SENTRY_URL", "proxy", "DNS"}},
 		},
 		{
+			name: "server that does not answer",
+			setup: func(t *testing.T) Options {
+				old := serverTimeout
+				serverTimeout = 100 * time.Millisecond
+				t.Cleanup(func() { serverTimeout = old })
+				s := svNewServer(t, sentrytest.Options{})
+				s.AddFault(sentrytest.Fault{Endpoint: sentrytest.EndpointCapability, Delay: 5 * time.Second})
+				return svOptions(s.url, svClient(t, s.url, svToken, nil, nil))
+			},
+			want: want{status: StatusFail, detail: "cannot reach", finding: StatusFail, subject: "server",
+				texts: []string{"no answer within 100ms", "--url / SENTRY_URL"}},
+		},
+		{
 			name: "wrong token: 401",
 			setup: func(t *testing.T) Options {
 				s := svNewServer(t, sentrytest.Options{Token: "the-right-token"})

@@ -336,9 +336,13 @@ func uploadFinding(env *Env, l uploadLocal, c uploadCopy) Finding {
 		// Something is missing, but a project could not be asked: it may be there.
 		fd.Status, fd.Detail = StatusFail, c.err.Error()
 		var le *uploadLookupError
-		if errors.As(c.err, &le) {
+		var he *sentry.HTTPError
+		switch {
+		case errors.As(c.err, &le):
 			fd.Fix = le.fix(env.Org)
-		} else {
+		case errors.As(c.err, &he) && he.Fix() != "":
+			fd.Fix = he.Fix()
+		default:
 			fd.Fix = "run mapback doctor again; if it keeps failing, check the server's logs"
 		}
 		return fd
@@ -381,7 +385,9 @@ func uploadFinding(env *Env, l uploadLocal, c uploadCopy) Finding {
 		} else if len(env.Projects) == 1 {
 			fd.Detail += " in project " + env.Projects[0]
 		}
-		fd.Fix = uploadCmd
+		// A bundle is found only once the server has assembled it, which an upload without --wait
+		// does not wait for.
+		fd.Fix = uploadCmd + " (if you have just uploaded without --wait, the server may still be processing it)"
 	}
 	return fd
 }
