@@ -39,6 +39,7 @@ func (f *fakeEnv) env() config.Environment {
 		WorkDir:       filepath.Join(f.dir, "home/proj"),
 		UserConfigDir: filepath.Join(f.dir, "home/.config"),
 		HomeDir:       filepath.Join(f.dir, "home"),
+		UserCacheDir:  filepath.Join(f.dir, "home/.cache"),
 	}
 }
 

@@ -70,5 +70,15 @@ func reportError(streams *term.IOStreams, code int, err error) {
 		}
 	default:
 		fmt.Fprintf(streams.ErrOut, "%s %s\n", cs.Red("error:"), err)
+		var f fixer
+		if errors.As(err, &f) && f.Fix() != "" {
+			fmt.Fprintf(streams.ErrOut, "  %s %s\n", cs.Bold("fix:"), f.Fix())
+		}
 	}
+}
+
+// fixer is an error that knows what the user can do about it (a server's 401 → set the token).
+type fixer interface {
+	error
+	Fix() string
 }

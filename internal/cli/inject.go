@@ -12,11 +12,11 @@ func newSourcemapsCmd(a *app) *cobra.Command {
 		Use:   "sourcemaps",
 		Short: "Work with bundles and their source maps",
 		Example: `  mapback sourcemaps inject ./dist
-  mapback sourcemaps inject --dry-run ./dist`,
+  mapback sourcemaps upload --org my-org --project web ./dist`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newInjectCmd(a))
+	cmd.AddCommand(newInjectCmd(a), newUploadCmd(a))
 	return cmd
 }
 

@@ -74,7 +74,16 @@ then .mapback.yaml or .sentryclirc files, then defaults: see 'mapback config'.`,
 		if name == "" {
 			continue // release and dist are per-command flags
 		}
-		a.flags.values[k] = pf.String(name, "", config.FlagHelp(k))
+		v := new(string)
+		a.flags.values[k] = v
+		switch k {
+		case config.KeyProject: // repeatable, as in the reference client: -p web -p admin
+			pf.VarP(listFlag{v}, name, "p", config.FlagHelp(k)+"; repeatable")
+		case config.KeyOrg:
+			pf.StringVarP(v, name, "o", "", config.FlagHelp(k))
+		default:
+			pf.StringVar(v, name, "", config.FlagHelp(k))
+		}
 	}
 	pf.StringVar(&a.flags.configFile, "config", "", "read settings from this YAML file instead of .mapback.yaml and the user config file (env MAPBACK_CONFIG)")
 	pf.BoolVarP(&a.flags.quiet, "quiet", "q", false, "print only errors and results: no progress, reports or warnings")
@@ -84,7 +93,7 @@ then .mapback.yaml or .sentryclirc files, then defaults: see 'mapback config'.`,
 		return &UsageError{Err: err, Command: cmd.CommandPath()}
 	})
 
-	root.AddCommand(newVersionCmd(a), newConfigCmd(a), newSourcemapsCmd(a), newInjectCmd(a), newResolveCmd(a))
+	root.AddCommand(newVersionCmd(a), newConfigCmd(a), newSourcemapsCmd(a), newInjectCmd(a), newUploadCmd(a), newDevServerCmd(a), newResolveCmd(a), newDoctorCmd(a))
 	addCompletionExamples(root)
 	root.SetHelpCommand(newHelpCmd())
 	usageErrorsForArgs(root)

@@ -18,6 +18,7 @@ type Environment struct {
 	WorkDir       string
 	UserConfigDir string // e.g. $XDG_CONFIG_HOME; "" to skip the user file
 	HomeDir       string // for ~/.sentryclirc; "" to skip it
+	UserCacheDir  string // e.g. $XDG_CACHE_HOME, for upload's build cache and dev-server's store; "" for none
 }
 
 // SystemEnvironment reads the real process environment.
@@ -26,6 +27,7 @@ func SystemEnvironment() Environment {
 	env.WorkDir, _ = os.Getwd()
 	env.UserConfigDir, _ = os.UserConfigDir() // honours XDG_CONFIG_HOME on Linux
 	env.HomeDir, _ = os.UserHomeDir()
+	env.UserCacheDir, _ = os.UserCacheDir() // honours XDG_CACHE_HOME on Linux
 	return env
 }
 

@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mapback/mapback/internal/sentrytest"
+	"github.com/mapback/mapback/internal/term"
+)
+
+// devServerOptions are the flags of `mapback dev-server`.
+type devServerOptions struct {
+	addr  string
+	dir   string
+	token string
+}
+
+func newDevServerCmd(a *app) *cobra.Command {
+	var opts devServerOptions
+	cmd := &cobra.Command{
+		Use:   "dev-server",
+		Short: "Run a local Sentry-compatible server to try uploads offline",
+		Long: `Run a local server that speaks the same upload protocol as Sentry: the
+chunk-upload capability, chunk uploads, artifact bundle assembly and the
+artifact-lookup endpoint. Point 'mapback sourcemaps upload --url' (or
+sentry-cli's) at it to try a CI set-up without a Sentry account, and
+'mapback doctor' to check that an upload arrived.
+
+It checks what a real server checks: every chunk's SHA-1 against its name,
+the assembled bundle against its checksum, the zip and its manifest. Chunks
+and bundles are kept under --dir (default: mapback's cache directory), so a
+second upload of the same build sends nothing, as it would with Sentry.
+
+It listens on 127.0.0.1 only, unless --addr says otherwise, and accepts any
+auth token unless --token is set. Stop it with Ctrl-C.`,
+		Example: `  # Start it, then upload to it from another shell
+  mapback dev-server
+  mapback sourcemaps upload --url http://127.0.0.1:8080 --org demo --project demo ./dist
+
+  # A throw-away store on another port, requiring a token
+  mapback dev-server --addr 127.0.0.1:9000 --dir /tmp/store --token secret`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a.streams.Redact(opts.token)
+			if opts.dir == "" {
+				if a.env.UserCacheDir == "" {
+					return usageErrorf(cmd.CommandPath(), "no cache directory on this system: pass --dir")
+				}
+				opts.dir = filepath.Join(a.env.UserCacheDir, "mapback", "dev-server")
+			}
+			return runDevServer(cmd.Context(), a.streams, a.log, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
+	f.StringVar(&opts.dir, "dir", "", "where chunks and bundles are stored (default: <user cache dir>/mapback/dev-server)")
+	f.StringVar(&opts.token, "token", "", "accept only this auth token (default: any)")
+	return cmd
+}
+
+// runDevServer serves until ctx is cancelled (Ctrl-C), then shuts down gracefully. The first line
+// on stdout is the server's URL, so scripts and tests can start it on port 0 and read the port.
+func runDevServer(ctx context.Context, streams *term.IOStreams, log *slog.Logger, opts devServerOptions) error {
+	dir := opts.dir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--dir %s: %w", dir, err)
+	}
+	srv, err := sentrytest.New(sentrytest.Options{Dir: dir, Token: opts.token, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", opts.addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", opts.addr, err)
+	}
+	if host, _, _ := net.SplitHostPort(ln.Addr().String()); opts.token == "" {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			log.Warn("listening beyond this machine without --token: anyone who can reach it can upload", "addr", ln.Addr().String())
+		}
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintln(streams.Out, base)
+	_ = streams.Flush()
+	fmt.Fprintf(streams.ErrOut, "mapback dev-server: storing in %s\nTry: mapback sourcemaps upload --url %s --org demo --project demo ./dist\n", dir, base)
+
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(streams.ErrOut, "mapback dev-server: stopped")
+	return nil
+}

@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mapback/mapback/internal/sentrytest"
+	"github.com/mapback/mapback/internal/term"
+)
+
+// devServer runs the in-process server the upload command talks to.
+func devServer(t *testing.T, opts sentrytest.Options) (*sentrytest.Server, string) {
+	t.Helper()
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
+	srv, err := sentrytest.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() { ts.Close(); _ = srv.Close() })
+	return srv, ts.URL
+}
+
+// injectedFixtures is the committed builds, injected.
+func injectedFixtures(t *testing.T, f *fakeEnv) string {
+	t.Helper()
+	dir := copyFixtures(t)
+	if r := run(t, f, "inject", "-q", dir); r.code != ExitOK {
+		t.Fatalf("inject: %d %s", r.code, r.err)
+	}
+	return dir
+}
+
+func TestUploadCommand(t *testing.T) {
+	f := newFakeEnv(t)
+	dir := injectedFixtures(t, f)
+	srv, url := devServer(t, sentrytest.Options{})
+
+	const token = "sntryu_" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	r := run(t, f, "--log-level", "debug", "--url", url, "--auth-token", token, "-o", "acme", "-p", "web", "-p", "admin",
+		"sourcemaps", "upload", "--release", "1.2.3", "--wait", "--json", dir)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.err)
+	}
+	if strings.Contains(r.stdout+r.err, token) || strings.Contains(r.stdout+r.err, token[:20]) {
+		t.Fatalf("token leaked:\n%s%s", r.stdout, r.err)
+	}
+	var rep struct {
+		BundleDebugID string `json:"bundle_debug_id"`
+		State         string
+		Projects      []string
+		Scripts       []struct{ URL, DebugID string }
+		Chunks        struct{ Total, Sent int }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, r.stdout)
+	}
+	if rep.State != "ok" || len(rep.Scripts) != 5 || rep.Chunks.Sent != 1 || strings.Join(rep.Projects, ",") != "web,admin" {
+		t.Fatalf("report %+v", rep)
+	}
+	if !strings.Contains(r.err, "Uploaded 1 of 1 chunk(s)") || !strings.Contains(r.err, "has processed the bundle") {
+		t.Errorf("stderr report:\n%s", r.err)
+	}
+	b := srv.Bundles()
+	if len(b) != 1 || strings.Join(b[0].Projects, ",") != "web,admin" || b[0].Release != "1.2.3" || b[0].Org != "acme" {
+		t.Fatalf("stored %+v", b)
+	}
+	for _, req := range srv.Requests() {
+		if ua := req.Header.Get("User-Agent"); !strings.HasPrefix(ua, "mapback/") {
+			t.Errorf("User-Agent %q", ua)
+		}
+	}
+
+	// The same again: nothing to send.
+	r = run(t, f, "--url", url, "--auth-token", token, "-o", "acme", "-p", "web", "-p", "admin", "upload", "--release", "1.2.3", dir)
+	if r.code != ExitOK || !strings.Contains(r.err, "Nothing to upload") {
+		t.Fatalf("second upload: exit %d\n%s", r.code, r.err)
+	}
+}
+
+func TestUploadErrorsCarryTheFix(t *testing.T) {
+	f := newFakeEnv(t)
+	dir := injectedFixtures(t, f)
+	srv, url := devServer(t, sentrytest.Options{Token: "right"})
+	_ = srv
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"wrong token", []string{"--url", url, "--auth-token", "wrong", "-o", "o", "-p", "p", "upload", dir}, ExitFailure,
+			[]string{"Invalid token (http status: 401)", "fix:", "SENTRY_AUTH_TOKEN"}},
+		{"no org", []string{"--url", url, "--auth-token", "right", "-p", "p", "upload", dir}, ExitFailure,
+			[]string{"no organisation given", "fix: pass --org"}},
+		{"no token for a remote server", []string{"--url", "https://sentry.example.com", "-o", "o", "-p", "p", "upload", dir}, ExitFailure,
+			[]string{"no auth token", "fix:"}},
+		{"bad header", []string{"--url", url, "--auth-token", "right", "-o", "o", "-p", "p", "upload", "--header", "nocolon", dir}, ExitUsage,
+			[]string{"--header"}},
+		{"negative wait", []string{"--url", url, "-o", "o", "-p", "p", "upload", "--wait-for", "-1", dir}, ExitUsage,
+			[]string{"--wait-for"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, f, tc.args...)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tc.code, r.err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.err, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.err)
+				}
+			}
+		})
+	}
+}
+
+func TestUploadDryRunNeedsNoServer(t *testing.T) {
+	f := newFakeEnv(t)
+	dir := injectedFixtures(t, f)
+	out := filepath.Join(t.TempDir(), "bundle.zip")
+	r := run(t, f, "upload", "--dry-run", "--bundle-out", out, "--json", dir)
+	if r.code != ExitOK || !strings.Contains(r.err, "Dry run: nothing was sent") || !strings.Contains(r.stdout, `"dry_run": true`) {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.err, r.stdout)
+	}
+}
+
+// TestDevServerCommand starts `mapback dev-server` on a free port, uploads to it with `mapback
+// upload`, and stops it with a cancelled context, as Ctrl-C would.
+func TestDevServerCommand(t *testing.T) {
+	f := newFakeEnv(t)
+	dir := injectedFixtures(t, f)
+	store := t.TempDir()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	streams, _, _, errOut := term.Test()
+	streams.Out = pw
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"dev-server", "--addr", "127.0.0.1:0", "--dir", store}, streams, f.env())
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := strings.TrimSpace(line)
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("first line %q", line)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+
+	r := run(t, f, "--url", url, "-o", "demo", "-p", "demo", "upload", "--wait-for", "10", dir)
+	if r.code != ExitOK || !strings.Contains(r.err, "has processed the bundle") {
+		t.Fatalf("upload to dev-server: exit %d\n%s", r.code, r.err)
+	}
+	resp, err := http.Get(url + "/api/0/organizations/demo/chunk-upload/")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("capability: %v %v", err, resp)
+	}
+	resp.Body.Close()
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != ExitOK { // Ctrl-C is how a dev-server is meant to stop
+			t.Errorf("dev-server exit %d\n%s", code, errOut)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("dev-server did not stop")
+	}
+	if !strings.Contains(errOut.String(), "storing in "+store) {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+}

@@ -1,0 +1,143 @@
+package upload
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/mapback/mapback/internal/term"
+)
+
+// WriteText prints the report for a person, on stderr: what went into the bundle, what was sent,
+// and what the server said.
+func WriteText(w io.Writer, r *Report, cs term.ColorScheme) {
+	for _, s := range r.Warnings {
+		fmt.Fprintf(w, "%s %s\n", cs.Yellow("warning:"), s)
+	}
+	for _, s := range r.Excluded {
+		fmt.Fprintf(w, "%s %s not bundled: %s\n", cs.Yellow("warning:"), s.Path, s.Reason)
+	}
+	fmt.Fprintf(w, "%s %s: %d script(s), %d map(s), %s\n", cs.Bold("Artifact bundle"), r.BundleDebugID,
+		len(r.Scripts), len(r.Maps), term.FormatBytes(r.BundleSize))
+	// Each script with the map it was paired with, so a missing or mismatched debug ID shows next
+	// to the file it breaks; maps no script claims come last.
+	mapsByPath := make(map[string]MapFile, len(r.Maps))
+	for _, m := range r.Maps {
+		mapsByPath[m.Path] = m
+	}
+	width := 0
+	for _, s := range r.Scripts {
+		width = max(width, len(s.URL))
+	}
+	claimed := map[string]bool{}
+	for _, s := range r.Scripts {
+		id := s.DebugID
+		if id == "" {
+			id = cs.Yellow("no debug ID")
+		}
+		line := fmt.Sprintf("  %-*s  %s", width, s.URL, id)
+		switch m, ok := mapsByPath[s.Map]; {
+		case ok:
+			claimed[m.Path] = true
+			line += "  map " + m.URL
+			if m.DebugID != s.DebugID && s.DebugID != "" {
+				line += " " + cs.Yellow("(its debug ID differs: "+orNone(m.DebugID)+")")
+			}
+		case s.Map == "inline":
+			line += "  inline map"
+		case s.SourceMap != "":
+			line += "  sourcemap " + shorten(s.SourceMap) + cs.Dim(" (not in this upload)")
+		default:
+			line += cs.Dim("  no map")
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, m := range r.Maps {
+		if !claimed[m.Path] {
+			fmt.Fprintf(w, "  %-*s  %s  %s\n", width, m.URL, orNone(m.DebugID), cs.Dim("(map without a script here)"))
+		}
+	}
+	if r.BundleOut != "" {
+		fmt.Fprintf(w, "Bundle written to %s\n", r.BundleOut)
+	}
+	c := r.Chunks
+	if r.DryRun {
+		fmt.Fprintf(w, "Dry run: nothing was sent. With %s chunks the bundle is %d chunk(s); checksum %s.\n",
+			term.FormatBytes(c.Size), c.Total, r.Checksum)
+		return
+	}
+	if c.Total == 0 {
+		return // failed before the chunks were known; the error says why
+	}
+	if c.Sent == 0 {
+		fmt.Fprintf(w, "Nothing to upload: all %d chunk(s) were already on the server.\n", c.Total)
+		if r.FromCache {
+			fmt.Fprintln(w, cs.Dim("(The files are unchanged since an earlier upload, so the bundle was not built again.)"))
+		}
+	} else {
+		fmt.Fprintf(w, "Uploaded %d of %d chunk(s) (%s in %d request(s)); %d already on the server.\n",
+			c.Sent, c.Total, term.FormatBytes(c.SentBytes), c.Requests, c.Total-c.Sent)
+	}
+	switch r.State {
+	case "ok":
+		fmt.Fprintln(w, cs.Green("Done:")+" the server has processed the bundle.")
+	case "created", "assembling":
+		fmt.Fprintln(w, cs.Green("Done:")+" upload complete; processing is pending on the server (use --wait to wait for it).")
+	}
+}
+
+func orNone(id string) string {
+	if id == "" {
+		return "no debug ID"
+	}
+	return id
+}
+
+// shorten keeps a data: URL header from filling the terminal.
+func shorten(s string) string {
+	if len(s) > 80 {
+		return s[:60] + "…"
+	}
+	return s
+}
+
+// WriteJSON prints the report as one JSON document.
+func WriteJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same directory, so path is
+// either the complete bundle or untouched.
+func writeFileAtomic(ctx context.Context, path string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("--bundle-out %s: %w", path, unwrapPathError(err))
+	}
+	tmp := f.Name()
+	err = f.Chmod(0o644) // CreateTemp makes 0600; a bundle is no secret and CI artefact steps read it
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("--bundle-out %s: %w", path, unwrapPathError(err))
+	}
+	return nil
+}

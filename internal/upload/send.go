@@ -1,0 +1,222 @@
+package upload
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mapback/mapback/internal/sentry"
+)
+
+// chunkPlan is the bundle cut into chunks of the server's size, each named by its SHA-1.
+type chunkPlan struct {
+	size   int64
+	chunks []sentry.Chunk
+}
+
+// planChunks cuts data into consecutive slices of size bytes (the last may be shorter). The slices
+// share data's memory; hashing runs on every core since a large bundle has dozens of chunks.
+func planChunks(data []byte, size int64) chunkPlan {
+	n := (int64(len(data)) + size - 1) / size
+	p := chunkPlan{size: size, chunks: make([]sentry.Chunk, n)}
+	var g errgroup.Group
+	g.SetLimit(4)
+	for i := range p.chunks {
+		start := int64(i) * size
+		end := min(start+size, int64(len(data)))
+		p.chunks[i].Data = data[start:end]
+		g.Go(func() error {
+			sum := sha1.Sum(p.chunks[i].Data)
+			p.chunks[i].ID = hex.EncodeToString(sum[:])
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return p
+}
+
+func (p chunkPlan) ids() []string {
+	ids := make([]string, len(p.chunks))
+	for i, c := range p.chunks {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+func (p chunkPlan) report() ChunkReport {
+	return ChunkReport{Size: p.size, Total: len(p.chunks)}
+}
+
+// batches groups the chunks to send (kept in file order) into POSTs of at most perRequest chunks
+// and maxBytes uncompressed bytes; a batch always holds at least one chunk (spec §5).
+func batches(chunks []sentry.Chunk, perRequest int, maxBytes int64) [][]sentry.Chunk {
+	if perRequest < 1 {
+		perRequest = 1
+	}
+	var out [][]sentry.Chunk
+	var cur []sentry.Chunk
+	var curBytes int64
+	for _, c := range chunks {
+		n := int64(len(c.Data))
+		if len(cur) > 0 && (len(cur) >= perRequest || (maxBytes > 0 && curBytes+n > maxBytes)) {
+			out = append(out, cur)
+			cur, curBytes = nil, 0
+		}
+		cur = append(cur, c)
+		curBytes += n
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// send runs the handshake after the capability request: ask which chunks are missing, send them,
+// assemble, and poll when asked to wait (spec §4, §7).
+func send(ctx context.Context, opts *Options, co *sentry.ChunkOptions, bundle []byte, rep *Report, log *slog.Logger) (chunkPlan, error) {
+	plan := planChunks(bundle, co.ChunkSize)
+	rep.Chunks = plan.report()
+	req := assembleRequest(opts, rep.Checksum, plan.ids())
+
+	first, err := opts.Client.AssembleArtifactBundle(ctx, opts.Org, req)
+	if err != nil {
+		return plan, err
+	}
+	log.Debug("assemble", "state", first.State, "missing", len(first.MissingChunks))
+	missing := selectMissing(plan.chunks, first.MissingChunks)
+	if err := sendChunks(ctx, opts, co, missing, rep); err != nil {
+		return plan, err
+	}
+	return plan, finish(ctx, opts, co, req, rep, log)
+}
+
+func assembleRequest(opts *Options, checksum string, chunks []string) sentry.AssembleRequest {
+	return sentry.AssembleRequest{Checksum: checksum, Chunks: chunks, Projects: opts.Projects, Version: opts.Release, Dist: opts.Dist}
+}
+
+// finish sends the assemble request that starts processing once every chunk is on the server (it
+// is sent even when the first answer was ok, as the reference client does) and acts on the state.
+func finish(ctx context.Context, opts *Options, co *sentry.ChunkOptions, req sentry.AssembleRequest, rep *Report, log *slog.Logger) error {
+	resp, err := opts.Client.AssembleArtifactBundle(ctx, opts.Org, req)
+	if err != nil {
+		return err
+	}
+	log.Debug("assemble", "state", resp.State, "missing", len(resp.MissingChunks))
+	rep.State = resp.State
+	switch resp.State {
+	case "ok":
+		return nil
+	case "created", "assembling":
+		if !opts.Wait {
+			return nil
+		}
+		return wait(ctx, opts, co, req, rep, log)
+	default:
+		return &ProcessingError{State: resp.State, Detail: resp.Detail}
+	}
+}
+
+// selectMissing keeps the chunks the server asked for, in file order, each once.
+func selectMissing(chunks []sentry.Chunk, ids []string) []sentry.Chunk {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	var out []sentry.Chunk
+	for _, c := range chunks {
+		if want[c.ID] {
+			out = append(out, c)
+			delete(want, c.ID) // a chunk repeated in the file is sent once
+		}
+	}
+	return out
+}
+
+// sendChunks posts the missing chunks in batches, at most co.Concurrency requests in flight. The
+// first batch that fails (after the client's retries) stops the others.
+func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, missing []sentry.Chunk, rep *Report) error {
+	if len(missing) == 0 {
+		return nil
+	}
+	var total int64
+	for _, c := range missing {
+		total += int64(len(c.Data))
+	}
+	var onProgress func(int64)
+	if opts.NewProgress != nil {
+		p := opts.NewProgress(total)
+		defer p.Done()
+		onProgress = p.Add
+	}
+	var sent atomic.Int64
+	groups := batches(missing, co.ChunksPerRequest, co.MaxRequestSize)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(co.Concurrency, 1))
+	for _, b := range groups {
+		g.Go(func() error {
+			err := opts.Client.UploadChunks(gctx, co.URL, b, sentry.UploadOptions{Gzip: co.Gzip(), OnProgress: func(n int64) {
+				sent.Add(n)
+				if onProgress != nil {
+					onProgress(n)
+				}
+			}})
+			if err != nil {
+				return fmt.Errorf("uploading %d chunk(s): %w", len(b), err)
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	rep.Chunks.Sent = len(missing)
+	rep.Chunks.SentBytes = sent.Load()
+	rep.Chunks.Requests = len(groups)
+	return err
+}
+
+// wait repeats the identical assemble request every PollInterval until the server reports ok or
+// error, or the limit passes (spec §7.4).
+func wait(ctx context.Context, opts *Options, co *sentry.ChunkOptions, req sentry.AssembleRequest, rep *Report, log *slog.Logger) error {
+	limit := opts.WaitFor
+	if limit == 0 {
+		limit = DefaultWait
+	}
+	if co.MaxWait > 0 {
+		limit = min(limit, time.Duration(co.MaxWait)*time.Second)
+	}
+	interval := opts.PollInterval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		if time.Now().Add(interval).After(deadline.Add(interval / 2)) {
+			return &WaitTimeoutError{Limit: limit, State: rep.State}
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		resp, err := opts.Client.AssembleArtifactBundle(ctx, opts.Org, req)
+		if err != nil {
+			return err
+		}
+		log.Debug("assemble poll", "state", resp.State)
+		rep.State = resp.State
+		switch resp.State {
+		case "ok":
+			return nil
+		case "created", "assembling":
+		default: // error, not_found (chunks vanished), or a state we do not know
+			return &ProcessingError{State: resp.State, Detail: resp.Detail}
+		}
+	}
+}

@@ -1,0 +1,414 @@
+// Package upload sends a build's bundles and source maps to a Sentry-compatible server as one
+// artifact bundle (spec/upload-protocol.md): collect the files like inject does, pack them, cut the
+// bundle into SHA-1 addressed chunks, ask the server which chunks it lacks, send only those, and
+// have it assemble the bundle, optionally waiting until it is processed. A second run of the same
+// tree sends no chunk at all; a run after an interruption sends only what did not arrive.
+package upload
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mapback/mapback/internal/artifactbundle"
+	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/sentry"
+	"github.com/mapback/mapback/internal/term"
+)
+
+// Options configure a run. The cli fills them from flags and configuration.
+type Options struct {
+	Paths      []string
+	Extensions []string // default DefaultExtensions
+	Ignore     []string
+	IgnoreFile string
+
+	URLPrefix, URLSuffix string
+
+	Org      string
+	Projects []string
+	Release  string
+	Dist     string
+	Note     string
+
+	// Wait polls until the server has processed the bundle, for at most WaitFor (default
+	// DefaultWait), capped by the server's maxWait.
+	Wait    bool
+	WaitFor time.Duration
+
+	// DryRun builds the bundle and reports what would be sent, without any network request.
+	DryRun bool
+	// BundleOut, when set, keeps a copy of the artifact bundle at this path.
+	BundleOut string
+	// Jobs bounds parallel file reads and compression; 0 means the number of CPUs.
+	Jobs int
+
+	Client *sentry.Client // required unless DryRun
+	// NewProgress, when set, is called once with the number of bytes to send.
+	NewProgress func(total int64) term.Progress
+	Logger      *slog.Logger
+	// PollInterval is the pause between assemble polls while waiting; 0 means one second, the
+	// reference client's interval. Tests shorten it.
+	PollInterval time.Duration
+	// CacheDir holds the build cache (cache.go); "" disables it.
+	CacheDir string
+}
+
+// DefaultWait is how long --wait waits without --wait-for, as the reference client does.
+const DefaultWait = 300 * time.Second
+
+func (o *Options) jobs() int {
+	if o.Jobs > 0 {
+		return o.Jobs
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// Report is the outcome of a run, printed on stderr as text and on stdout with --json.
+type Report struct {
+	DryRun   bool     `json:"dry_run"`
+	Org      string   `json:"org,omitempty"`
+	Projects []string `json:"projects,omitempty"`
+	Release  string   `json:"release,omitempty"`
+	Dist     string   `json:"dist,omitempty"`
+
+	BundleDebugID string `json:"bundle_debug_id"`
+	BundleSize    int64  `json:"bundle_size"`
+	Checksum      string `json:"checksum"`
+	BundleOut     string `json:"bundle_out,omitempty"`
+
+	Scripts  []Script                     `json:"scripts"`
+	Maps     []MapFile                    `json:"maps"`
+	Skipped  []dist.Skipped               `json:"skipped,omitempty"`
+	Excluded []artifactbundle.SkippedFile `json:"excluded,omitempty"` // files the bundle format cannot hold
+	Warnings []string                     `json:"warnings,omitempty"`
+
+	Chunks ChunkReport `json:"chunks"`
+	// State is the server's last assemble state ("ok", "created", "assembling"); "" for a dry run.
+	State string `json:"state,omitempty"`
+	// FromCache says the bundle was not rebuilt: the build cache knew it and the server held it.
+	FromCache bool `json:"from_cache,omitempty"`
+}
+
+// ChunkReport says how much was sent.
+type ChunkReport struct {
+	Size      int64 `json:"chunk_size"`
+	Total     int   `json:"total"`
+	Sent      int   `json:"sent"`
+	SentBytes int64 `json:"sent_bytes"`
+	Requests  int   `json:"requests"`
+}
+
+// ErrNoDebugIDs stops an upload without a release whose bundles have no debug IDs: the server would
+// accept the bundle but could never match an event to it (spec §9).
+var ErrNoDebugIDs = errors.New("cannot upload: no bundle has a debug ID and no release was given")
+
+// NoDebugIDsError carries ErrNoDebugIDs with the fix.
+type NoDebugIDsError struct{ Paths []string }
+
+func (e *NoDebugIDsError) Error() string { return ErrNoDebugIDs.Error() }
+func (e *NoDebugIDsError) Unwrap() error { return ErrNoDebugIDs }
+
+// Fix says how to get out of it.
+func (e *NoDebugIDsError) Fix() string {
+	return "run 'mapback sourcemaps inject " + strings.Join(e.Paths, " ") + "' first, or pass --release"
+}
+
+// ProcessingError is an assemble that ended in "error" or "not_found", or an unknown state.
+type ProcessingError struct {
+	State  string
+	Detail string
+}
+
+func (e *ProcessingError) Error() string {
+	detail := e.Detail
+	if detail == "" {
+		detail = "unknown error"
+	}
+	switch e.State {
+	case "error", "not_found":
+		return "the server failed to process the uploaded bundle: " + detail
+	default:
+		return fmt.Sprintf("the server answered an unknown assemble state %q: %s", e.State, detail)
+	}
+}
+
+// Fix suggests the next step.
+func (e *ProcessingError) Fix() string {
+	if e.State == "not_found" {
+		return "chunks went missing on the server between upload and assembly; run the same upload again (only missing chunks are sent)"
+	}
+	return ""
+}
+
+// WaitTimeoutError is --wait running out before the server finished.
+type WaitTimeoutError struct {
+	Limit time.Duration
+	State string
+}
+
+func (e *WaitTimeoutError) Error() string {
+	return fmt.Sprintf("the server did not finish processing the bundle within %s (last state: %s)", e.Limit, e.State)
+}
+
+// Fix explains that the upload itself succeeded.
+func (e *WaitTimeoutError) Fix() string {
+	return "the files were uploaded; the server may still finish. Wait longer with --wait-for SECONDS"
+}
+
+// Run uploads the tree. The Report is returned with an error too when the bundle was built before
+// the failure, so the caller can still show what was attempted.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	if err := validate(&opts); err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+
+	files, err := collect(ctx, &opts)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{DryRun: opts.DryRun, Org: opts.Org, Projects: opts.Projects, Release: opts.Release, Dist: opts.Dist,
+		Scripts: files.scripts, Maps: files.maps, Skipped: files.skipped, Warnings: files.warnings}
+	if len(files.files) == 0 {
+		return rep, fmt.Errorf("no files to upload under %s (looked for %s)", strings.Join(pathsOrDot(opts.Paths), ", "), strings.Join(extensionsOrDefault(opts.Extensions), ", "))
+	}
+	if opts.Release == "" {
+		warn, err := checkDebugIDs(files.scripts, pathsOrDot(opts.Paths))
+		if err != nil {
+			return rep, err
+		}
+		if warn != "" {
+			rep.Warnings = append(rep.Warnings, warn)
+		}
+	}
+
+	if opts.DryRun {
+		bundle, err := build(ctx, &opts, files, rep)
+		if err != nil {
+			return rep, err
+		}
+		rep.Chunks = planChunks(bundle, defaultChunkSize).report()
+		return rep, nil
+	}
+
+	// The capability request goes out while the bundle is built: building needs no server facts
+	// (the chunk size only matters afterwards), so the round trip costs no wall time.
+	buildCtx, cancelBuild := context.WithCancel(ctx)
+	defer cancelBuild()
+	capability := fetchCapability(buildCtx, opts.Client, opts.Org, cancelBuild)
+
+	cache := buildCache{dir: opts.CacheDir}
+	var key string
+	if cache.enabled() {
+		key = inputKey(files, &opts)
+		if done, err := tryCached(ctx, &opts, cache, key, capability, rep, log); done || err != nil {
+			return rep, err
+		}
+	}
+
+	bundle, buildErr := build(buildCtx, &opts, files, rep)
+	co, err := capability()
+	if err != nil {
+		return rep, err // the capability error explains a cancelled build better than the build
+	}
+	if buildErr != nil {
+		return rep, buildErr
+	}
+	plan, err := send(ctx, &opts, co, bundle, rep, log)
+	if err == nil && cache.enabled() {
+		entry := &cacheEntry{Checksum: rep.Checksum, DebugID: rep.BundleDebugID, Size: rep.BundleSize,
+			ChunkSize: plan.size, Chunks: plan.ids(), Excluded: rep.Excluded}
+		if cerr := cache.store(ctx, key, entry); cerr != nil {
+			log.Debug("upload cache not written", "err", cerr)
+		}
+	}
+	return rep, err
+}
+
+// fetchCapability starts the capability request and returns a function that waits for its
+// answer. A failure cancels the build through cancel: there is no point finishing the bundle.
+func fetchCapability(ctx context.Context, client *sentry.Client, org string, cancel context.CancelFunc) func() (*sentry.ChunkOptions, error) {
+	type result struct {
+		opts *sentry.ChunkOptions
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		co, err := client.ChunkUploadOptions(ctx, org)
+		if err != nil {
+			cancel()
+		}
+		ch <- result{co, err}
+	}()
+	var once sync.Once
+	var r result
+	return func() (*sentry.ChunkOptions, error) {
+		once.Do(func() { r = <-ch })
+		return r.opts, r.err
+	}
+}
+
+// tryCached finishes the upload without building when the cache knows the bundle for these inputs
+// and the server already holds all its chunks. done is false when the bundle must be built.
+func tryCached(ctx context.Context, opts *Options, cache buildCache, key string, capability func() (*sentry.ChunkOptions, error), rep *Report, log *slog.Logger) (done bool, err error) {
+	if opts.BundleOut != "" {
+		return false, nil // the bytes are wanted
+	}
+	e, err := cache.load(ctx, key)
+	if err != nil {
+		log.Debug("upload cache miss", "key", key[:12], "why", err)
+		return false, nil
+	}
+	co, err := capability()
+	if err != nil {
+		return true, err
+	}
+	if co.ChunkSize != e.ChunkSize {
+		log.Debug("upload cache entry has another chunk size", "cached", e.ChunkSize, "server", co.ChunkSize)
+		return false, nil
+	}
+	req := assembleRequest(opts, e.Checksum, e.Chunks)
+	first, err := opts.Client.AssembleArtifactBundle(ctx, opts.Org, req)
+	if err != nil {
+		return true, err
+	}
+	if len(first.MissingChunks) > 0 {
+		log.Debug("upload cache hit, but the server lacks chunks: building", "missing", len(first.MissingChunks))
+		return false, nil
+	}
+	log.Debug("upload cache hit: the server holds every chunk", "checksum", e.Checksum)
+	rep.BundleDebugID, rep.BundleSize, rep.Checksum, rep.FromCache = e.DebugID, e.Size, e.Checksum, true
+	rep.Excluded = e.Excluded
+	rep.Chunks = ChunkReport{Size: e.ChunkSize, Total: len(e.Chunks)}
+	return true, finish(ctx, opts, co, req, rep, log)
+}
+
+// defaultChunkSize is Sentry's chunk size, used to describe a dry run.
+const defaultChunkSize = 8 << 20
+
+// validate rejects what the server would reject, before any work (spec §7.1).
+func validate(opts *Options) error {
+	if !opts.DryRun {
+		if opts.Client == nil {
+			return errors.New("upload: no server client")
+		}
+		if opts.Org == "" {
+			return &SettingError{"no organisation given", "pass --org or set SENTRY_ORG"}
+		}
+		if len(opts.Projects) == 0 {
+			return &SettingError{"no project given", "pass --project (repeatable) or set SENTRY_PROJECT"}
+		}
+	}
+	for _, p := range opts.Projects {
+		if strings.TrimSpace(p) == "" {
+			return &SettingError{"an empty project slug was given", "remove the empty --project value"}
+		}
+	}
+	r := opts.Release
+	if r != "" {
+		switch {
+		case strings.TrimSpace(r) != r:
+			return &SettingError{fmt.Sprintf("release %q has leading or trailing spaces", r), "trim the release name"}
+		case r == "." || r == "..":
+			return &SettingError{fmt.Sprintf("release %q is not allowed", r), "choose another release name"}
+		case strings.ContainsAny(r, "/\n\t\v\f"):
+			return &SettingError{fmt.Sprintf("release %q contains '/' or a control character, which Sentry forbids", r), "use e.g. my-app@1.2.3 instead"}
+		}
+	}
+	if d := opts.Dist; d != "" {
+		switch {
+		case r == "":
+			return &SettingError{"--dist needs a release", "pass --release together with --dist"}
+		case strings.TrimSpace(d) != d:
+			return &SettingError{fmt.Sprintf("dist %q has leading or trailing spaces", d), "trim the dist name"}
+		case len(d) > 64:
+			return &SettingError{fmt.Sprintf("dist is %d characters long; Sentry allows 64", len(d)), "shorten --dist"}
+		}
+	}
+	if opts.WaitFor < 0 {
+		return &SettingError{"--wait-for must not be negative", "pass a number of seconds"}
+	}
+	return nil
+}
+
+// SettingError is a missing or invalid setting, found before any request.
+type SettingError struct{ Msg, Hint string }
+
+func (e *SettingError) Error() string { return e.Msg }
+
+// Fix says which flag or variable to set.
+func (e *SettingError) Fix() string { return e.Hint }
+
+// checkDebugIDs applies spec §9 without a release: if no script that has a map carries a debug ID,
+// the upload would be useless; if only some lack one, warn.
+func checkDebugIDs(scripts []Script, paths []string) (warning string, err error) {
+	var with, without []string
+	for _, s := range scripts {
+		if s.Map == "" && s.SourceMap == "" {
+			continue
+		}
+		if s.DebugID != "" {
+			with = append(with, s.Path)
+		} else {
+			without = append(without, s.Path)
+		}
+	}
+	if len(with) == 0 && len(without) > 0 {
+		return "", &NoDebugIDsError{Paths: paths}
+	}
+	if len(without) > 0 {
+		return fmt.Sprintf("%d bundle(s) with a source map have no debug ID and can only be matched by URL (e.g. %s); run 'mapback sourcemaps inject'", len(without), without[0]), nil
+	}
+	return "", nil
+}
+
+// build writes the artifact bundle into memory, hashing it on the way, and keeps a copy at
+// BundleOut when asked.
+func build(ctx context.Context, opts *Options, files *collection, rep *Report) ([]byte, error) {
+	var buf bytes.Buffer
+	h := sha1.New()
+	res, err := artifactbundle.Write(ctx, io.MultiWriter(&buf, h), files.files, artifactbundle.WriteOptions{
+		Org: opts.Org, Projects: opts.Projects, Release: opts.Release, Dist: opts.Dist, Note: opts.Note, Jobs: opts.jobs(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.BundleDebugID = res.DebugID
+	rep.BundleSize = int64(buf.Len())
+	rep.Checksum = hex.EncodeToString(h.Sum(nil))
+	rep.Excluded = res.Skipped
+	if opts.BundleOut != "" {
+		if err := writeFileAtomic(ctx, opts.BundleOut, buf.Bytes()); err != nil {
+			return nil, err
+		}
+		rep.BundleOut = opts.BundleOut
+	}
+	return buf.Bytes(), nil
+}
+
+func pathsOrDot(p []string) []string {
+	if len(p) == 0 {
+		return []string{"."}
+	}
+	return p
+}
+
+func extensionsOrDefault(e []string) []string {
+	if len(e) == 0 {
+		return DefaultExtensions
+	}
+	return e
+}
