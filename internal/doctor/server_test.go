@@ -3,6 +3,7 @@ package doctor
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"log/slog"
 	"net"
 	"net/http"
@@ -491,6 +492,32 @@ func TestCheckUploaded(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUploadedInlineMap checks that a script whose map is a data: URL counts as complete: the
+// server reads the map from the script itself, so the bundle holds no source_map entry.
+func TestUploadedInlineMap(t *testing.T) {
+	s := svNewServer(t, sentrytest.Options{})
+	c := svClient(t, s.url, svToken, nil, nil)
+	dir := filepath.Join(t.TempDir(), "dist")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := base64.StdEncoding.EncodeToString([]byte(`{"version":3,"sources":["a.ts"],"names":[],"mappings":"AAAA"}`))
+	js := "var a=1;\n//# sourceMappingURL=data:application/json;base64," + m + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "a.js"), []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inject.Run(context.Background(), inject.Options{Scan: dist.Options{Paths: []string{dir}}}); err != nil {
+		t.Fatal(err)
+	}
+	svUpload(t, c, []string{"web"}, nil, dir)
+	env := &Env{Options: svOptions(s.url, c)}
+	env.Paths = []string{dir}
+	res := checkUploaded(context.Background(), env)
+	if worst(res) != StatusOK || len(res.Findings) != 1 || !strings.Contains(res.Findings[0].Detail, "inline map") {
+		t.Fatalf("%+v, want one ok finding about the inline map", res)
 	}
 }
 

@@ -43,7 +43,6 @@ type uploadCopy struct {
 	script, scriptProject string // artifact id (artifact_bundle/<n>) holding the minified source
 	sourceMap, mapProject string // artifact id holding the source map
 	err                   error  // a lookup or download that failed (the first)
-	lookedUp              bool
 }
 
 // checkUploaded asks the server, for each local debug ID, which artifact bundles hold it, and opens
@@ -252,7 +251,6 @@ func (lk *uploadLookups) find(ctx context.Context, l uploadLocal) uploadCopy {
 				}
 			}
 		}
-		c.lookedUp = true
 		for _, e := range entries {
 			if e.Type != "bundle" {
 				continue // release files are found by URL, not by debug ID
