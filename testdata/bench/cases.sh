@@ -19,6 +19,8 @@
 #   $SENTRY_CLI  the reference client, sentry-cli 3.8.0
 #   $CORPUS      .cache/bench/corpus, with one directory per corpus.txt entry (e.g. $CORPUS/babylonjs@9.34.0)
 #   $SCRATCH     .cache/bench/scratch, a writable directory for prepared copies
+#   $BENCH       testdata/bench (for helper scripts such as upload-prep.sh)
+#   $DEVSERVER   host:port of the dev-server upload-prep.sh runs
 
 bench_case startup \
   "Process start-up: print the version and exit. Measures binary start-up only, no source map work." \
@@ -46,3 +48,25 @@ bench_case resolve-3maps \
   '$MAPBACK resolve --maps $CORPUS/babylonjs@9.34.0/babylon.js --maps $CORPUS/@tensorflow/tfjs@4.22.0/dist/tf.min.js --maps $CORPUS/monaco-editor@0.52.2/min/vs/editor/editor.main.js testdata/bench/resolve-trace.txt' \
   '$SENTRY_CLI sourcemaps resolve $CORPUS/babylonjs@9.34.0/babylon.js.map -l 1 -c 1259084' \
   '' 10
+
+# Upload the injected corpus files (every bundle and map corpus.txt lists, ~85 MB: upload-prep.sh
+# copies and injects them once) to a local `mapback dev-server`, both clients against the same server
+# with Sentry's default capability. The reference runs with --no-rewrite: that is the same work
+# (files as on disk) and the bundle mapback's manifest is proven identical to (make conformance).
+# First upload: upload-prep.sh fresh restarts the server with an empty store before every run.
+bench_case upload-first \
+  "sourcemaps upload of the injected corpus files to mapback dev-server, empty server store (first upload)" \
+  "corpus bundles + maps (12 files, ~85 MB)" \
+  '$MAPBACK --url http://$DEVSERVER --auth-token bench -o bench -p bench sourcemaps upload -q $SCRATCH/upload' \
+  '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite $SCRATCH/upload' \
+  '$BENCH/upload-prep.sh fresh' 5
+
+# Second upload of the unchanged tree: every chunk is already on the server (hyperfine's warm-up
+# run of each client uploads it once), so only the capability and two assemble calls go out, after
+# the bundle is built and hashed again.
+bench_case upload-again \
+  "sourcemaps upload of the same unchanged tree again (every chunk already on the server)" \
+  "corpus bundles + maps (12 files, ~85 MB)" \
+  '$MAPBACK --url http://$DEVSERVER --auth-token bench -o bench -p bench sourcemaps upload -q $SCRATCH/upload' \
+  '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite $SCRATCH/upload' \
+  '$BENCH/upload-prep.sh keep' 5

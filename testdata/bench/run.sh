@@ -42,10 +42,15 @@ go build -o .cache/bin/mapback ./cmd/mapback
 MAPBACK="$root/.cache/bin/mapback"
 CORPUS="$root/.cache/bench/corpus"
 SCRATCH="$root/.cache/bench/scratch"
+BENCH="$bench"
+DEVSERVER_ADDR="127.0.0.1:18765"
+DEVSERVER="$DEVSERVER_ADDR"
 # Prepared copies can be as large as the corpus (~470 MB): start empty, and remove them at the end.
 rm -rf "$SCRATCH"
 mkdir -p "$SCRATCH"
-export MAPBACK SENTRY_CLI CORPUS SCRATCH
+export MAPBACK SENTRY_CLI CORPUS SCRATCH BENCH DEVSERVER DEVSERVER_ADDR
+# The upload cases leave a dev-server running; stop it however the script ends.
+trap '"$bench/upload-prep.sh" stop >/dev/null 2>&1 || true' EXIT
 
 # Start from an empty results directory so a removed case cannot leave a stale row behind.
 rm -rf "$results"
@@ -73,6 +78,8 @@ expand() {
   c="${c//'$SENTRY_CLI'/$SENTRY_CLI}"
   c="${c//'$CORPUS'/$CORPUS}"
   c="${c//'$SCRATCH'/$SCRATCH}"
+  c="${c//'$BENCH'/$BENCH}"
+  c="${c//'$DEVSERVER'/$DEVSERVER}"
   printf '%s' "$c"
 }
 # needs_shell CMD...: true if any command uses shell syntax. Cases without it run under
@@ -132,6 +139,7 @@ if [[ -n "${MAKELEVEL:-}" ]]; then command="make bench"; else command="testdata/
   echo "go=$(go env GOVERSION)"
 } >"$results/meta.txt"
 
+"$bench/upload-prep.sh" stop
 rm -rf "$SCRATCH"
 
 go run ./internal/benchreport -results "$results" -doc "$root/docs/benchmarks.md"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Prepare the upload benchmarks (cases.sh, upload-*): an injected copy of the corpus files and a
+# running `mapback dev-server` for both clients to upload to.
+#
+# Usage: testdata/bench/upload-prep.sh fresh   # (re)start the server with an EMPTY store: a first upload
+#        testdata/bench/upload-prep.sh keep    # start the server only if it is not running: re-uploads
+#        testdata/bench/upload-prep.sh stop    # stop the server
+#
+# The tree ($SCRATCH/upload) holds every bundle and map corpus.txt lists, at the same relative paths
+# (monaco's map stays in its own min-maps tree), injected once with mapback so both clients upload
+# the same debug IDs. The server listens on $DEVSERVER_ADDR (default 127.0.0.1:18765) with Sentry's
+# default capability (8 MiB chunks, 64 per request, 32 MiB per request, 8 in flight, gzip) and keeps
+# its store under $SCRATCH/devserver. Needs MAPBACK, CORPUS and SCRATCH from run.sh.
+set -euo pipefail
+
+: "${MAPBACK:?}" "${CORPUS:?}" "${SCRATCH:?}"
+addr="${DEVSERVER_ADDR:-127.0.0.1:18765}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+tree="$SCRATCH/upload"
+store="$SCRATCH/devserver"
+pidfile="$SCRATCH/devserver.pid"
+
+make_tree() {
+  [[ -f "$tree/.complete" ]] && return 0
+  rm -rf "$tree"
+  mkdir -p "$tree"
+  while read -r spec paths; do
+    [[ -z "$spec" || "$spec" == \#* ]] && continue
+    for p in $paths; do
+      mkdir -p "$(dirname "$tree/$spec/$p")"
+      cp "$CORPUS/$spec/$p" "$tree/$spec/$p"
+    done
+  done <"$root/testdata/bench/corpus.txt"
+  "$MAPBACK" sourcemaps inject -q "$tree"
+  touch "$tree/.complete"
+}
+
+stop_server() {
+  if [[ -f "$pidfile" ]]; then
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    # Wait until the port is free, so the next start cannot fail on it.
+    for _ in $(seq 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.05; done
+    rm -f "$pidfile"
+  fi
+}
+
+start_server() {
+  mkdir -p "$store"
+  nohup "$MAPBACK" dev-server --addr "$addr" --dir "$store" >"$SCRATCH/devserver.log" 2>&1 &
+  echo $! >"$pidfile"
+  for _ in $(seq 200); do
+    if curl -fsS -o /dev/null "http://$addr/api/0/organizations/bench/chunk-upload/"; then return 0; fi
+    sleep 0.05
+  done
+  echo "upload-prep: dev-server did not start; see $SCRATCH/devserver.log" >&2
+  exit 1
+}
+
+case "${1:-}" in
+  fresh)
+    make_tree
+    stop_server
+    rm -rf "$store"
+    start_server
+    ;;
+  keep)
+    make_tree
+    if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then exit 0; fi
+    start_server
+    ;;
+  stop) stop_server ;;
+  *) echo "usage: $0 fresh|keep|stop" >&2; exit 2 ;;
+esac
+# Let the page cache settle so the timed run does not share the disk with the copy's writeback.
+sync
