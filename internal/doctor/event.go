@@ -1,0 +1,204 @@
+package doctor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mapback/mapback/internal/artifactbundle"
+	"github.com/mapback/mapback/internal/debugid"
+)
+
+// minDebugIDSDK is the first JavaScript SDK version whose events carry debug IDs in the form
+// Sentry's source map processing uses (Sentry's docs: 7.46.0 and lower need the legacy,
+// release-based upload).
+const minDebugIDSDK = "7.47.0"
+
+// sentryEvent is the part of a Sentry event JSON (as downloaded from an issue's "JSON" link or
+// sent by an SDK) this check reads.
+type sentryEvent struct {
+	Exception struct {
+		Values []struct {
+			Stacktrace *struct {
+				Frames []struct {
+					AbsPath  string `json:"abs_path"`
+					Filename string `json:"filename"`
+					Lineno   int    `json:"lineno"`
+				} `json:"frames"`
+			} `json:"stacktrace"`
+		} `json:"values"`
+	} `json:"exception"`
+	DebugMeta *struct {
+		Images []struct {
+			Type     string `json:"type"`
+			CodeFile string `json:"code_file"`
+			DebugID  string `json:"debug_id"`
+		} `json:"images"`
+	} `json:"debug_meta"`
+	SDK *struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	} `json:"sdk"`
+}
+
+// checkEvent reads --event: does the event carry debug IDs (debug_meta.images), do they match the
+// local bundles, and do its frames' files have one? Without them the server can only match by URL
+// and release; the fix depends on the SDK version the event names.
+func checkEvent(ctx context.Context, env *Env) Result {
+	if env.EventFile == "" {
+		return skip("no --event FILE given")
+	}
+	data, err := os.ReadFile(env.EventFile)
+	if err != nil {
+		return Result{Status: StatusFail, Detail: fmt.Sprintf("cannot read %s: %v", env.EventFile, unwrapPathErr(err)),
+			Fix: "pass a Sentry event saved as JSON (the issue page's ⋯ → JSON link)"}
+	}
+	var ev sentryEvent
+	if err := json.Unmarshal(data, &ev); err != nil {
+		var wrapped struct {
+			Event *sentryEvent `json:"event"`
+		}
+		if json.Unmarshal(data, &wrapped) != nil || wrapped.Event == nil {
+			return Result{Status: StatusFail, Detail: fmt.Sprintf("%s is not a Sentry event JSON: %v", env.EventFile, err),
+				Fix: "pass a Sentry event saved as JSON (the issue page's ⋯ → JSON link)"}
+		}
+		ev = *wrapped.Event
+	}
+
+	var res Result
+	images := map[string]string{} // code_file → debug ID
+	if ev.DebugMeta != nil {
+		for _, im := range ev.DebugMeta.Images {
+			if im.Type == "sourcemap" && im.DebugID != "" && im.CodeFile != "" {
+				images[im.CodeFile] = artifactbundle.NormalizeDebugID(im.DebugID)
+			}
+		}
+	}
+	if len(images) == 0 {
+		res.Status = StatusFail
+		res.Detail = "the event has no debug IDs (no debug_meta.images of type sourcemap)"
+		res.Fix = noImagesFix(ev)
+		return res
+	}
+
+	local, err := env.localDebugIDs(ctx)
+	if err != nil {
+		return Result{Status: StatusFail, Detail: err.Error()}
+	}
+	matched := 0
+	for file, id := range sortedImages(images) {
+		if path, ok := local[id]; ok {
+			matched++
+			res.Findings = append(res.Findings, Finding{Status: StatusOK, Subject: file, Detail: "debug ID " + id + " is " + path})
+			continue
+		}
+		res.Findings = append(res.Findings, Finding{Status: StatusFail, Subject: file,
+			Detail: "debug ID " + id + " matches no bundle under the PATHs",
+			Fix:    "the build that ran is not this one, or it was rebuilt after injection: inject and upload the exact files you deploy"})
+	}
+	// Frames whose file has no image were run from a bundle without the snippet.
+	seen := map[string]bool{}
+	for _, v := range ev.Exception.Values {
+		if v.Stacktrace == nil {
+			continue
+		}
+		for _, f := range v.Stacktrace.Frames {
+			file := f.AbsPath
+			if file == "" || f.Lineno == 0 || seen[file] || !looksLikeScript(file) {
+				continue
+			}
+			seen[file] = true
+			if _, ok := images[file]; !ok {
+				res.Findings = append(res.Findings, Finding{Status: StatusWarn, Subject: file,
+					Detail: "frames from this file carry no debug ID: it was loaded without the debug ID snippet",
+					Fix:    "run mapback sourcemaps inject on the build before deploying it"})
+			}
+		}
+	}
+	res.Detail = fmt.Sprintf("%d debug ID(s) in the event, %d match a local bundle", len(images), matched)
+	return res
+}
+
+// noImagesFix explains a missing debug_meta by the SDK version when the event names one.
+func noImagesFix(ev sentryEvent) string {
+	if ev.SDK != nil && ev.SDK.Version != "" && versionLess(ev.SDK.Version, minDebugIDSDK) {
+		return fmt.Sprintf("%s %s predates debug IDs: upgrade the Sentry SDK to %s or newer, or upload with --release and set the same release in Sentry.init", ev.SDK.Name, ev.SDK.Version, minDebugIDSDK)
+	}
+	return "the bundles that ran were not injected: run mapback sourcemaps inject on the build before deploying it (the deployed files must be the injected ones)"
+}
+
+// localDebugIDs maps each debug ID found in a bundle's //# debugId= comment to the bundle's path.
+func (e *Env) localDebugIDs(ctx context.Context) (map[string]string, error) {
+	scan, err := e.Scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]string{}
+	for _, b := range scan.Bundles {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		data, err := os.ReadFile(b.Path)
+		if err != nil {
+			continue // the debug-ids check reports unreadable bundles
+		}
+		if id, ok := debugid.FindComment(data); ok {
+			if _, dup := ids[id.String()]; !dup {
+				ids[id.String()] = b.Path
+			}
+		}
+	}
+	return ids, nil
+}
+
+// sortedImages iterates images in code_file order, so findings are deterministic.
+func sortedImages(images map[string]string) func(yield func(string, string) bool) {
+	return func(yield func(string, string) bool) {
+		keys := make([]string, 0, len(images))
+		for k := range images {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if !yield(k, images[k]) {
+				return
+			}
+		}
+	}
+}
+
+func looksLikeScript(file string) bool {
+	f, _, _ := strings.Cut(file, "?")
+	for _, ext := range []string{".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx"} {
+		if strings.HasSuffix(f, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// versionLess compares dotted versions numerically ("7.46.0" < "7.47.0" < "10.1.0"); a
+// pre-release suffix ("-beta.1") is ignored.
+func versionLess(a, b string) bool {
+	pa, pb := versionParts(a), versionParts(b)
+	for i := 0; i < 3; i++ {
+		if pa[i] != pb[i] {
+			return pa[i] < pb[i]
+		}
+	}
+	return false
+}
+
+func versionParts(v string) [3]int {
+	v, _, _ = strings.Cut(v, "-")
+	var out [3]int
+	for i, p := range strings.SplitN(v, ".", 3) {
+		n, _ := strconv.Atoi(p)
+		out[i] = n
+	}
+	return out
+}

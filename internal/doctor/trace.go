@@ -1,0 +1,215 @@
+package doctor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mapback/mapback/internal/artifactbundle"
+	"github.com/mapback/mapback/internal/resolve"
+	"github.com/mapback/mapback/internal/upload"
+)
+
+// traceFrame is the part of `mapback resolve --json` (docs/resolve.md) this check reads: doctor asks
+// resolve exactly what a user's `mapback resolve` would do with the trace, then explains it.
+type traceFrame struct {
+	File   *string `json:"file"`
+	Line   int     `json:"line"`
+	Column int     `json:"column"`
+	Status string  `json:"status"`
+	Reason string  `json:"reason"`
+	Map    *struct {
+		Path    string  `json:"path"`
+		FoundBy string  `json:"found_by"`
+		DebugID *string `json:"debug_id"`
+	} `json:"map"`
+	Original *struct {
+		File   string `json:"file"`
+		Line   int    `json:"line"`
+		Column int    `json:"column"`
+	} `json:"original"`
+}
+
+type traceReport struct {
+	Lines []struct {
+		Frame *traceFrame `json:"frame"`
+	} `json:"lines"`
+}
+
+// checkTrace follows every frame of --trace: which local bundle it matches and how, whether that
+// bundle has a debug ID, whether the position maps, and whether the server could find the file by
+// URL — above all when the frame's URL and the uploaded URL differ by a prefix, where it gives the
+// exact --url-prefix that fixes it.
+func checkTrace(ctx context.Context, env *Env) Result {
+	if env.TraceFile == "" {
+		return skip("no --trace FILE given")
+	}
+	data, err := os.ReadFile(env.TraceFile)
+	if err != nil {
+		return Result{Status: StatusFail, Detail: fmt.Sprintf("cannot read %s: %v", env.TraceFile, unwrapPathErr(err)), Fix: "pass the file that holds the stack trace"}
+	}
+	var out bytes.Buffer
+	if _, err := resolve.Run(ctx, resolve.Options{Maps: env.paths(), Names: resolve.NamesMinified, JSON: true}, bytes.NewReader(data), &out); err != nil {
+		return Result{Status: StatusFail, Detail: fmt.Sprintf("resolving %s: %v", env.TraceFile, err)}
+	}
+	var rep traceReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		return Result{Status: StatusFail, Detail: "reading resolve's report: " + err.Error()}
+	}
+	idx, err := resolve.NewIndex(ctx, env.paths())
+	if err != nil {
+		return Result{Status: StatusFail, Detail: err.Error()}
+	}
+
+	var res Result
+	frames, resolved := 0, 0
+	urlChecked := map[string]bool{} // one URL finding per file, not per frame
+	for _, l := range rep.Lines {
+		f := l.Frame
+		if f == nil || f.File == nil || f.Status == resolve.StatusNotResolvable {
+			continue // native code, eval bodies, lines that are not frames
+		}
+		frames++
+		subject := fmt.Sprintf("%s:%d:%d", *f.File, f.Line, f.Column)
+		fd := frameFinding(f)
+		fd.Subject = subject
+		if f.Status == resolve.StatusResolved {
+			resolved++
+		}
+		res.Findings = append(res.Findings, fd)
+		if urlChecked[*f.File] {
+			continue
+		}
+		urlChecked[*f.File] = true
+		if b := idx.Match(*f.File); b != nil && !strings.HasPrefix(b.Path, "artifact:") {
+			if u := env.urlFinding(*f.File, b.Root, b.Path, f.Map != nil && f.Map.DebugID != nil); u != nil {
+				u.Subject = *f.File
+				res.Findings = append(res.Findings, *u)
+			}
+		}
+	}
+	if frames == 0 {
+		return Result{Status: StatusFail, Detail: "no stack frames with a file found in " + env.TraceFile,
+			Fix: "paste the whole stack trace, including the lines that start with 'at' (or 'func@file:line:col')"}
+	}
+	res.Detail = fmt.Sprintf("%d of %d frames resolve to original code", resolved, frames)
+	return res
+}
+
+// frameFinding turns resolve's status for one frame into a finding with a fix.
+func frameFinding(f *traceFrame) Finding {
+	switch f.Status {
+	case resolve.StatusResolved:
+		d := "maps to " + fmt.Sprintf("%s:%d:%d", f.Original.File, f.Original.Line, f.Original.Column)
+		if f.Map != nil {
+			d += " (map found by " + f.Map.FoundBy + ")"
+		}
+		return Finding{Status: StatusOK, Detail: d}
+	case resolve.StatusNoFile:
+		return Finding{Status: StatusFail, Detail: "no bundle under the PATHs matches this file",
+			Fix: "run doctor on the build that produced this trace (its output directory), or check that the file is part of the build"}
+	case resolve.StatusAmbiguous:
+		return Finding{Status: StatusWarn, Detail: "several bundles match this file equally well: " + f.Reason,
+			Fix: "point doctor at the one build directory that produced the trace"}
+	case resolve.StatusNoMap:
+		return Finding{Status: StatusFail, Detail: "the bundle has no source map", Fix: "generate source maps (see the first check)"}
+	case resolve.StatusNoMapping:
+		return Finding{Status: StatusWarn, Detail: "the map has no mapping at this position: " + f.Reason,
+			Fix: "make sure the bundle here is byte for byte the one that ran (rebuilt since?); code a bundler adds itself has no mapping"}
+	default: // map_error and anything newer
+		return Finding{Status: StatusFail, Detail: joinNonEmpty(": ", f.Status, f.Reason), Fix: "fix the map (see the second check)"}
+	}
+}
+
+// urlFinding compares the URL the server would look up for a frame with the URL the matched local
+// file gets when uploaded; nil when they agree. A mismatch fails when the bundle has no debug ID
+// (the server can only match by URL) and warns otherwise (debug IDs match first; the URL is the
+// fallback for events that lack them).
+func (e *Env) urlFinding(frameFile, root, path string, hasDebugID bool) *Finding {
+	uploaded, err := upload.FileURL(root, path, e.URLPrefix, "")
+	if err != nil {
+		return nil
+	}
+	candidates := artifactbundle.CandidateURLs(frameFile)
+	for _, c := range candidates {
+		if c == uploaded {
+			return nil
+		}
+	}
+	want := candidates[len(candidates)-1] // the "~/path" form the server tries last
+	f := &Finding{Status: StatusFail, Detail: fmt.Sprintf("the server looks this file up as %s, but it is uploaded as %s", want, uploaded)}
+	if hasDebugID {
+		f.Status = StatusWarn
+		f.Detail += " (matched by debug ID first, so this matters only for events without debug IDs)"
+	}
+	rel, _ := filepath.Rel(root, path)
+	if info, err := os.Stat(root); err == nil && !info.IsDir() {
+		rel = filepath.Base(path)
+	}
+	f.Fix = prefixFix(urlPathOf(frameFile), filepath.ToSlash(rel), root)
+	return f
+}
+
+// prefixFix says how to upload so that a file at rel (relative to the uploaded PATH root) gets the
+// URL path the frame has: a --url-prefix when the frame's path is longer, a different PATH when the
+// local path is longer, or both.
+func prefixFix(framePath, rel, root string) string {
+	fp := strings.Split(strings.Trim(framePath, "/"), "/")
+	rp := strings.Split(rel, "/")
+	k := 0
+	for k < len(fp) && k < len(rp) && fp[len(fp)-1-k] == rp[len(rp)-1-k] {
+		k++
+	}
+	if k == 0 {
+		return "the file names differ: upload the file that was served as " + framePath
+	}
+	prefix := "~"
+	if extra := fp[:len(fp)-k]; len(extra) > 0 {
+		prefix = "~/" + strings.Join(extra, "/")
+	}
+	dir := root
+	if extra := rp[:len(rp)-k]; len(extra) > 0 {
+		dir = filepath.Join(root, filepath.FromSlash(strings.Join(extra, "/")))
+	}
+	flag := ""
+	if prefix != "~" {
+		flag = " --url-prefix '" + prefix + "'"
+	}
+	return "upload with: mapback sourcemaps upload" + flag + " " + dir
+}
+
+// urlPathOf is the path of a frame URL without query and fragment: "https://h/a/b.js?x" → "/a/b.js",
+// "~/a/b.js" → "/a/b.js", "/abs/b.js" → "/abs/b.js".
+func urlPathOf(u string) string {
+	u, _, _ = strings.Cut(u, "#")
+	u, _, _ = strings.Cut(u, "?")
+	if strings.HasPrefix(u, "~/") {
+		return u[1:]
+	}
+	if p, err := url.Parse(u); err == nil && p.Scheme != "" && len(p.Scheme) > 1 {
+		return p.Path
+	}
+	return filepath.ToSlash(u)
+}
+
+func (e *Env) paths() []string {
+	if len(e.Paths) == 0 {
+		return []string{"."}
+	}
+	return e.Paths
+}
+
+// unwrapPathErr drops the path from an *os.PathError: messages name the file themselves.
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

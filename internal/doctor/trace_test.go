@@ -1,0 +1,136 @@
+package doctor
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/inject"
+)
+
+// esbuildTree copies the committed esbuild build (app.js and its map, a real bundle whose Node
+// traces are under testdata/fixtures/esbuild-cjs/traces) into a temp dir, injected or not.
+func esbuildTree(t *testing.T, injected bool) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "dist")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"app.js", "app.js.map"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fixtures", "esbuild-cjs", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if injected {
+		if _, err := inject.Run(context.Background(), inject.Options{Scan: dist.Options{Paths: []string{dir}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestTraceAndEventChecks runs doctor on one defect per fixture directory under testdata/doctor
+// and checks that the trace or event check reports exactly that defect, with its fix.
+func TestTraceAndEventChecks(t *testing.T) {
+	for _, tc := range []struct {
+		fixture  string // testdata/doctor/<fixture>, holding trace.txt or event.json
+		injected bool   // the esbuild build is injected first
+		check    string
+		status   Status
+		want     []string // substrings of the rendered check (details and fixes)
+	}{
+		{"trace-ok", false, "trace", StatusOK, []string{"4 of 4 frames resolve"}},
+		{"trace-url-prefix", false, "trace", StatusFail, []string{
+			"looks this file up as ~/static/js/app.js, but it is uploaded as ~/app.js",
+			"mapback sourcemaps upload --url-prefix '~/static/js' "}},
+		// With a debug ID the server matches the bundle without its URL: only a warning.
+		{"trace-url-prefix", true, "trace", StatusWarn, []string{"matched by debug ID first", "--url-prefix '~/static/js'"}},
+		{"trace-no-bundle", false, "trace", StatusFail, []string{"no bundle under the PATHs matches this file"}},
+		// The trace was recorded before injection moved the code down one line.
+		{"trace-rebuilt", true, "trace", StatusWarn, []string{"no mapping at this position", "byte for byte the one that ran"}},
+		{"event-old-sdk", false, "event", StatusFail, []string{"no debug IDs", "7.30.0 predates debug IDs", "7.47.0 or newer"}},
+		{"event-not-injected", false, "event", StatusFail, []string{"no debug IDs", "run mapback sourcemaps inject"}},
+		{"event-unknown-id", true, "event", StatusFail, []string{"00000000-1111-4222-8333-444444444444 matches no bundle"}},
+		{"event-ok", true, "event", StatusOK, []string{"1 debug ID(s) in the event, 1 match a local bundle"}},
+	} {
+		t.Run(tc.fixture+map[bool]string{true: "/injected", false: ""}[tc.injected], func(t *testing.T) {
+			dir := esbuildTree(t, tc.injected)
+			opts := Options{Paths: []string{dir}, Offline: true, URLPrefix: "~"}
+			fixture := filepath.Join("..", "..", "testdata", "doctor", tc.fixture)
+			if tc.check == "trace" {
+				opts.TraceFile = filepath.Join(fixture, "trace.txt")
+			} else {
+				opts.EventFile = filepath.Join(fixture, "event.json")
+			}
+			rep, err := Run(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, ok := rep.Result(tc.check)
+			if !ok {
+				t.Fatalf("no %s result", tc.check)
+			}
+			text := renderOne(res)
+			if res.Status != tc.status {
+				t.Fatalf("status %s, want %s\n%s", res.Status, tc.status, text)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("missing %q in\n%s", w, text)
+				}
+			}
+			// The other of the two checks did not run.
+			other := map[string]string{"trace": "event", "event": "trace"}[tc.check]
+			if r, _ := rep.Result(other); r.Status != StatusSkip {
+				t.Errorf("%s: %s, want skip", other, r.Status)
+			}
+		})
+	}
+}
+
+// renderOne is a result as text, details and fixes included, for assertions.
+func renderOne(r Result) string {
+	var b strings.Builder
+	b.WriteString(string(r.Status) + " " + r.Detail + "\n" + r.Fix + "\n")
+	for _, f := range r.Findings {
+		b.WriteString(string(f.Status) + " " + f.Subject + ": " + f.Detail + "\n  " + f.Fix + "\n")
+	}
+	return b.String()
+}
+
+func TestPrefixFix(t *testing.T) {
+	for _, tc := range []struct{ framePath, rel, root, want string }{
+		{"/static/js/app.js", "app.js", "dist", "upload with: mapback sourcemaps upload --url-prefix '~/static/js' dist"},
+		{"/assets/chunk-5GF.js", "chunk-5GF.js", "dist/assets", "upload with: mapback sourcemaps upload --url-prefix '~/assets' dist/assets"},
+		// The local path is longer than the URL's: upload from the deeper directory.
+		{"/assets/app.js", "build/assets/app.js", ".", "upload with: mapback sourcemaps upload build"},
+		// Both differ.
+		{"/cdn/v2/app.js", "out/app.js", "web", "upload with: mapback sourcemaps upload --url-prefix '~/cdn/v2' web/out"},
+		{"/other.js", "app.js", "dist", "the file names differ: upload the file that was served as /other.js"},
+	} {
+		if got := prefixFix(tc.framePath, tc.rel, tc.root); got != tc.want {
+			t.Errorf("prefixFix(%q, %q, %q) = %q, want %q", tc.framePath, tc.rel, tc.root, got, tc.want)
+		}
+	}
+}
+
+func TestVersionLess(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"7.46.0", "7.47.0", true}, {"7.47.0", "7.47.0", false}, {"10.1.0", "7.47.0", false},
+		{"7.100.0", "7.47.0", false}, {"7.47.0-beta.1", "7.47.0", false}, {"6", "7.47.0", true},
+	} {
+		if got := versionLess(tc.a, tc.b); got != tc.want {
+			t.Errorf("versionLess(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
+}
