@@ -1,0 +1,261 @@
+package doctor
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/mapback/mapback/internal/debugid"
+	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/jsonscan"
+)
+
+const fixRebuilt = "the bundle was rebuilt after injection: run inject after every build, then upload"
+
+// checkDebugIDs answers "will Sentry pair each bundle with its map?": each bundle must register a
+// debug ID at runtime (the snippet), name it for the upload (the //# debugId comment), and its map
+// must carry the same ID; two different bundles must never share one.
+func checkDebugIDs(ctx context.Context, env *Env) Result {
+	scan, err := env.Scan(ctx)
+	if err != nil || len(scan.Bundles) == 0 {
+		return skip("no bundles to check (see the first check)")
+	}
+	var res Result
+	type owner struct {
+		path string
+		sum  [32]byte
+	}
+	owners := map[debugid.ID][]owner{}
+	var checked, notInjected, problems, unverified int
+	for _, b := range scan.Bundles {
+		if ctx.Err() != nil {
+			break
+		}
+		if b.Err != nil {
+			continue // unreadable or a broken inline map: the first two checks report it
+		}
+		js, err := os.ReadFile(b.Path)
+		if err != nil {
+			continue
+		}
+		checked++
+		f, id, injected, compared := bundleIDFinding(b, js)
+		if !injected {
+			notInjected++
+		}
+		if f.Status != StatusOK {
+			problems++
+		} else if !compared {
+			unverified++
+		}
+		res.Findings = append(res.Findings, f)
+		if !id.IsZero() {
+			owners[id] = append(owners[id], owner{b.Path, sha256.Sum256(js)})
+		}
+	}
+	ids := make([]debugid.ID, 0, len(owners))
+	for id := range owners {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
+	for _, id := range ids {
+		group := owners[id]
+		distinct := map[[32]byte]bool{}
+		var paths []string
+		for _, o := range group {
+			distinct[o.sum] = true
+			paths = append(paths, o.path)
+		}
+		if len(distinct) < 2 {
+			continue // byte-identical copies (one map for all) are fine
+		}
+		problems += len(group)
+		res.Findings = append(res.Findings, Finding{Status: StatusFail, Subject: id.String(),
+			Detail: fmt.Sprintf("%d different bundles share this debug ID (%s): Sentry resolves all of them with one map", len(group), strings.Join(paths, ", ")),
+			Fix:    "give each bundle its own ID: rebuild, then run `mapback sourcemaps inject` on the fresh output (never copy injected files or comments between bundles)"})
+	}
+	switch {
+	case checked == 0:
+		return skip("no readable bundles (see the first check)")
+	case problems == 0:
+		res.Detail = fmt.Sprintf("%s injected, each ID matching its map", plural(checked, "bundle", "bundles"))
+		if unverified > 0 {
+			res.Detail = fmt.Sprintf("%s injected; %d without a readable map to compare", plural(checked, "bundle", "bundles"), unverified)
+		}
+	case notInjected == problems:
+		res.Detail = fmt.Sprintf("%d of %d bundles are not injected", notInjected, checked)
+	default:
+		res.Detail = fmt.Sprintf("%d of %d bundles with debug ID problems", problems, checked)
+		if notInjected > 0 {
+			res.Detail += fmt.Sprintf(" (%d not injected)", notInjected)
+		}
+	}
+	res.Fix = commonFix(res.Findings)
+	return res
+}
+
+// bundleIDFinding judges one bundle: its finding, the ID it carries (zero when none), whether
+// anything injected it at all, and whether its ID could be compared with a map's.
+func bundleIDFinding(b dist.Bundle, js []byte) (_ Finding, _ debugid.ID, injected, compared bool) {
+	inject := "mapback sourcemaps inject " + shellArg(b.Root)
+	fail := func(detail, fix string) Finding {
+		return Finding{Status: StatusFail, Subject: b.Path, Detail: detail, Fix: fix}
+	}
+	commentID, hasComment := debugid.FindComment(js)
+	snipID, hasSnip := findSnippetID(js)
+	plugID, hasPlug := pluginID(js)
+	mapID, mapHas, mapOK, mapProblem := mapDebugID(b)
+
+	var id debugid.ID
+	byPlugin := false
+	switch {
+	case hasComment:
+		id = commentID
+		switch {
+		case debugid.SnippetIndex(js, commentID) >= 0, hasPlug && plugID == commentID:
+		case hasSnip:
+			return fail(fmt.Sprintf("the //# debugId comment says %s but the snippet registers %s", commentID, snipID), fixRebuilt), id, true, true
+		case hasPlug:
+			return fail(fmt.Sprintf("the //# debugId comment says %s but the bundler-plugin snippet registers %s", commentID, plugID), fixRebuilt), id, true, true
+		default:
+			return fail(fmt.Sprintf("has a //# debugId=%s comment but no snippet: the SDK never reports the ID, so Sentry cannot pick the map", commentID),
+				"rebuild so the bundle has no stale //# debugId comment (it came from an injected input or a later step dropped the snippet), then run "+inject), id, true, true
+		}
+	case hasPlug:
+		id, byPlugin = plugID, true
+	case hasSnip:
+		return fail(fmt.Sprintf("has the debug ID snippet (%s) but no //# debugId comment: the upload cannot tell the bundle's ID (a later step stripped comments)", snipID),
+			"run inject as the last build step, after any minifier, then upload: "+inject), snipID, true, true
+	default:
+		d := "not injected: no debug ID snippet and no //# debugId comment, so Sentry can only match the map by URL"
+		if mapHas {
+			d += fmt.Sprintf(" (its map has debug ID %s)", mapID)
+		}
+		return fail(d, inject), debugid.ID{}, false, false
+	}
+
+	switch {
+	case mapProblem != "":
+		return fail(mapProblem, fixRebuilt), id, true, true
+	case b.Map == nil:
+		return Finding{Status: StatusOK, Subject: b.Path, Detail: fmt.Sprintf("debug ID %s (no map to compare)", id)}, id, true, false
+	case !mapOK:
+		// A map that is not JSON has no ID to compare; the valid check names what is wrong with it.
+		return Finding{Status: StatusOK, Subject: b.Path, Detail: fmt.Sprintf("debug ID %s (its map cannot be read: see the valid check)", id)}, id, true, false
+	case !mapHas && byPlugin:
+		return Finding{Status: StatusWarn, Subject: b.Path,
+			Detail: fmt.Sprintf("injected by a Sentry bundler plugin (debug ID %s), but its map %s has no debug ID: only the plugin's own upload adds it", id, mapName(b)),
+			Fix:    "upload these files with the Sentry bundler plugin, or turn its injection off and run mapback sourcemaps inject, then upload"}, id, true, true
+	case !mapHas:
+		return fail(fmt.Sprintf("injected (debug ID %s) but its map %s has no debug ID: Sentry cannot pair them", id, mapName(b)),
+			"run "+inject+" (it adds the missing key when it can prove the map matches; if it refuses, rebuild and inject again)"), id, true, true
+	case mapID != id:
+		return fail(fmt.Sprintf("the bundle's debug ID is %s but its map %s has %s", id, mapName(b), mapID), fixRebuilt), id, true, true
+	}
+	d := fmt.Sprintf("debug ID %s (snippet, comment and map agree)", id)
+	if byPlugin {
+		d = fmt.Sprintf("debug ID %s, injected by a Sentry bundler plugin (snippet and map agree)", id)
+	}
+	return Finding{Status: StatusOK, Subject: b.Path, Detail: d}, id, true, true
+}
+
+func mapName(b dist.Bundle) string {
+	if b.Map.Rule == dist.RuleDataURL {
+		return "(inline)"
+	}
+	return b.Map.Path
+}
+
+// snippetParts are the runtime snippet around its ID, to find a snippet whatever ID it holds.
+var snippetHead, snippetTail = func() (string, string) {
+	s, zero := debugid.Snippet(debugid.ID{}), debugid.ID{}.String()
+	i := strings.Index(s, zero)
+	return s[:i], s[i+len(zero):]
+}()
+
+// findSnippetID returns the ID of the first runtime snippet in js, whichever ID it holds.
+func findSnippetID(js []byte) (debugid.ID, bool) {
+	for off := 0; ; {
+		i := bytes.Index(js[off:], []byte(snippetHead))
+		if i < 0 {
+			return debugid.ID{}, false
+		}
+		at := off + i + len(snippetHead)
+		if at+36 <= len(js) && bytes.HasPrefix(js[at+36:], []byte(snippetTail)) {
+			if id, err := debugid.Parse(string(js[at : at+36])); err == nil {
+				return id, true
+			}
+		}
+		off = at
+	}
+}
+
+// pluginID returns the ID a Sentry bundler-plugin snippet registers (sentry-dbid-<id>).
+func pluginID(js []byte) (debugid.ID, bool) {
+	if !debugid.HasPluginSnippet(js) {
+		return debugid.ID{}, false
+	}
+	const key = "sentry-dbid-"
+	for off := 0; ; {
+		i := bytes.Index(js[off:], []byte(key))
+		if i < 0 {
+			return debugid.ID{}, false
+		}
+		at := off + i + len(key)
+		if at+36 <= len(js) {
+			if id, err := debugid.Parse(string(js[at : at+36])); err == nil {
+				return id, true
+			}
+		}
+		off = at
+	}
+}
+
+// mapDebugID reads the debugId/debug_id members of the bundle's map. ok is false when the map
+// cannot be read or is not JSON (the valid check says why); problem is set when the members
+// disagree or are not debug IDs.
+func mapDebugID(b dist.Bundle) (id debugid.ID, has, ok bool, problem string) {
+	if b.Map == nil {
+		return id, false, false, ""
+	}
+	data := b.Map.Inline
+	if b.Map.Rule != dist.RuleDataURL {
+		var err error
+		if data, err = os.ReadFile(b.Map.Path); err != nil {
+			return id, false, false, ""
+		}
+	}
+	members, _, _, err := jsonscan.Document(data)
+	if err != nil {
+		return id, false, false, ""
+	}
+	var got []debugid.ID
+	for _, m := range members {
+		if m.Key != "debugId" && m.Key != "debug_id" {
+			continue
+		}
+		var s string
+		if json.Unmarshal(data[m.ValStart:m.ValEnd], &s) != nil {
+			return id, false, true, fmt.Sprintf("its map %s has a %s member that is not a string", mapName(b), m.Key)
+		}
+		v, err := debugid.Parse(s)
+		if err != nil {
+			return id, false, true, fmt.Sprintf("its map %s has %s %q, not a valid debug ID", mapName(b), m.Key, s)
+		}
+		got = append(got, v)
+	}
+	if len(got) == 0 {
+		return id, false, true, ""
+	}
+	for _, v := range got[1:] {
+		if v != got[0] {
+			return id, false, true, fmt.Sprintf("its map %s has two different debug IDs (%s and %s)", mapName(b), got[0], v)
+		}
+	}
+	return got[0], true, true, ""
+}
