@@ -1,0 +1,468 @@
+package doctor
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/inject"
+)
+
+// The local checks, by ID.
+const (
+	idGenerated = "sourcemaps-generated"
+	idValid     = "sourcemaps-valid"
+	idDebugIDs  = "debug-ids"
+)
+
+const fixtureDir = "../../testdata/doctor"
+
+// localCase is one fixture directory of testdata/doctor: the status each local check must report
+// and, for the check that does not pass, text its fix and a finding's detail must contain.
+type localCase struct {
+	dir              string
+	gen, valid, ids  Status
+	fix, detail      string
+	fixAlso, notText string
+}
+
+var localCases = []localCase{
+	{dir: "healthy", gen: StatusOK, valid: StatusOK, ids: StatusOK},
+	{dir: "inline-map", gen: StatusOK, valid: StatusOK, ids: StatusOK},
+	{dir: "index-map", gen: StatusOK, valid: StatusOK, ids: StatusOK},
+	{dir: "plugin-injected", gen: StatusOK, valid: StatusOK, ids: StatusOK},
+	{dir: "no-sources-content-on-disk", gen: StatusOK, valid: StatusOK, ids: StatusOK},
+
+	// 1. generated: the map check cannot run without maps, so it skips.
+	{dir: "no-map-vite", gen: StatusFail, valid: StatusSkip, ids: StatusOK,
+		fix: "set `build: { sourcemap: true }` in", fixAlso: "no-map-vite/vite.config.ts", detail: "has `sourcemap: false`"},
+	{dir: "no-map-webpack", gen: StatusFail, valid: StatusSkip, ids: StatusOK,
+		fix: "set `devtool: 'source-map'` (or 'hidden-source-map') in", fixAlso: "no-map-webpack/webpack.config.js", detail: "has `devtool: false`"},
+	{dir: "no-map-esbuild", gen: StatusFail, valid: StatusSkip, ids: StatusOK,
+		fix: "add `--sourcemap` to the esbuild command in", fixAlso: "no-map-esbuild/package.json", detail: "no sourceMappingURL comment and no map beside it"},
+	{dir: "no-map-rollup", gen: StatusFail, valid: StatusSkip, ids: StatusOK,
+		fix: "set `output.sourcemap: true` in", fixAlso: "no-map-rollup/rollup.config.mjs"},
+	{dir: "no-map-next", gen: StatusFail, valid: StatusSkip, ids: StatusOK,
+		fix: "set `productionBrowserSourceMaps: true` in", fixAlso: "no-map-next/next.config.js"},
+	{dir: "no-map-unknown", gen: StatusFail, valid: StatusSkip, ids: StatusOK, fix: genericMapFix},
+	{dir: "remote-map", gen: StatusFail, valid: StatusSkip, ids: StatusOK,
+		fix: "keep the .map files in the build output", detail: "https://cdn.example.com/app.js.map is remote"},
+	{dir: "no-bundles", gen: StatusFail, valid: StatusSkip, ids: StatusSkip,
+		fix: "point doctor at your build output, e.g. mapback doctor ./dist", detail: "no .js/.mjs/.cjs files under"},
+	{dir: "moved-map", gen: StatusWarn, valid: StatusOK, ids: StatusOK,
+		fix: "make the sourceMappingURL comment name the map", detail: "sourceMappingURL maps/app.js.map does not exist: using co-located"},
+
+	// 2. valid
+	{dir: "bad-json", gen: StatusOK, valid: StatusFail, ids: StatusOK,
+		fix: "the map is damaged", detail: "not valid JSON: unterminated string at line 1, column 76 (byte 75)"},
+	{dir: "wrong-version", gen: StatusOK, valid: StatusFail, ids: StatusOK,
+		fix: "only version 3 source maps", detail: "version 2 source maps are not supported"},
+	{dir: "bad-vlq", gen: StatusOK, valid: StatusFail, ids: StatusOK,
+		fix: "rebuild to regenerate the map", detail: "invalid mappings on generated line 3: invalid character '!'"},
+	{dir: "source-index", gen: StatusOK, valid: StatusFail, ids: StatusOK,
+		fix: "an index out of range", detail: "the mapping at generated 4:13 names source #3, but the map lists 1 source"},
+	{dir: "name-index", gen: StatusOK, valid: StatusFail, ids: StatusOK,
+		fix: "an index out of range", detail: "the mapping at generated 4:13 names name #5, but the map lists 2 names"},
+	{dir: "no-sources-content", gen: StatusOK, valid: StatusWarn, ids: StatusOK,
+		fix: "include sourcesContent in the maps", detail: "1 of 1 sources have no sourcesContent and are not on disk"},
+	{dir: "map-shorter", gen: StatusOK, valid: StatusWarn, ids: StatusOK,
+		fix: "pass the map on", detail: "map covers lines 1–4 of 6: the bundle was changed after the map was written"},
+	{dir: "missing-map-file", gen: StatusOK, valid: StatusFail, ids: StatusOK,
+		fix: "keep each .map file beside its bundle until it is uploaded", detail: "sourceMappingURL=app.js.map names ../../testdata/doctor/missing-map-file/dist/app.js.map, which does not exist"},
+	{dir: "bad-inline-map", gen: StatusOK, valid: StatusFail, ids: StatusSkip,
+		fix: "the map is damaged", detail: "inline source map (data: URL): embedded source map is not valid base64"},
+
+	// 3. debug IDs
+	{dir: "not-injected", gen: StatusOK, valid: StatusOK, ids: StatusFail,
+		fix: "mapback sourcemaps inject ../../testdata/doctor/not-injected/dist", detail: "not injected"},
+	{dir: "map-without-id", gen: StatusOK, valid: StatusOK, ids: StatusFail,
+		fix: "mapback sourcemaps inject ../../testdata/doctor/map-without-id/dist", detail: "map-without-id/dist/app.js.map has no debug ID"},
+	{dir: "shared-id", gen: StatusOK, valid: StatusOK, ids: StatusFail,
+		fix: "give each bundle its own ID", detail: "2 different bundles share this debug ID"},
+	{dir: "rebuilt-map-id", gen: StatusOK, valid: StatusOK, ids: StatusFail,
+		fix: fixRebuilt, detail: "has 4a1b2c3d-0000-5000-8000-00000000cafe"},
+	{dir: "rebuilt-snippet", gen: StatusOK, valid: StatusOK, ids: StatusFail,
+		fix: fixRebuilt, detail: "the //# debugId comment says 4a1b2c3d-0000-5000-8000-00000000cafe but the snippet registers"},
+	{dir: "plugin-map-without-id", gen: StatusOK, valid: StatusOK, ids: StatusWarn,
+		fix: "upload these files with the Sentry bundler plugin", detail: "injected by a Sentry bundler plugin"},
+}
+
+func locRun(t *testing.T, paths ...string) *Report {
+	t.Helper()
+	rep, err := Run(context.Background(), Options{Paths: paths, Offline: true})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return rep
+}
+
+func locResult(t *testing.T, rep *Report, id string) Result {
+	t.Helper()
+	r, ok := rep.Result(id)
+	if !ok {
+		t.Fatalf("no result for %s", id)
+	}
+	return r
+}
+
+// TestLocalFixtures runs doctor on each fixture and requires exactly the expected local check to
+// fail or warn, with the expected fix; the server, upload, trace and event checks are not looked at.
+func TestLocalFixtures(t *testing.T) {
+	for _, tc := range localCases {
+		t.Run(tc.dir, func(t *testing.T) {
+			rep := locRun(t, filepath.Join(fixtureDir, tc.dir, "dist"))
+			var bad *Result
+			for _, w := range []struct {
+				id   string
+				want Status
+			}{{idGenerated, tc.gen}, {idValid, tc.valid}, {idDebugIDs, tc.ids}} {
+				r := locResult(t, rep, w.id)
+				if r.Status != w.want {
+					t.Errorf("%s: status %s, want %s\n%s", w.id, r.Status, w.want, locDump(r))
+				}
+				if r.Status == StatusWarn || r.Status == StatusFail {
+					if bad != nil {
+						t.Errorf("both %s and %s report a problem", bad.ID, r.ID)
+					}
+					bad = &r
+				}
+				if r.Detail == "" {
+					t.Errorf("%s: empty detail", w.id)
+				}
+			}
+			if tc.fix == "" {
+				if bad != nil {
+					t.Fatalf("healthy fixture: %s reports %s\n%s", bad.ID, bad.Status, locDump(*bad))
+				}
+				return
+			}
+			if bad == nil {
+				t.Fatal("no local check reported a problem")
+			}
+			fixes := []string{bad.Fix}
+			details := []string{bad.Detail}
+			for _, f := range bad.Findings {
+				if f.Status == StatusWarn || f.Status == StatusFail {
+					fixes = append(fixes, f.Fix)
+					details = append(details, f.Detail)
+					if f.Fix == "" {
+						t.Errorf("finding without a fix: %+v", f)
+					}
+				}
+			}
+			if !locContains(fixes, tc.fix) || !locContains(fixes, tc.fixAlso) {
+				t.Errorf("%s: no fix contains %q and %q\n%s", bad.ID, tc.fix, tc.fixAlso, locDump(*bad))
+			}
+			if !locContains(details, tc.detail) {
+				t.Errorf("%s: no detail contains %q\n%s", bad.ID, tc.detail, locDump(*bad))
+			}
+			if bad.Status == StatusFail && bad.ID != idGenerated || bad.ID == idGenerated && tc.dir != "no-bundles" {
+				// Problems name their file (or debug ID): the user must know where to look.
+				for _, f := range bad.Findings {
+					if (f.Status == StatusFail || f.Status == StatusWarn) && f.Subject == "" {
+						t.Errorf("finding without a subject: %+v", f)
+					}
+				}
+			}
+		})
+	}
+}
+
+func locDump(r Result) string {
+	var b strings.Builder
+	b.WriteString("  " + string(r.Status) + ": " + r.Detail + "\n  fix: " + r.Fix + "\n")
+	for _, f := range r.Findings {
+		b.WriteString("    " + string(f.Status) + " " + f.Subject + ": " + f.Detail + " | fix: " + f.Fix + "\n")
+	}
+	return b.String()
+}
+
+func locContains(list []string, sub string) bool {
+	for _, s := range list {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestFixturesListed keeps the fixtures, the table above and testdata/doctor/README.md in step:
+// a fixture nobody asserts on, or a README entry without a directory, is a lie. The local checks'
+// fixtures are the directories with a dist/ (other checks keep their own files there too).
+func TestFixturesListed(t *testing.T) {
+	entries, err := os.ReadDir(fixtureDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(fixtureDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inTable := map[string]bool{}
+	for _, tc := range localCases {
+		inTable[tc.dir] = true
+		if fi, err := os.Stat(filepath.Join(fixtureDir, tc.dir, "dist")); err != nil || !fi.IsDir() {
+			t.Errorf("case %s: no directory %s/dist", tc.dir, tc.dir)
+		}
+		if !strings.Contains(string(readme), "| `"+tc.dir+"/` |") {
+			t.Errorf("case %s is not listed in README.md", tc.dir)
+		}
+	}
+	for _, e := range entries {
+		if fi, err := os.Stat(filepath.Join(fixtureDir, e.Name(), "dist")); err == nil && fi.IsDir() && !inTable[e.Name()] {
+			t.Errorf("fixture %s is not in localCases", e.Name())
+		}
+	}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([^`]+)/` \\|").FindAllStringSubmatch(string(readme), -1) {
+		if !inTable[m[1]] {
+			t.Errorf("README.md lists %s, which no case tests", m[1])
+		}
+	}
+}
+
+// locCopyTree copies a fixture into a temporary directory, for tests that change it.
+func locCopyTree(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dst, rel)
+		if fi.IsDir() {
+			return os.MkdirAll(out, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func locWrite(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRealBuildsHealthyAfterInject guards against false alarms: every real bundler output in
+// testdata/fixtures (esbuild with trailing legal comments, webpack, rollup, vite) passes all
+// three checks once injected, and before injection only the debug ID check fails.
+func TestRealBuildsHealthyAfterInject(t *testing.T) {
+	for _, name := range []string{"esbuild-cjs", "esbuild-esm", "rollup", "vite", "webpack"} {
+		t.Run(name, func(t *testing.T) {
+			dir := locCopyTree(t, filepath.Join("../../testdata/fixtures", name))
+			rep := locRun(t, dir)
+			for id, want := range map[string]Status{idGenerated: StatusOK, idValid: StatusOK, idDebugIDs: StatusFail} {
+				if r := locResult(t, rep, id); r.Status != want {
+					t.Errorf("before inject: %s is %s, want %s\n%s", id, r.Status, want, locDump(r))
+				}
+			}
+			if _, err := inject.Run(context.Background(), inject.Options{Scan: dist.Options{Paths: []string{dir}}}); err != nil {
+				t.Fatal(err)
+			}
+			rep = locRun(t, dir)
+			for _, id := range []string{idGenerated, idValid, idDebugIDs} {
+				if r := locResult(t, rep, id); r.Status != StatusOK {
+					t.Errorf("after inject: %s is %s\n%s", id, r.Status, locDump(r))
+				}
+			}
+		})
+	}
+}
+
+// TestIdenticalCopiesShareAnID: a byte-identical copy of a bundle pointing at the same map (a
+// .min.js beside its .js) shares its debug ID legitimately.
+func TestIdenticalCopiesShareAnID(t *testing.T) {
+	dir := locCopyTree(t, filepath.Join(fixtureDir, "healthy", "dist"))
+	data, err := os.ReadFile(filepath.Join(dir, "app.mjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	locWrite(t, filepath.Join(dir, "app.copy.mjs"), string(data))
+	rep := locRun(t, dir)
+	for _, id := range []string{idGenerated, idValid, idDebugIDs} {
+		if r := locResult(t, rep, id); r.Status != StatusOK {
+			t.Errorf("%s is %s\n%s", id, r.Status, locDump(r))
+		}
+	}
+	// The same copy with one byte changed is a different bundle with a borrowed ID.
+	locWrite(t, filepath.Join(dir, "app.copy.mjs"), strings.Replace(string(data), "usage", "Usage", 1))
+	rep = locRun(t, dir)
+	r := locResult(t, rep, idDebugIDs)
+	if r.Status != StatusFail || !locContains([]string{locDump(r)}, "different bundles share this debug ID") {
+		t.Errorf("changed copy: want a shared-ID failure\n%s", locDump(r))
+	}
+}
+
+// TestBundlerDetection: the config is found in an ancestor of the PATH, the walk stops at the
+// first package.json (a monorepo's root config is not this package's), and at .git.
+func TestBundlerDetection(t *testing.T) {
+	root := t.TempDir()
+	js := "var a=1;\n"
+	cases := []struct {
+		name  string
+		files map[string]string
+		path  string
+		fix   string
+	}{
+		{"vite config two levels up", map[string]string{"p/vite.config.mjs": "export default {}\n", "p/dist/assets/a.js": js}, "p/dist/assets", "`build: { sourcemap: true }` in "},
+		{"vite from scripts only", map[string]string{"p/package.json": `{"scripts":{"build":"vite build"}}`, "p/dist/a.js": js}, "p/dist", "create vite.config.ts"},
+		{"webpack from scripts only", map[string]string{"p/package.json": `{"scripts":{"build":"webpack --mode production"}}`, "p/dist/a.js": js}, "p/dist", "--devtool source-map"},
+		{"esbuild build script", map[string]string{"p/build.mjs": "import * as esbuild from 'esbuild'\n", "p/dist/a.js": js}, "p/dist", "`sourcemap: true` in the esbuild options in"},
+		{"stops at package.json", map[string]string{"m/webpack.config.js": "module.exports={}\n", "m/app/package.json": `{"scripts":{"build":"make"}}`, "m/app/dist/a.js": js}, "m/app/dist", genericMapFix},
+		{"stops at .git", map[string]string{"g/rollup.config.js": "export default {}\n", "g/repo/.git/HEAD": "ref: x\n", "g/repo/dist/a.js": js}, "g/repo/dist", genericMapFix},
+		{"next before webpack", map[string]string{"n/next.config.mjs": "export default {}\n", "n/webpack.config.js": "module.exports={}\n", "n/out/a.js": js}, "n/out", "productionBrowserSourceMaps"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			base := filepath.Join(root, strings.ReplaceAll(tc.name, " ", "-"))
+			for p, c := range tc.files {
+				locWrite(t, filepath.Join(base, p), c)
+			}
+			r := locResult(t, locRun(t, filepath.Join(base, tc.path)), idGenerated)
+			if r.Status != StatusFail || !strings.Contains(r.Fix, tc.fix) {
+				t.Errorf("want a failure with fix %q\n%s", tc.fix, locDump(r))
+			}
+		})
+	}
+}
+
+// TestMapClaimedByTwoBundles: two different bundles naming one map get no map from dist; the fix
+// is about the references, not the bundler setting, and no check calls the map missing.
+func TestMapClaimedByTwoBundles(t *testing.T) {
+	dir := t.TempDir()
+	locWrite(t, filepath.Join(dir, "a.js"), "var a=1;\n//# sourceMappingURL=x.js.map\n")
+	locWrite(t, filepath.Join(dir, "b.js"), "var b=2;\n//# sourceMappingURL=x.js.map\n")
+	locWrite(t, filepath.Join(dir, "x.js.map"), `{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA"}`)
+	rep := locRun(t, dir)
+	r := locResult(t, rep, idGenerated)
+	if r.Status != StatusFail || !strings.Contains(r.Fix, "give each bundle its own map") || !strings.Contains(locDump(r), "is claimed by 2 bundles") {
+		t.Errorf("generated:\n%s", locDump(r))
+	}
+	if r := locResult(t, rep, idValid); r.Status != StatusSkip {
+		t.Errorf("valid: want skip (no bundle has a map)\n%s", locDump(r))
+	}
+}
+
+// TestNoBundlesAndBadPath: both stop the checks that need bundles, with a reason.
+func TestNoBundlesAndBadPath(t *testing.T) {
+	rep := locRun(t, filepath.Join(t.TempDir(), "missing"))
+	if r := locResult(t, rep, idGenerated); r.Status != StatusFail || !strings.Contains(r.Detail, "does not exist") {
+		t.Errorf("missing path:\n%s", locDump(r))
+	}
+	for _, id := range []string{idValid, idDebugIDs} {
+		if r := locResult(t, rep, id); r.Status != StatusSkip || r.Detail == "" {
+			t.Errorf("%s: want skip with a reason\n%s", id, locDump(r))
+		}
+	}
+}
+
+// TestMapExtent covers what the fixtures do not: a map reaching past the bundle's last line, a
+// mapping past the end of its line, and index-map sections whose mappings run into the next one.
+func TestMapExtent(t *testing.T) {
+	const bundle = "function g(n){return\"hello \"+n}\nconsole.log(g(\"world\"));\n//# sourceMappingURL=app.js.map\n"
+	mapWith := func(mappings string) string {
+		return `{"version":3,"sources":["a.js"],"sourcesContent":["x"],"names":["g"],"mappings":"` + mappings + `"}`
+	}
+	cases := []struct{ name, js, m, detail string }{
+		{"beyond the last line", bundle, mapWith("AAAA;AACA;;;AACA"), "map has mappings on line 5 but the bundle has 4 lines"},
+		{"past the end of a line", bundle, mapWith("AAAA;AACA,8BAAA"), "map has a mapping at 2:31 but line 2 of the bundle is 24 columns long"},
+		{"no mappings", bundle, mapWith(""), "the map has no mappings"},
+		{"sections overlap", bundle, `{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":` + mapWith("AAAA;AACA") + `},{"offset":{"line":1,"column":0},"map":` + mapWith("AAAA") + `}]}`,
+			"section 0 has mappings on line 2, past section 1's start (line 2)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			locWrite(t, filepath.Join(dir, "app.js"), tc.js)
+			locWrite(t, filepath.Join(dir, "app.js.map"), tc.m)
+			r := locResult(t, locRun(t, dir), idValid)
+			if r.Status != StatusWarn || !locContains([]string{locDump(r)}, tc.detail) {
+				t.Errorf("want a warning %q\n%s", tc.detail, locDump(r))
+			}
+		})
+	}
+}
+
+// TestBundleLines: lines split as V8 splits them, lengths in UTF-16, trailing comments ignored.
+func TestBundleLines(t *testing.T) {
+	cases := []struct {
+		js       string
+		lens     []int
+		lastCode int
+	}{
+		{"a\nbb\r\nccc\rdddd", []int{1, 2, 3, 4}, 3},
+		{"x\u2028y\u2029z", []int{1, 1, 1}, 2},
+		{"\"🎉é\"\n", []int{5, 0}, 0},
+		{"code();\n/*! legal\n * comment */\n//# sourceMappingURL=a.js.map\n\n//# debugId=x\n", []int{7, 9, 13, 29, 0, 13, 0}, 0},
+		{"a();\n/* one */ /* two */\n// c\nb();//# sourceMappingURL=x\n", []int{4, 19, 4, 26, 0}, 3},
+		{"", []int{0}, 0},
+	}
+	for _, tc := range cases {
+		lens, last := bundleLines([]byte(tc.js))
+		if !locEqualInts(lens, tc.lens) || last != tc.lastCode {
+			t.Errorf("bundleLines(%q) = %v, %d; want %v, %d", tc.js, lens, last, tc.lens, tc.lastCode)
+		}
+	}
+}
+
+func locEqualInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestDebugIDMapKeys: a map whose two ID keys disagree, or hold something that is not an ID.
+func TestDebugIDMapKeys(t *testing.T) {
+	src := filepath.Join(fixtureDir, "healthy", "dist")
+	data, err := os.ReadFile(filepath.Join(src, "app.mjs.map"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, from, to, detail string }{
+		{"keys disagree", `"debug_id":"`, `"debug_id":"00000000-0000-5000-8000-00000000000`, "has two different debug IDs"},
+		{"not an ID", `"debugId":"`, `"debugId":"nope`, "not a valid debug ID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := locCopyTree(t, src)
+			s := string(data)
+			i := strings.Index(s, tc.from)
+			if i < 0 {
+				t.Fatalf("%s not in the map", tc.from)
+			}
+			// Replace the key's value with the new text, keeping the string's length where it matters.
+			end := strings.IndexByte(s[i+len(tc.from):], '"') + i + len(tc.from)
+			val := s[i+len(tc.from) : end]
+			newVal := strings.TrimPrefix(tc.to, tc.from)
+			if strings.HasPrefix(newVal, "0000") {
+				newVal += val[len(newVal):]
+			}
+			locWrite(t, filepath.Join(dir, "app.mjs.map"), s[:i]+tc.from+newVal+s[end:])
+			r := locResult(t, locRun(t, dir), idDebugIDs)
+			if r.Status != StatusFail || !locContains([]string{locDump(r)}, tc.detail) {
+				t.Errorf("want %q\n%s", tc.detail, locDump(r))
+			}
+		})
+	}
+}

@@ -1,0 +1,4 @@
+export default {
+  input: 'src/app.js',
+  output: { file: 'dist/app.js', format: 'es' },
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  entry: './src/app.js',
+  devtool: false,
+  output: { filename: 'app.js' },
+};

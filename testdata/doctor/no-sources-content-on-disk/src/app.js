@@ -1,0 +1,4 @@
+function greet(name) {
+  return "hello " + name;
+}
+console.log(greet("world"));
