@@ -117,6 +117,11 @@ func bundleIDFinding(b dist.Bundle, js []byte) (_ Finding, _ debugid.ID, injecte
 	case hasComment:
 		id = commentID
 		switch {
+		case hasPlug && plugID != commentID && debugid.SnippetIndex(js, commentID) >= 0:
+			// Both snippets run and set the same key: the later one wins, so the SDK may report
+			// the plugin's ID, which no uploaded map carries.
+			return fail(fmt.Sprintf("injected twice: the //# debugId comment and mapback's snippet say %s, the Sentry bundler plugin's snippet %s", commentID, plugID),
+				"inject once: either the Sentry bundler plugin or mapback sourcemaps inject, not both (rebuild, then run one of them)"), id, true, true
 		case debugid.SnippetIndex(js, commentID) >= 0, hasPlug && plugID == commentID:
 		case hasSnip:
 			return fail(fmt.Sprintf("the //# debugId comment says %s but the snippet registers %s", commentID, snipID), fixRebuilt), id, true, true

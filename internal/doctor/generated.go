@@ -71,6 +71,11 @@ func checkGenerated(ctx context.Context, env *Env) Result {
 		mapless++
 		h := hintFor(b.Root)
 		f := Finding{Status: StatusFail, Subject: b.Path, Detail: "no source map: no sourceMappingURL comment and no map beside it", Fix: h.fix()}
+		if isProjectRoot(b.Root) {
+			// Pointed at the project, doctor sees config files and scripts as bundles, and not
+			// the build output, which is usually gitignored (ignore files below a PATH apply).
+			f.Fix = fmt.Sprintf("point doctor at your build output, not the project root %s (e.g. mapback doctor ./dist); if its bundles lack maps too: %s", b.Root, f.Fix)
+		}
 		if h.current != "" {
 			f.Detail += fmt.Sprintf(" (%s has `%s`)", h.config, h.current)
 		}
@@ -116,6 +121,13 @@ func checkGenerated(ctx context.Context, env *Env) Result {
 	}
 	res.Fix = commonFix(res.Findings)
 	return res
+}
+
+// isProjectRoot reports whether a PATH is a directory holding package.json: a project, not its
+// build output.
+func isProjectRoot(root string) bool {
+	_, err := os.Stat(filepath.Join(root, "package.json"))
+	return err == nil
 }
 
 // isEmbeddedMapErr recognises dist's error for a data: URL that does not decode.

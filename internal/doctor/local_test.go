@@ -359,6 +359,33 @@ func TestMapClaimedByTwoBundles(t *testing.T) {
 	}
 }
 
+// TestProjectRootAsPath: pointed at the project instead of its build, the fix says so first.
+func TestProjectRootAsPath(t *testing.T) {
+	dir := t.TempDir()
+	locWrite(t, filepath.Join(dir, "package.json"), `{"scripts":{"build":"vite build"}}`)
+	locWrite(t, filepath.Join(dir, "eslint.config.js"), "export default [];\n")
+	r := locResult(t, locRun(t, dir), idGenerated)
+	if r.Status != StatusFail || !strings.Contains(r.Fix, "point doctor at your build output, not the project root") || !strings.Contains(r.Fix, "vite.config.ts") {
+		t.Errorf("generated:\n%s", locDump(r))
+	}
+}
+
+// TestInjectedTwice: mapback's snippet and a bundler plugin's with different IDs in one bundle.
+func TestInjectedTwice(t *testing.T) {
+	dir := locCopyTree(t, filepath.Join(fixtureDir, "healthy", "dist"))
+	p := filepath.Join(dir, "app.mjs")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin := `!function(){try{var e=globalThis;e._sentryDebugIdIdentifier="sentry-dbid-7f3d3a8e-2b7c-4e55-9a51-0d9c6d5e4a11"}catch(e){}}();` + "\n"
+	locWrite(t, p, plugin+string(data))
+	r := locResult(t, locRun(t, dir), idDebugIDs)
+	if r.Status != StatusFail || !strings.Contains(locDump(r), "injected twice") {
+		t.Errorf("debug IDs:\n%s", locDump(r))
+	}
+}
+
 // TestNoBundlesAndBadPath: both stop the checks that need bundles, with a reason.
 func TestNoBundlesAndBadPath(t *testing.T) {
 	rep := locRun(t, filepath.Join(t.TempDir(), "missing"))
