@@ -493,3 +493,22 @@ func TestDebugIDMapKeys(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLocalMapWalk: the map walk and the bundle line split read untrusted files; they must not
+// panic or hang, and the split must agree with itself.
+func FuzzLocalMapWalk(f *testing.F) {
+	f.Add([]byte(`{"version":3,"sources":["a"],"names":["n"],"mappings":"AAAAA;;gBAAC,D"}`), []byte("a\r\nb\u2028c/* x */\n//# debugId=1\n"))
+	f.Add([]byte(`{"version":3,"sections":[{"offset":{"line":0,"column":5},"map":{"mappings":"AAAA;A","sources":[]}}]}`), []byte("/*/"))
+	f.Add([]byte(`{"mappings":"////////g"}`), []byte("*/*/"))
+	f.Fuzz(func(t *testing.T, m, js []byte) {
+		lens, last := bundleLines(js)
+		if len(lens) == 0 || last < 0 || last >= len(lens) {
+			t.Fatalf("bundleLines(%q) = %v, %d", js, lens, last)
+		}
+		w := &mapWalk{lens: lens, lastLine: -1, overCol: -1}
+		if w.walkDoc(m) == nil {
+			_ = w.coverage("m", len(lens), last)
+		}
+		_ = jsonPos(m, len(m)/2)
+	})
+}
