@@ -18,6 +18,10 @@ type Member struct {
 	Key              string
 	KeyStart, KeyEnd int // the key's text, quotes included
 	ValStart, ValEnd int // [ValStart, ValEnd) is the value's text
+	// Elems are the [start, end) offsets of the elements when the value is
+	// an array (the scan finds them anyway): a caller that needs one
+	// element of a big array does not scan it again.
+	Elems [][2]int
 }
 
 // maxDepth bounds nesting so a hostile file of brackets cannot exhaust the
@@ -82,7 +86,11 @@ func scanObject(b []byte, i, depth int) ([]Member, int, error) {
 		}
 		i = skipWS(b, i+1)
 		m.ValStart = i
-		if i, err = skipValue(b, i, depth+1); err != nil {
+		if i < len(b) && b[i] == '[' {
+			if m.Elems, i, err = scanArray(b, i, depth+1); err != nil {
+				return nil, 0, err
+			}
+		} else if i, err = skipValue(b, i, depth+1); err != nil {
 			return nil, 0, err
 		}
 		m.ValEnd = i

@@ -26,6 +26,20 @@ func TestDocument(t *testing.T) {
 	if got := strings.Join(keys, "|"); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
+	// An array member carries its elements' offsets; other members none.
+	for _, m := range members {
+		var elems []string
+		for _, e := range m.Elems {
+			elems = append(elems, doc[e[0]:e[1]])
+		}
+		want := ""
+		if m.Key == "sourcesContent" {
+			want = `"a \"}\" b"|null`
+		}
+		if got := strings.Join(elems, "|"); got != want {
+			t.Errorf("%s: elements %q, want %q", m.Key, got, want)
+		}
+	}
 
 	if _, _, _, err := Document([]byte(")]}'\n{\"a\":1}")); err != nil {
 		t.Errorf("XSSI prefix: %v", err)

@@ -84,3 +84,25 @@ func BenchmarkParseForBabylon(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseForMonaco indexes monaco's editor.main.js (3.8 MB, 700+
+// lines) for the three positions of the resolve-3maps trace.
+func BenchmarkParseForMonaco(b *testing.B) {
+	path := "../../.cache/bench/corpus/monaco-editor@0.52.2/min/vs/editor/editor.main.js"
+	src, err := os.ReadFile(path)
+	if err != nil {
+		b.Skipf("%s absent (%v)", path, err)
+	}
+	at := []Pos{{119, 26712}, {626, 642}, {672, 24150}}
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		ix, err := ParseFor(src, at)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ix.cuts == nil {
+			b.Fatal("fell back to the whole file")
+		}
+	}
+}

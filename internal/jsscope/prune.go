@@ -78,10 +78,10 @@ const (
 type bracket struct {
 	kind  int
 	open  int // offset of the opening character
-	tmpl  int // bSubst: offset of the template's opening backtick
 	cutAt int // len(cuts) when the bracket opened
 	// bBlock: where the statement after the last `;` at this level starts,
-	// and len(cuts) then
+	// and len(cuts) then; bSubst: stmt is the offset of the template's
+	// opening backtick
 	stmt, stmtCuts int
 }
 
@@ -183,6 +183,16 @@ func holds(targets []int, a, b int) bool {
 // before a `/`, `(` or `{` is looked at backwards only when it matters.
 var special = func() (t [256]bool) {
 	for _, c := range []byte("\"'`/()[]{};") {
+		t[c] = true
+	}
+	return t
+}()
+
+// mayEndHead marks the bytes that can end the token before the ( of an if,
+// while, for, with or switch head: the keywords' last letters, and white
+// space or a comment's end.
+var mayEndHead = func() (t [256]bool) {
+	for _, c := range []byte("fehr/ \t\n\r\v\f") {
 		t[c] = true
 	}
 	return t
@@ -301,7 +311,7 @@ func findCuts(src []byte, targets []int) ([][2]int, error) {
 				return nil
 			case '$':
 				if i+1 < n && src[i+1] == '{' {
-					stack = append(stack, bracket{kind: bSubst, open: i + 1, tmpl: open, cutAt: since})
+					stack = append(stack, bracket{kind: bSubst, open: i + 1, stmt: open, cutAt: since})
 					i += 2
 					return nil
 				}
@@ -385,7 +395,7 @@ func findCuts(src []byte, targets []int) ([][2]int, error) {
 			// A `;` followed by else (or by while, possibly ending a
 			// do-while) does not end the statement.
 			if lvl.kind == bBlock && !continues(src, i+1) {
-				if !holds(targets, lvl.stmt, i+1) && lvl.stmt < i {
+				if lvl.stmt < i && !holds(targets, lvl.stmt, i+1) {
 					cuts = append(cuts[:lvl.stmtCuts], [2]int{lvl.stmt, i})
 				}
 				lvl.stmt, lvl.stmtCuts = i+1, len(cuts)
@@ -396,6 +406,12 @@ func findCuts(src []byte, targets []int) ([][2]int, error) {
 			switch c {
 			case '(':
 				b.kind = bParen
+				// Only a word that may be if, while, for, with or
+				// switch (or a space or comment before the parenthesis)
+				// needs the look back.
+				if i > 0 && !mayEndHead[src[i-1]] {
+					break
+				}
 				kind, word, dot, err := lx.prevToken(i)
 				if err != nil {
 					return nil, err
@@ -410,6 +426,19 @@ func findCuts(src []byte, targets []int) ([][2]int, error) {
 				b.kind = bBracket
 			case '{':
 				b.kind = bBlock
+				if i > 0 {
+					switch src[i-1] {
+					case ',', '(', '[', ':', '?', '=', '!', '&', '|':
+						b.kind = bObject
+						stack = append(stack, b)
+						i++
+						continue
+					case ';', ']':
+						stack = append(stack, b)
+						i++
+						continue
+					}
+				}
 				kind, word, dot, err := lx.prevToken(i)
 				if err != nil {
 					return nil, err
@@ -444,7 +473,7 @@ func findCuts(src []byte, targets []int) ([][2]int, error) {
 					cut(b.open+1, i, b.cutAt)
 				case bSubst:
 					i++
-					if err := inTemplate(b.tmpl, b.cutAt); err != nil {
+					if err := inTemplate(b.stmt, b.cutAt); err != nil {
 						return nil, err
 					}
 					continue

@@ -25,23 +25,30 @@ func fastDecode(b []byte) (*rawMap, error) {
 	}
 	r := &rawMap{}
 	for _, m := range members {
-		if err := r.setField(m.Key, b[m.ValStart:m.ValEnd]); err != nil {
+		// Array element offsets, relative to the value.
+		for k := range m.Elems {
+			m.Elems[k][0] -= m.ValStart
+			m.Elems[k][1] -= m.ValStart
+		}
+		if err := r.setField(m.Key, b[m.ValStart:m.ValEnd], m.Elems); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
 }
 
-func (r *rawMap) setField(key string, v []byte) error {
+// setField decodes one member; elems are the element offsets in v when v is
+// an array.
+func (r *rawMap) setField(key string, v []byte, elems [][2]int) error {
 	var dst any
 	switch key {
 	case "sourcesContent":
 		if len(v) > 0 && v[0] == '[' {
-			r.SourcesContent = v
+			r.SourcesContent, r.contentElems = v, elems
 		} else if string(v) != "null" {
 			return errFast
 		} else {
-			r.SourcesContent = nil
+			r.SourcesContent, r.contentElems = nil, nil
 		}
 		return nil
 	case "mappings":
@@ -67,14 +74,14 @@ func (r *rawMap) setField(key string, v []byte) error {
 		r.SourceRoot = nil
 		dst = &r.SourceRoot
 	case "sources":
-		l, err := scanList(v)
+		l, err := scanList(v, elems)
 		if err != nil {
 			return err
 		}
 		r.Sources, r.srcList = nil, l
 		return nil
 	case "names":
-		l, err := scanList(v)
+		l, err := scanList(v, elems)
 		if err != nil {
 			return err
 		}

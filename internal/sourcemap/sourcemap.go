@@ -89,8 +89,9 @@ type rawMap struct {
 	DebugIDSnake   string          `json:"debug_id"`
 
 	// fastDecode's undecoded "sources" and "names" (in place of Sources
-	// and Names)
+	// and Names), and the element offsets of SourcesContent
 	srcList, nameList *strList
+	contentElems      [][2]int
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -187,6 +188,7 @@ func build(r *rawMap, top bool, load Loader) (*Map, error) {
 	m.nAll = m.sources.Len()
 	if len(r.SourcesContent) > 0 && r.SourcesContent[0] == '[' {
 		m.content = r.SourcesContent
+		m.contOffs = r.contentElems // known from the member scan, else found on first use
 	}
 	list := r.IgnoreList
 	if list == nil {

@@ -348,7 +348,7 @@ func TestFastDecodeAgrees(t *testing.T) {
 		if !bytes.Equal(fast.SourcesContent, slow.SourcesContent) {
 			t.Errorf("sourcesContent differs for %.60q", d)
 		}
-		fast.SourcesContent, slow.SourcesContent = nil, nil
+		fast.SourcesContent, slow.SourcesContent, fast.contentElems = nil, nil, nil
 		// sources and names: fast keeps them as text; decode for the comparison.
 		fast.Sources, fast.srcList = listPtrs(fast.srcList), nil
 		fast.Names, fast.nameList = listPtrs(fast.nameList), nil

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"unicode/utf8"
-
-	"github.com/mapback/mapback/internal/jsonscan"
 )
 
 // strList is a JSON array of strings (or nulls), "sources" or "names". Big
@@ -32,17 +30,14 @@ func decodedList(p []*string) *strList {
 	return l
 }
 
-// scanList reads the array of strings or nulls in v, or fails (errFast) on
-// anything encoding/json would not decode into []*string the same way.
-func scanList(v []byte) (*strList, error) {
+// scanList reads the array of strings or nulls in v (elems: its element
+// offsets, from the member scan), or fails (errFast) on anything
+// encoding/json would not decode into []*string the same way.
+func scanList(v []byte, elems [][2]int) (*strList, error) {
 	if bytes.Equal(v, []byte("null")) {
 		return &strList{}, nil
 	}
 	if len(v) == 0 || v[0] != '[' || len(v) > 1<<31-1 {
-		return nil, errFast
-	}
-	elems, _, err := jsonscan.Array(v, 0)
-	if err != nil {
 		return nil, errFast
 	}
 	l := &strList{raw: v, spans: make([][2]int32, len(elems))}
