@@ -39,21 +39,19 @@ func checkGenerated(ctx context.Context, env *Env) Result {
 		}
 		return h
 	}
-	var withMap, inline, missingRef, mapless, unreadable int
+	var inline, missingRef, mapless, unreadable int
 	for _, b := range scan.Bundles {
 		if b.Err != nil {
 			if isEmbeddedMapErr(b.Err) {
 				// An undecodable data: URL is a map that exists but is broken: the valid check's.
-				withMap++
 				continue
 			}
 			unreadable++
 			res.Findings = append(res.Findings, Finding{Status: StatusFail, Subject: b.Path, Detail: b.Err.Error(),
-				Fix: fmt.Sprintf("fix or remove the file, or leave it out with --ignore '%s'", filepath.ToSlash(filepath.Base(b.Path)))})
+				Fix: "fix or remove the file, or leave it out with --ignore " + shellArg(filepath.ToSlash(filepath.Base(b.Path)))})
 			continue
 		}
 		if b.Map != nil {
-			withMap++
 			if b.Map.Rule == dist.RuleDataURL {
 				inline++
 			}
@@ -107,7 +105,7 @@ func checkGenerated(ctx context.Context, env *Env) Result {
 			res.Detail += fmt.Sprintf(" (%d inline)", inline)
 		}
 		if missingRef > 0 {
-			res.Detail += fmt.Sprintf("; %d named by sourceMappingURL but missing (see the next check)", missingRef)
+			res.Detail = fmt.Sprintf("%s: %d with a map, %d naming a map that is missing (see the next check)", plural(n, "bundle", "bundles"), n-missingRef, missingRef)
 		}
 	default:
 		parts := []string{}

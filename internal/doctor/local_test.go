@@ -386,6 +386,22 @@ func TestInjectedTwice(t *testing.T) {
 	}
 }
 
+// TestUnreadableBundle: a .js file that is not UTF-8 is named, with a way to leave it out.
+func TestUnreadableBundle(t *testing.T) {
+	dir := t.TempDir()
+	locWrite(t, filepath.Join(dir, "legacy.js"), "var s=\"\xff\xfe\";\n")
+	rep := locRun(t, dir)
+	r := locResult(t, rep, idGenerated)
+	if r.Status != StatusFail || !strings.Contains(locDump(r), "not valid UTF-8") || !strings.Contains(r.Fix, "--ignore legacy.js") {
+		t.Errorf("generated:\n%s", locDump(r))
+	}
+	for _, id := range []string{idValid, idDebugIDs} {
+		if r := locResult(t, rep, id); r.Status != StatusSkip {
+			t.Errorf("%s: want skip\n%s", id, locDump(r))
+		}
+	}
+}
+
 // TestNoBundlesAndBadPath: both stop the checks that need bundles, with a reason.
 func TestNoBundlesAndBadPath(t *testing.T) {
 	rep := locRun(t, filepath.Join(t.TempDir(), "missing"))
