@@ -11,9 +11,12 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"net/netip"
+	"net/url"
 	"os"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -564,8 +567,10 @@ func (z *zipWriter) finish() error {
 //	no host        → scheme + "/_/" + path
 //
 // where path has its leading "/" removed, dot segments resolved, characters of the WHATWG path
-// percent-encode set escaped, the query dropped and "#" + fragment kept. What it does not do that a full
-// WHATWG parser does: IDNA for non-ASCII hosts, IPv4 number normalisation, file: drive-letter quirks.
+// percent-encode set escaped, the query dropped and "#" + fragment kept; hosts of special schemes are
+// percent-decoded, lower-cased, punycoded when not ASCII, and IP addresses written canonically. What it
+// does not do that a full WHATWG parser does: the UTS #46 mapping beyond lower-casing (NFC, deviations),
+// file: drive-letter quirks, and failing: where the reference refuses a URL, BundlePath still answers.
 func BundlePath(rawURL string) string {
 	u := parseURL(rawURL)
 	p := u.path
@@ -687,9 +692,204 @@ func splitAuthority(s string, special bool) (host, path string) {
 		host = host[:i]
 	}
 	if special {
-		host = strings.ToLower(host)
+		host = specialHost(host)
+	} else {
+		host = percentEncode(host, inControlSet) // an opaque host keeps its case
 	}
 	return host, path
+}
+
+// specialHost is the WHATWG host parser for special schemes, minus its failure cases (where the reference
+// refuses the URL, the host is kept as written): IPv6 and IPv4 addresses in canonical form, domains
+// percent-decoded, lower-cased and, when not ASCII, punycoded label by label.
+func specialHost(h string) string {
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		if a, err := netip.ParseAddr(h[1 : len(h)-1]); err == nil && a.Is6() && a.Zone() == "" {
+			return "[" + ipv6String(a.As16()) + "]"
+		}
+		return h
+	}
+	if d, err := url.PathUnescape(h); err == nil {
+		h = d
+	}
+	if ip, ok := parseIPv4(h); ok {
+		return ip
+	}
+	labels := strings.Split(h, ".")
+	for i, l := range labels {
+		if isASCII(l) {
+			labels[i] = strings.ToLower(l)
+		} else {
+			labels[i] = "xn--" + punycode(strings.ToLower(l))
+		}
+	}
+	return strings.Join(labels, ".")
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// parseIPv4 is the WHATWG IPv4 parser: a host whose last label is a number is an address of one to four
+// decimal, octal (leading 0) or hex (0x) parts, the last filling the remaining bytes ("0x7f.1" is
+// 127.0.0.1).
+func parseIPv4(h string) (string, bool) {
+	parts := strings.Split(h, ".")
+	if len(parts) > 1 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	last := parts[len(parts)-1]
+	if _, ok := ipv4Number(last); !ok || len(parts) > 4 {
+		return "", false
+	}
+	var addr uint64
+	for i, p := range parts {
+		n, ok := ipv4Number(p)
+		if !ok {
+			return "", false
+		}
+		if i < len(parts)-1 {
+			if n > 255 {
+				return "", false
+			}
+			addr |= n << (8 * (3 - i))
+		} else {
+			if n >= 1<<(8*(5-len(parts))) {
+				return "", false
+			}
+			addr |= n
+		}
+	}
+	return fmt.Sprintf("%d.%d.%d.%d", addr>>24, addr>>16&0xff, addr>>8&0xff, addr&0xff), true
+}
+
+func ipv4Number(p string) (uint64, bool) {
+	base := 10
+	switch {
+	case len(p) >= 2 && (p[:2] == "0x" || p[:2] == "0X"):
+		p, base = p[2:], 16
+		if p == "" {
+			return 0, true
+		}
+	case len(p) > 1 && p[0] == '0':
+		p, base = p[1:], 8
+	}
+	if p == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(p, base, 64)
+	if err != nil || n > 1<<32 {
+		return 0, false
+	}
+	return n, true
+}
+
+// ipv6String serialises an address the WHATWG way: lower-case hex pieces, the first longest run of two or
+// more zero pieces as "::", no dotted IPv4 tail ("::ffff:102:304").
+func ipv6String(b [16]byte) string {
+	var pieces [8]uint16
+	for i := range pieces {
+		pieces[i] = binary.BigEndian.Uint16(b[2*i:])
+	}
+	start, length := -1, 1
+	for i := 0; i < 8; {
+		j := i
+		for j < 8 && pieces[j] == 0 {
+			j++
+		}
+		if j-i > length {
+			start, length = i, j-i
+		}
+		i = max(j, i+1)
+	}
+	var sb strings.Builder
+	for i := 0; i < 8; i++ {
+		if i == start {
+			sb.WriteString("::")
+			i += length - 1
+			continue
+		}
+		if i > 0 && i != start+length {
+			sb.WriteByte(':')
+		}
+		sb.WriteString(strconv.FormatUint(uint64(pieces[i]), 16))
+	}
+	return sb.String()
+}
+
+// punycode encodes a label (RFC 3492), without the "xn--" prefix.
+func punycode(s string) string {
+	const base, tmin, tmax, skew, damp = 36, 1, 26, 38, 700
+	runes := []rune(s)
+	var out []byte
+	for _, r := range runes {
+		if r < utf8.RuneSelf {
+			out = append(out, byte(r))
+		}
+	}
+	b := len(out)
+	if b > 0 {
+		out = append(out, '-')
+	}
+	digit := func(d int) byte {
+		if d < 26 {
+			return byte('a' + d)
+		}
+		return byte('0' + d - 26)
+	}
+	adapt := func(delta, points int, first bool) int {
+		if first {
+			delta /= damp
+		} else {
+			delta /= 2
+		}
+		delta += delta / points
+		k := 0
+		for delta > (base-tmin)*tmax/2 {
+			delta /= base - tmin
+			k += base
+		}
+		return k + (base-tmin+1)*delta/(delta+skew)
+	}
+	n, delta, bias := 128, 0, 72
+	for h := b; h < len(runes); {
+		m := rune(utf8.MaxRune)
+		for _, r := range runes {
+			if int(r) >= n && r < m {
+				m = r
+			}
+		}
+		delta += (int(m) - n) * (h + 1)
+		n = int(m)
+		for _, r := range runes {
+			if int(r) < n {
+				delta++
+			}
+			if int(r) == n {
+				q := delta
+				for k := base; ; k += base {
+					t := min(max(k-bias, tmin), tmax)
+					if q < t {
+						break
+					}
+					out = append(out, digit(t+(q-t)%(base-t)))
+					q = (q - t) / (base - t)
+				}
+				out = append(out, digit(q))
+				bias = adapt(delta, h+1, h == b)
+				delta = 0
+				h++
+			}
+		}
+		delta++
+		n++
+	}
+	return string(out)
 }
 
 // normalizePath resolves "." and ".." segments (also written %2e) and percent-encodes each segment; the
