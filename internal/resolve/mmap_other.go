@@ -5,7 +5,7 @@ package resolve
 import "os"
 
 // mapFile reads a file (memory-mapped on Linux and macOS, see mmap_unix.go).
-func mapFile(path string) (data []byte, free func(), err error) {
+func mapFile(path string) (data []byte, free, evict func(), err error) {
 	data, err = os.ReadFile(path)
-	return data, func() {}, err
+	return data, func() {}, func() {}, err
 }

@@ -15,24 +15,30 @@ import (
 // data may be used after it. A file that shrinks while mapped makes reads
 // past its new end fault, which resolve accepts for its inputs. Empty and
 // non-regular files are read instead.
-func mapFile(path string) (data []byte, free func(), err error) {
+//
+// evict gives the pages back without unmapping: they are read again from the
+// page cache if touched. It is for a file whose bulk has been read and of
+// which only a few pages will be looked at again.
+func mapFile(path string) (data []byte, free, evict func(), err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer func() { _ = f.Close() }() // read-only; the mapping outlives the descriptor
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if !fi.Mode().IsRegular() || fi.Size() == 0 || fi.Size() != int64(int(fi.Size())) {
 		data, err := os.ReadFile(path)
-		return data, func() {}, err
+		return data, func() {}, func() {}, err
 	}
 	data, err = syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
 		data, err := os.ReadFile(path)
-		return data, func() {}, err
+		return data, func() {}, func() {}, err
 	}
-	return data, func() { _ = syscall.Munmap(data) }, nil // unmapping a live mapping does not fail
+	free = func() { _ = syscall.Munmap(data) } // unmapping a live mapping does not fail
+	evict = func() { dropPages(data) }
+	return data, free, evict, nil
 }

@@ -447,9 +447,10 @@ type scopeEntry struct {
 }
 
 type sourceEntry struct {
-	once sync.Once
-	src  []byte
-	free func() // unmaps src (mapFile); nil once freed
+	once  sync.Once
+	src   []byte
+	free  func() // unmaps src (mapFile); nil once freed
+	evict func() // drops src's pages from memory (mapFile)
 }
 
 // scopesFor parses a bundle's scopes once, for the positions of all its
@@ -483,7 +484,7 @@ func (idx *Index) source(b *dist.Bundle) []byte {
 		if isVirtual {
 			e.src, _ = v.read()
 		} else {
-			e.src, e.free, _ = mapFile(b.Path)
+			e.src, e.free, e.evict, _ = mapFile(b.Path)
 		}
 	})
 	return e.src
@@ -503,6 +504,26 @@ func (idx *Index) releaseSource(path string) {
 		e.src = nil
 		e.free()
 		e.free = nil
+	}
+}
+
+// evictSource drops a bundle's pages from memory once its scopes are
+// parsed; the few the scope names need are read again.
+func (idx *Index) evictSource(path string) {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	if e := idx.sources[path]; e != nil && e.free != nil && e.evict != nil {
+		e.evict()
+	}
+}
+
+// evictMap drops a source map's pages from memory once its frames are
+// looked up; naming reads a few of them again.
+func (idx *Index) evictMap(key string) {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	if pm := idx.cache[key]; pm != nil && pm.free != nil && pm.evict != nil {
+		pm.evict()
 	}
 }
 
@@ -548,9 +569,9 @@ func readMap(path string) ([]byte, error) {
 }
 
 // openMap is readMap with the file memory-mapped (mapFile).
-func openMap(path string) ([]byte, func(), error) {
+func openMap(path string) (data []byte, free, evict func(), err error) {
 	if err := checkMapSize(path); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	return mapFile(path)
 }
@@ -676,10 +697,11 @@ func lineOf(src []byte, n int) ([]byte, bool) {
 }
 
 type parsedMap struct {
-	once sync.Once
-	m    *sourcemap.Map
-	err  error
-	free func() // unmaps the map's file (openMap); nil once freed
+	once  sync.Once
+	m     *sourcemap.Map
+	err   error
+	free  func() // unmaps the map's file (openMap); nil once freed
+	evict func() // drops its pages from memory (openMap)
 }
 
 // NewIndex scans dirs once for bundles and pairs each with its map, by the
@@ -759,7 +781,7 @@ func (idx *Index) mapFor(b *dist.Bundle) (*sourcemap.Map, string, error) {
 		case isVirtual:
 			data, err = v.read()
 		case data == nil:
-			data, pm.free, err = openMap(b.Map.Path)
+			data, pm.free, pm.evict, err = openMap(b.Map.Path)
 		}
 		if err == nil {
 			var load sourcemap.Loader
@@ -908,11 +930,13 @@ func (r *resolver) resolveLocated(frames []located, results []resolved) {
 			for _, l := range group {
 				results[l.i] = r.lookupIn(l.f, l.b)
 			}
+			r.idx.evictMap(mapKey(b))
 			done()
 		}})
 		if parseScopes {
 			tasks = append(tasks, task{size: size, run: func() {
 				r.idx.scopesFor(b, at[b.Path])
+				r.idx.evictSource(b.Path)
 				done()
 			}})
 		}
