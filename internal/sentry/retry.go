@@ -100,7 +100,10 @@ func retryableNetError(err error) bool {
 		return !dnsErr.IsNotFound && (dnsErr.IsTemporary || dnsErr.IsTimeout)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE):
+		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE),
+		// The server hung up while the body was still being written: the transport closes its end
+		// and the write fails with "use of closed network connection". The body is re-sendable.
+		errors.Is(err, net.ErrClosed):
 		return true
 	}
 	var netErr net.Error

@@ -71,6 +71,9 @@ func TestRetryableNetError(t *testing.T) {
 		{wrap(x509.HostnameError{Host: "sentry.io", Certificate: &x509.Certificate{}}), false},
 		{wrap(errors.New("http: server gave HTTP response to HTTPS client")), false},
 		{wrap(&net.OpError{Op: "read", Net: "tcp", Err: errors.New("unknown")}), false},
+		// The server closed the connection while the body was being written (seen with a
+		// dropped connection mid-upload in internal/upload's fault tests).
+		{wrap(&net.OpError{Op: "readfrom", Net: "tcp", Err: &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}}), true},
 	} {
 		if got := retryableNetError(tc.err); got != tc.want {
 			t.Errorf("retryableNetError(%v) = %v, want %v", tc.err, got, tc.want)
