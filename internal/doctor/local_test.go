@@ -218,6 +218,12 @@ func TestFixturesListed(t *testing.T) {
 			t.Errorf("fixture %s is not in localCases", e.Name())
 		}
 	}
+	for _, tc := range traceEventCases { // trace_test.go's fixtures: a trace or an event, no dist/
+		inTable[tc.fixture] = true
+		if !strings.Contains(string(readme), "| `"+tc.fixture+"/` |") {
+			t.Errorf("case %s is not listed in README.md", tc.fixture)
+		}
+	}
 	for _, m := range regexp.MustCompile("(?m)^\\| `([^`]+)/` \\|").FindAllStringSubmatch(string(readme), -1) {
 		if !inTable[m[1]] {
 			t.Errorf("README.md lists %s, which no case tests", m[1])

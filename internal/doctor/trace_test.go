@@ -36,30 +36,33 @@ func esbuildTree(t *testing.T, injected bool) string {
 	return dir
 }
 
+// traceEventCases are the trace and event fixtures: one defect per directory under testdata/doctor.
+var traceEventCases = []struct {
+	fixture  string // testdata/doctor/<fixture>, holding trace.txt or event.json
+	injected bool   // the esbuild build is injected first
+	check    string
+	status   Status
+	want     []string // substrings of the rendered check (details and fixes)
+}{
+	{"trace-ok", false, "trace", StatusOK, []string{"4 of 4 frames resolve"}},
+	{"trace-url-prefix", false, "trace", StatusFail, []string{
+		"looks this file up as ~/static/js/app.js, but it is uploaded as ~/app.js",
+		"mapback sourcemaps upload --url-prefix '~/static/js' "}},
+	// With a debug ID the server matches the bundle without its URL: only a warning.
+	{"trace-url-prefix", true, "trace", StatusWarn, []string{"matched by debug ID first", "--url-prefix '~/static/js'"}},
+	{"trace-no-bundle", false, "trace", StatusFail, []string{"no bundle under the PATHs matches this file"}},
+	// The trace was recorded before injection moved the code down one line.
+	{"trace-rebuilt", true, "trace", StatusWarn, []string{"no mapping at this position", "byte for byte the one that ran"}},
+	{"event-old-sdk", false, "event", StatusFail, []string{"no debug IDs", "7.30.0 predates debug IDs", "7.47.0 or newer"}},
+	{"event-not-injected", false, "event", StatusFail, []string{"no debug IDs", "run mapback sourcemaps inject"}},
+	{"event-unknown-id", true, "event", StatusFail, []string{"00000000-1111-4222-8333-444444444444 matches no bundle"}},
+	{"event-ok", true, "event", StatusOK, []string{"1 debug ID(s) in the event, 1 match a local bundle"}},
+}
+
 // TestTraceAndEventChecks runs doctor on one defect per fixture directory under testdata/doctor
 // and checks that the trace or event check reports exactly that defect, with its fix.
 func TestTraceAndEventChecks(t *testing.T) {
-	for _, tc := range []struct {
-		fixture  string // testdata/doctor/<fixture>, holding trace.txt or event.json
-		injected bool   // the esbuild build is injected first
-		check    string
-		status   Status
-		want     []string // substrings of the rendered check (details and fixes)
-	}{
-		{"trace-ok", false, "trace", StatusOK, []string{"4 of 4 frames resolve"}},
-		{"trace-url-prefix", false, "trace", StatusFail, []string{
-			"looks this file up as ~/static/js/app.js, but it is uploaded as ~/app.js",
-			"mapback sourcemaps upload --url-prefix '~/static/js' "}},
-		// With a debug ID the server matches the bundle without its URL: only a warning.
-		{"trace-url-prefix", true, "trace", StatusWarn, []string{"matched by debug ID first", "--url-prefix '~/static/js'"}},
-		{"trace-no-bundle", false, "trace", StatusFail, []string{"no bundle under the PATHs matches this file"}},
-		// The trace was recorded before injection moved the code down one line.
-		{"trace-rebuilt", true, "trace", StatusWarn, []string{"no mapping at this position", "byte for byte the one that ran"}},
-		{"event-old-sdk", false, "event", StatusFail, []string{"no debug IDs", "7.30.0 predates debug IDs", "7.47.0 or newer"}},
-		{"event-not-injected", false, "event", StatusFail, []string{"no debug IDs", "run mapback sourcemaps inject"}},
-		{"event-unknown-id", true, "event", StatusFail, []string{"00000000-1111-4222-8333-444444444444 matches no bundle"}},
-		{"event-ok", true, "event", StatusOK, []string{"1 debug ID(s) in the event, 1 match a local bundle"}},
-	} {
+	for _, tc := range traceEventCases {
 		t.Run(tc.fixture+map[bool]string{true: "/injected", false: ""}[tc.injected], func(t *testing.T) {
 			dir := esbuildTree(t, tc.injected)
 			opts := Options{Paths: []string{dir}, Offline: true, URLPrefix: "~"}
