@@ -78,7 +78,7 @@ func runDevServer(ctx context.Context, streams *term.IOStreams, log *slog.Logger
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer func() { _ = srv.Close() }() // stops background assembly; nothing left to report
 
 	ln, err := net.Listen("tcp", opts.addr)
 	if err != nil {

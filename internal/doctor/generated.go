@@ -95,8 +95,8 @@ func checkGenerated(ctx context.Context, env *Env) Result {
 		res.Findings = append(res.Findings, f)
 	}
 	n := len(scan.Bundles)
-	switch {
-	case mapless+unreadable == 0:
+	switch mapless + unreadable {
+	case 0:
 		res.Detail = fmt.Sprintf("%d bundles, each with a map", n)
 		if n == 1 {
 			res.Detail = "1 bundle, with a map"
@@ -171,7 +171,8 @@ func pathList(paths []string) string {
 // shellArg quotes p for a fix line the user pastes into a shell.
 func shellArg(p string) string {
 	if p != "" && strings.IndexFunc(p, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@=,", r))
+		safe := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@=,", r)
+		return !safe
 	}) < 0 {
 		return p
 	}

@@ -24,10 +24,10 @@ const fixtureDir = "../../testdata/doctor"
 // localCase is one fixture directory of testdata/doctor: the status each local check must report
 // and, for the check that does not pass, text its fix and a finding's detail must contain.
 type localCase struct {
-	dir              string
-	gen, valid, ids  Status
-	fix, detail      string
-	fixAlso, notText string
+	dir             string
+	gen, valid, ids Status
+	fix, detail     string
+	fixAlso         string
 }
 
 var localCases = []localCase{
