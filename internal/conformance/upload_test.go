@@ -89,71 +89,67 @@ func injectedCopy(t *testing.T, mapback string) string {
 // --no-rewrite upload of the same injected tree: identical manifest.json bytes and bundle debug_id,
 // both captured by the dev server. It runs for the plain case and for every manifest option.
 func TestUploadParity(t *testing.T) {
+	dir := injectedCopy(t, binary(t, "MAPBACK_BIN"))
+	for _, tc := range []struct {
+		name  string
+		flags []string // the same for both clients, after `sourcemaps upload`
+	}{
+		{"one project and a release", []string{"-o", "o", "-p", "p", "--release", "r"}},
+		{"debug IDs only, no release", []string{"-o", "o", "-p", "p"}},
+		{"two projects, dist, note, prefix and suffix", []string{"-o", "o", "-p", "p1", "-p", "p2", "--release", "r", "--dist", "d1", "--note", "hello", "--url-prefix", "~/static/", "--url-suffix", "?v=1"}},
+		{"scheme prefix", []string{"-o", "o", "-p", "p", "--release", "r", "--url-prefix", "app:///"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { uploadBoth(t, dir, tc.flags...) })
+	}
+}
+
+// uploadBoth uploads dir with the reference client (--no-rewrite --wait) and with mapback, each to
+// its own mapback dev-server, and checks that the two stored bundles have byte-identical
+// manifest.json, the same bundle debug_id and the same files. flags follow `sourcemaps upload`.
+func uploadBoth(t *testing.T, dir string, flags ...string) {
+	t.Helper()
 	ref := binary(t, "MAPBACK_REFERENCE_CLI")
 	mapback := binary(t, "MAPBACK_BIN")
-	dir := injectedCopy(t, mapback)
-
-	for _, tc := range []struct {
-		name string
-		ref  []string // reference client flags (after `sourcemaps upload`)
-		mb   []string // mapback flags (after `sourcemaps upload`)
-	}{
-		{"one project and a release",
-			[]string{"-o", "o", "-p", "p", "--release", "r"},
-			[]string{"-o", "o", "-p", "p", "--release", "r"}},
-		{"debug IDs only, no release",
-			[]string{"-o", "o", "-p", "p"},
-			[]string{"-o", "o", "-p", "p"}},
-		{"two projects, dist, note, prefix and suffix",
-			[]string{"-o", "o", "-p", "p1", "-p", "p2", "--release", "r", "--dist", "d1", "--note", "hello", "--url-prefix", "~/static/", "--url-suffix", "?v=1"},
-			[]string{"-o", "o", "-p", "p1", "-p", "p2", "--release", "r", "--dist", "d1", "--note", "hello", "--url-prefix", "~/static/", "--url-suffix", "?v=1"}},
-		{"scheme prefix",
-			[]string{"-o", "o", "-p", "p", "--release", "r", "--url-prefix", "app:///"},
-			[]string{"-o", "o", "-p", "p", "--release", "r", "--url-prefix", "app:///"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			refURL, refStore := startDevServer(t, mapback)
-			args := append([]string{"--url", refURL, "--auth-token", "conformance-token", "sourcemaps", "upload", "--no-rewrite", "--wait"}, tc.ref...)
-			stdout, stderr, code := run(t, dir, ref, append(args, ".")...)
-			if code != 0 {
-				t.Fatalf("reference upload to mapback dev-server failed (exit %d):\n%s\n%s", code, stdout, stderr)
-			}
-			mbURL, mbStore := startDevServer(t, mapback)
-			args = append([]string{"--url", mbURL, "--auth-token", "conformance-token", "sourcemaps", "upload", "--wait"}, tc.mb...)
-			_, stderr, code = run(t, dir, mapback, append(args, ".")...)
-			if code != 0 {
-				t.Fatalf("mapback upload failed (exit %d):\n%s", code, stderr)
-			}
-
-			refBundles, mbBundles := storedBundles(t, refStore), storedBundles(t, mbStore)
-			if len(refBundles) != 1 || len(mbBundles) != 1 {
-				t.Fatalf("%d reference and %d mapback bundles stored", len(refBundles), len(mbBundles))
-			}
-			want, err := refBundles[0].ReadFile(artifactbundle.ManifestName)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := mbBundles[0].ReadFile(artifactbundle.ManifestName)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("manifest.json differs\nmapback:   %s\nreference: %s", got, want)
-			}
-			if g, w := mbBundles[0].Manifest().DebugID, refBundles[0].Manifest().DebugID; g != w || g == "" {
-				t.Fatalf("bundle debug_id %q, reference %q", g, w)
-			}
-			// Every file's bytes are the same too (both upload files as they are on disk).
-			for _, name := range refBundles[0].Files() {
-				a, _ := refBundles[0].ReadFile(name)
-				b, err := mbBundles[0].ReadFile(name)
-				if err != nil || !bytes.Equal(a, b) {
-					t.Errorf("%s differs (%v)", name, err)
-				}
-			}
-			t.Logf("manifest identical (%d bytes), bundle debug_id %s", len(got), mbBundles[0].Manifest().DebugID)
-		})
+	refURL, refStore := startDevServer(t, mapback)
+	args := append([]string{"--url", refURL, "--auth-token", "conformance-token", "sourcemaps", "upload", "--no-rewrite", "--wait"}, flags...)
+	stdout, stderr, code := run(t, dir, ref, append(args, ".")...)
+	if code != 0 {
+		t.Fatalf("reference upload to mapback dev-server failed (exit %d):\n%s\n%s", code, stdout, stderr)
 	}
+	mbURL, mbStore := startDevServer(t, mapback)
+	args = append([]string{"--url", mbURL, "--auth-token", "conformance-token", "sourcemaps", "upload", "--wait", "--no-cache"}, flags...)
+	_, stderr, code = run(t, dir, mapback, append(args, ".")...)
+	if code != 0 {
+		t.Fatalf("mapback upload failed (exit %d):\n%s", code, stderr)
+	}
+
+	refBundles, mbBundles := storedBundles(t, refStore), storedBundles(t, mbStore)
+	if len(refBundles) != 1 || len(mbBundles) != 1 {
+		t.Fatalf("%d reference and %d mapback bundles stored", len(refBundles), len(mbBundles))
+	}
+	want, err := refBundles[0].ReadFile(artifactbundle.ManifestName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := mbBundles[0].ReadFile(artifactbundle.ManifestName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("manifest.json differs\nmapback:   %s\nreference: %s", got, want)
+	}
+	if g, w := mbBundles[0].Manifest().DebugID, refBundles[0].Manifest().DebugID; g != w || g == "" {
+		t.Fatalf("bundle debug_id %q, reference %q", g, w)
+	}
+	// Every file's bytes are the same too (both upload files as they are on disk).
+	for _, name := range refBundles[0].Files() {
+		a, _ := refBundles[0].ReadFile(name)
+		b, err := mbBundles[0].ReadFile(name)
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs (%v)", name, err)
+		}
+	}
+	t.Logf("manifest identical (%d bytes), bundle debug_id %s", len(got), mbBundles[0].Manifest().DebugID)
 }
 
 // TestReferenceAgainstDevServerToken checks that the dev server's error replies are ones the real
@@ -192,8 +188,6 @@ func TestReferenceAgainstDevServerToken(t *testing.T) {
 // that is not UTF-8, a hidden directory, and a debug ID on only one bundle. (node_modules is left
 // out on purpose: mapback skips it below a PATH, as inject does; the reference uploads it.)
 func TestUploadParityEdgeCases(t *testing.T) {
-	ref := binary(t, "MAPBACK_REFERENCE_CLI")
-	mapback := binary(t, "MAPBACK_BIN")
 	dir := filepath.Join(t.TempDir(), "edge")
 	const smap = `{"version":3,"sources":["a.ts"],"names":[],"mappings":"AAAA"}`
 	files := map[string]string{
@@ -239,23 +233,5 @@ func TestUploadParityEdgeCases(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	refURL, refStore := startDevServer(t, mapback)
-	stdout, stderr, code := run(t, dir, ref, "--url", refURL, "--auth-token", "t", "sourcemaps", "upload", "--no-rewrite", "--wait", "-o", "o", "-p", "p", "--release", "r", ".")
-	if code != 0 {
-		t.Fatalf("reference (exit %d):\n%s\n%s", code, stdout, stderr)
-	}
-	mbURL, mbStore := startDevServer(t, mapback)
-	_, stderr, code = run(t, dir, mapback, "--url", mbURL, "--auth-token", "t", "sourcemaps", "upload", "--wait", "-o", "o", "-p", "p", "--release", "r", ".")
-	if code != 0 {
-		t.Fatalf("mapback (exit %d):\n%s", code, stderr)
-	}
-	refBundles, mbBundles := storedBundles(t, refStore), storedBundles(t, mbStore)
-	if len(refBundles) != 1 || len(mbBundles) != 1 {
-		t.Fatalf("%d reference and %d mapback bundles stored", len(refBundles), len(mbBundles))
-	}
-	want, _ := refBundles[0].ReadFile(artifactbundle.ManifestName)
-	got, _ := mbBundles[0].ReadFile(artifactbundle.ManifestName)
-	if !bytes.Equal(got, want) {
-		t.Fatalf("manifest.json differs\nmapback:   %s\nreference: %s", got, want)
-	}
+	uploadBoth(t, dir, "-o", "o", "-p", "p", "--release", "r")
 }
