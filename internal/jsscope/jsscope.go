@@ -103,8 +103,9 @@ func Parse(src []byte) (*Index, error) {
 // template literal holding none of them left out (prune.go), which is much
 // less text than the file for a few positions in a big bundle. Enclosing
 // answers for those positions as Parse's index would; for a position in a
-// left-out range it reports false. When the file's brackets cannot be
-// matched it parses the whole file.
+// left-out range it reports false, and Scopes lists only the scopes that
+// were kept. When the file's brackets cannot be matched, or the rest does
+// not parse, it parses the whole file.
 func ParseFor(src []byte, at []Pos) (*Index, error) {
 	ix := &Index{src: src}
 	ix.indexLines()
