@@ -104,6 +104,13 @@ func TestDoctorCommand(t *testing.T) {
 		t.Fatalf("%d bundles on the server", len(srv.Bundles()))
 	}
 
+	// A trace from a site that serves the files under /static/js/: the trace check compares the
+	// frame's URL with the URL the server really holds (learnt by the upload check).
+	r = run(t, f, "--url", url, "-o", "acme", "-p", "web", "doctor", "--trace", "../../testdata/doctor/trace-url-prefix/trace.txt", dir)
+	if !strings.Contains(r.err, "looks this file up as ~/static/js/app.js but holds it as ~/esbuild-cjs/app.js") {
+		t.Fatalf("trace against the server's URL: exit %d\n%s", r.code, r.err)
+	}
+
 	// A wrong token: the server check fails with the token fix.
 	_, tokURL := devServer(t, sentrytest.Options{Token: "right"})
 	r = run(t, f, "--url", tokURL, "--auth-token", "wrong-token-value", "-o", "acme", "-p", "web", "doctor", dir)

@@ -121,6 +121,29 @@ type Env struct {
 
 	serverOnce sync.Once
 	server     serverFacts
+
+	// uploadedURL is each local bundle's URL as the server holds it (bundle path → manifest URL),
+	// learnt by the upload check and used by the trace check instead of a prediction.
+	uploadedMu  sync.Mutex
+	uploadedURL map[string]string
+}
+
+// noteUploadedURL records the URL the server holds a local bundle under.
+func (e *Env) noteUploadedURL(path, url string) {
+	e.uploadedMu.Lock()
+	defer e.uploadedMu.Unlock()
+	if e.uploadedURL == nil {
+		e.uploadedURL = map[string]string{}
+	}
+	e.uploadedURL[path] = url
+}
+
+// uploadedURLOf returns the URL the server holds a local bundle under, if the upload check found it.
+func (e *Env) uploadedURLOf(path string) (string, bool) {
+	e.uploadedMu.Lock()
+	defer e.uploadedMu.Unlock()
+	u, ok := e.uploadedURL[path]
+	return u, ok
 }
 
 // Scan returns the bundles and maps under the PATHs, walked once for all checks.

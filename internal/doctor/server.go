@@ -278,9 +278,17 @@ func checkServer(ctx context.Context, env *Env) Result {
 	case f.problem != nil:
 		res.Detail = f.problem.Detail
 	case f.capability != nil && f.capability.Status == StatusWarn:
-		res.Detail = "reachable: " + serverDescribeOptions(f.options) + "; " + f.capability.Detail
+		res.Detail = serverAnswers(env) + serverDescribeOptions(f.options) + "; " + f.capability.Detail
 	default:
-		res.Detail = "reachable: " + serverDescribeOptions(f.options)
+		res.Detail = serverAnswers(env) + serverDescribeOptions(f.options)
 	}
 	return res
+}
+
+// serverAnswers starts the check's one-line detail: which server answered.
+func serverAnswers(env *Env) string {
+	if u, ok := env.serverSetting(serverSettingURL); ok && u.Value != "" {
+		return u.Value + " answers: "
+	}
+	return "the server answers: "
 }

@@ -139,7 +139,7 @@ func TestCheckServer(t *testing.T) {
 				s := svNewServer(t, sentrytest.Options{})
 				return svWithout(svOptions(s.url, svClient(t, s.url, "", nil, nil)), "auth_token")
 			},
-			want: want{status: StatusOK, detail: "reachable", finding: StatusOK, subject: "auth token", texts: []string{"dev-server"}},
+			want: want{status: StatusOK, detail: "answers: ", finding: StatusOK, subject: "auth token", texts: []string{"dev-server"}},
 		},
 		{
 			name: "missing org",
@@ -260,7 +260,7 @@ func TestCheckServer(t *testing.T) {
 				const remote = "http://sentry.example.test"
 				return svOptions(remote, svClient(t, remote, svToken, hc, nil))
 			},
-			want: want{status: StatusWarn, detail: "reachable", finding: StatusWarn, subject: "auth token",
+			want: want{status: StatusWarn, detail: "answers: ", finding: StatusWarn, subject: "auth token",
 				texts: []string{"unencrypted", "sentry.example.test", "https://"}},
 		},
 	}

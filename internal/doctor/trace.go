@@ -132,9 +132,14 @@ func frameFinding(f *traceFrame) Finding {
 // (the server can only match by URL) and warns otherwise (debug IDs match first; the URL is the
 // fallback for events that lack them).
 func (e *Env) urlFinding(frameFile, root, path string, hasDebugID bool) *Finding {
-	uploaded, err := upload.FileURL(root, path, e.URLPrefix, "")
-	if err != nil {
-		return nil
+	// What the server really holds, when the upload check saw it; else what an upload of this
+	// PATH with --url-prefix would give.
+	uploaded, onServer := e.uploadedURLOf(path)
+	if !onServer {
+		var err error
+		if uploaded, err = upload.FileURL(root, path, e.URLPrefix, ""); err != nil {
+			return nil
+		}
 	}
 	candidates := artifactbundle.CandidateURLs(frameFile)
 	for _, c := range candidates {
@@ -143,7 +148,13 @@ func (e *Env) urlFinding(frameFile, root, path string, hasDebugID bool) *Finding
 		}
 	}
 	want := candidates[len(candidates)-1] // the "~/path" form the server tries last
-	f := &Finding{Status: StatusFail, Detail: fmt.Sprintf("the server looks this file up as %s, but it is uploaded as %s", want, uploaded)}
+	how := "it is uploaded as " + uploaded
+	if onServer {
+		how = "holds it as " + uploaded
+	} else if e.URLPrefix != "" && e.URLPrefix != "~" {
+		how += " (with --url-prefix " + e.URLPrefix + ")"
+	}
+	f := &Finding{Status: StatusFail, Detail: fmt.Sprintf("the server looks this file up as %s but %s", want, how)}
 	if hasDebugID {
 		f.Status = StatusWarn
 		f.Detail += " (matched by debug ID first, so this matters only for events without debug IDs)"

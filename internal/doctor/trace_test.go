@@ -46,7 +46,7 @@ var traceEventCases = []struct {
 }{
 	{"trace-ok", false, "trace", StatusOK, []string{"4 of 4 frames resolve"}},
 	{"trace-url-prefix", false, "trace", StatusFail, []string{
-		"looks this file up as ~/static/js/app.js, but it is uploaded as ~/app.js",
+		"looks this file up as ~/static/js/app.js but it is uploaded as ~/app.js",
 		"mapback sourcemaps upload --url-prefix '~/static/js' "}},
 	// With a debug ID the server matches the bundle without its URL: only a warning.
 	{"trace-url-prefix", true, "trace", StatusWarn, []string{"matched by debug ID first", "--url-prefix '~/static/js'"}},

@@ -265,6 +265,9 @@ func (lk *uploadLookups) find(ctx context.Context, l uploadLocal) uploadCopy {
 				scriptZip, _ = b.FindByDebugID(l.scriptID, artifactbundle.TypeMinifiedSource)
 				if scriptZip != "" && c.script == "" {
 					c.script, c.scriptProject = e.ID, project
+					if entry, ok := b.Entry(scriptZip); ok && entry.URL != "" {
+						lk.env.noteUploadedURL(l.path, entry.URL) // for the trace check
+					}
 				}
 			}
 			if c.sourceMap == "" {
