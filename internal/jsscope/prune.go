@@ -12,11 +12,11 @@ import (
 // nested substitutions, comments, regular expressions versus division) to
 // match its braces, and removes the contents of every {…} pair and template
 // literal that holds none of the positions, the statements between two `;`
-// of a statement list that hold none, and long string literals that cannot
-// be keys. What is left is still valid JavaScript — `{}` is an empty block,
+// of a statement list that hold none, the arguments of calls of plain names
+// that hold none, and long string literals that cannot be keys. What is left is still valid JavaScript — `{}` is an empty block,
 // function body, object, class body, pattern or switch body wherever `{…}`
-// was, `` ` ` `` an empty template, `""` an empty string and `;` an empty
-// statement — and it keeps every scope that contains a position together
+// was, `` ` ` `` an empty template, `""` an empty string, `;` an empty
+// statement and `f()` a call — and it keeps every scope that contains a position together
 // with the tokens that name it (identifiers, keys, assignment targets and
 // class names sit in the same statement as the function, outside the
 // removed ranges, or the range would contain the position). Switch bodies
@@ -142,6 +142,18 @@ var exprKeywords = map[string]bool{
 // condKeywords are the words whose parenthesised head is followed by a
 // statement, so a `/` after its ) starts a regular expression.
 var condKeywords = map[string]bool{"if": true, "while": true, "for": true, "with": true}
+
+// notCallee are the words a parenthesis after which is not a call's
+// arguments and must keep its contents: the expression keywords (a
+// parenthesised operand), and catch, extends and import, whose parentheses
+// cannot be empty.
+var notCallee = func() map[string]bool {
+	m := map[string]bool{"catch": true, "extends": true, "import": true}
+	for k := range exprKeywords {
+		m[k] = true
+	}
+	return m
+}()
 
 // isKeyword reports whether the word src[a:b] (not after a `.`) is in set.
 func isKeyword(set map[string]bool, w []byte) bool {
@@ -274,6 +286,63 @@ func (lx *lexer) prevToken(i int) (kind int, word []byte, dot bool, err error) {
 		return pArrow, nil, false, nil
 	}
 	return pPunct, nil, false, nil
+}
+
+// inComment reports whether offset p lies in a comment seen so far.
+func (lx *lexer) inComment(p int) bool {
+	k := sort.Search(len(lx.comments), func(i int) bool { return lx.comments[i][1] > p })
+	return k < len(lx.comments) && lx.comments[k][0] <= p
+}
+
+// minArgs is the length from which the arguments of a call are removed.
+const minArgs = 32
+
+// plainCall reports whether the ( at open starts the arguments of a call of
+// a plain name: a word before it that is not a property (after `.`), not a
+// keyword whose parenthesis is an operand or cannot be empty (notCallee),
+// and not after new (sobek ends `new f()` at f, so an emptied `new f(x)`
+// would end the expression early) or set (a setter keeps its parameter).
+// Other calls keep their arguments. It may be asked after the arguments
+// were lexed: it looks only at the text before open (a comment just before
+// it makes it answer false).
+func (lx *lexer) plainCall(open int) bool {
+	src := lx.src
+	// prevWord finds the word whose last byte is the last non-space byte
+	// before end.
+	prevWord := func(end int) (ws, we int, ok bool) {
+		p := end - 1
+		for p >= 0 && lexClass[src[p]] == cSpace {
+			p--
+		}
+		if p < 0 || lexClass[src[p]] != cWord || lx.inComment(p) {
+			return 0, 0, false
+		}
+		ws = p
+		for ws > 0 && lexClass[src[ws-1]] == cWord {
+			ws--
+		}
+		return ws, p + 1, true
+	}
+	ws, we, ok := prevWord(open)
+	if !ok {
+		return false
+	}
+	if w := src[ws:we]; isKeyword(notCallee, w) || isKeyword(condKeywords, w) || string(w) == "switch" {
+		return false
+	}
+	p := ws - 1
+	for p >= 0 && lexClass[src[p]] == cSpace {
+		p--
+	}
+	if p >= 0 && src[p] == '.' {
+		return false
+	}
+	if bs, be, ok := prevWord(ws); ok {
+		if b := string(src[bs:be]); b == "new" || b == "set" {
+			return false
+		}
+	}
+	return true
 }
 
 // findCuts lexes src and returns the maximal removable ranges in order.
@@ -460,7 +529,15 @@ func findCuts(src []byte, targets []int) ([][2]int, error) {
 			stack = stack[:len(stack)-1]
 			switch c {
 			case ')':
-				if b.kind != bParen && b.kind != bParenCond && b.kind != bParenSwitch {
+				switch b.kind {
+				case bParen:
+					// Long arguments of a plain name's call go: `f()`
+					// is as valid as `f(x)`.
+					if i-b.open > minArgs && lx.plainCall(b.open) && !holds(targets, b.open+1, i) {
+						cut(b.open+1, i, b.cutAt)
+					}
+				case bParenCond, bParenSwitch:
+				default:
 					return nil, errPrune
 				}
 			case ']':

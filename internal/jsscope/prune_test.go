@@ -150,6 +150,11 @@ func TestPruneLexing(t *testing.T) {
 		{"else branch kept", `function f(x){ if (x) var d = () => { HERE }; else b(); e(); }`, "HERE"},
 		{"do while", `function f(x){ do a(); while (x); var d = () => { HERE }; }`, "HERE"},
 		{"class fields", `class A { a = 1; b = () => { HERE }; c = 2; }`, "HERE"},
+		{"call arguments removed", `f(a, b, function(){ return 1 }, [1, 2, 3], {x: 1}); var g = () => { HERE }`, "HERE"},
+		{"new keeps its arguments", `var g = () => new F(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, HERE)`, "HERE"},
+		{"new ends the arrow", `var g = x => new F(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbb); h()`, ")"},
+		{"setter keeps its parameter", `var o = { set x(vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv){}, m(){ HERE } }`, "HERE"},
+		{"word in a comment is no callee", "// end\n(function(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa){})(function f(){ HERE })", "HERE"},
 		{"long string emptied", `var s = "` + strings.Repeat("{", 300) + `"; function f(){ HERE }`, "HERE"},
 	}
 	for _, tt := range tests {
