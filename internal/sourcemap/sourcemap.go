@@ -206,6 +206,9 @@ func build(r *rawMap, top bool, load Loader) (*Map, error) {
 }
 
 func buildIndexMap(m *Map, r *rawMap, load Loader) (*Map, error) {
+	// An index map answers from its sections; with none, it has no
+	// sources and no names of its own either.
+	m.sources, m.names = &strList{}, &strList{}
 	prevL, prevC := -1, -1
 	for i, s := range r.Sections {
 		hasMap := len(s.Map) > 0 && string(s.Map) != "null"
