@@ -137,7 +137,52 @@ type packed struct {
 	skip     string // reason when not bundled
 	err      error
 	compBuf  *bytes.Buffer
+	dataBuf  *[]byte // pooled backing array of data
 	released bool
+}
+
+// readPool recycles the buffers files are read into. A bundle of large maps otherwise leaves one
+// garbage buffer per file behind, and the heap (the process's peak memory) grows to twice the largest
+// files in flight before the collector catches up.
+var readPool sync.Pool
+
+// readFile reads path into a pooled buffer; release it with readPool.Put(buf).
+func readFile(path string) ([]byte, *[]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	buf, _ := readPool.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	// One byte more than the size, so a file that grew since Stat is still read whole.
+	if n := int(info.Size()) + 1; cap(*buf) < n {
+		*buf = make([]byte, n)
+	}
+	b := (*buf)[:cap(*buf)]
+	n := 0
+	for {
+		m, err := f.Read(b[n:])
+		n += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readPool.Put(buf)
+			return nil, nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == len(b) { // the file grew since Stat: double the buffer and go on
+			b = append(b, make([]byte, len(b))...)
+			*buf = b
+		}
+	}
+	return b[:n], buf, nil
 }
 
 // Write writes an artifact bundle of files to w: the SYSB header, then a deterministic zip laid out as the
@@ -289,12 +334,12 @@ func pack(ctx context.Context, f SourceFile, level int, pool *sync.Pool) *packed
 		p.err = err
 		return p
 	}
-	data, err := os.ReadFile(f.Path)
+	data, dataBuf, err := readFile(f.Path)
 	if err != nil {
 		p.err = fmt.Errorf("bundling %s: %w", f.URL, err) // *PathError names the path and the problem
 		return p
 	}
-	p.data = data
+	p.data, p.dataBuf = data, dataBuf
 	if !utf8.Valid(data) {
 		p.skip = "not valid UTF-8"
 		return p
@@ -313,10 +358,17 @@ func pack(ctx context.Context, f SourceFile, level int, pool *sync.Pool) *packed
 }
 
 func (p *packed) release(pool *sync.Pool) {
-	if p.compBuf != nil && !p.released {
-		p.released = true
+	if p.released {
+		return
+	}
+	p.released = true
+	if p.compBuf != nil {
 		p.comp = nil
 		pool.Put(p.compBuf)
+	}
+	if p.dataBuf != nil {
+		p.data = nil
+		readPool.Put(p.dataBuf)
 	}
 }
 

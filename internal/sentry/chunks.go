@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"net/http"
 	"runtime"
 	"sync"
@@ -111,9 +113,18 @@ func buildMultipart(ctx context.Context, chunks []Chunk, opts UploadOptions) (bo
 		return nil, "", fmt.Errorf("gzip level %d is not in %d–%d", level, gzip.StatelessCompression, gzip.BestCompression)
 	}
 
-	data := make([][]byte, len(chunks))
+	data := make([][][]byte, len(chunks)) // each part's body, as segments
 	name := "file"
-	if opts.Gzip {
+	switch {
+	case opts.Gzip && level == gzip.NoCompression:
+		// Store needs no compressor: the gzip framing is written around slices of the chunk, so a
+		// request holds no copy of its chunks (8 × 32 MiB requests in flight would otherwise double
+		// an upload's memory).
+		name = "file_gzip"
+		for i, ch := range chunks {
+			data[i] = storedGzip(ch.Data)
+		}
+	case opts.Gzip:
 		name = "file_gzip"
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(runtime.GOMAXPROCS(0))
@@ -122,17 +133,17 @@ func buildMultipart(ctx context.Context, chunks []Chunk, opts UploadOptions) (bo
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				var err error
-				data[i], err = gzipMember(ch.Data, level)
+				member, err := gzipMember(ch.Data, level)
+				data[i] = [][]byte{member}
 				return err
 			})
 		}
 		if err := g.Wait(); err != nil {
 			return nil, "", fmt.Errorf("compressing chunks: %w", err)
 		}
-	} else {
+	default:
 		for i, ch := range chunks {
-			data[i] = ch.Data
+			data[i] = [][]byte{ch.Data}
 		}
 	}
 
@@ -145,7 +156,8 @@ func buildMultipart(ctx context.Context, chunks []Chunk, opts UploadOptions) (bo
 		}
 		fmt.Fprintf(&h, "--%s\r\nContent-Disposition: form-data; name=%q; filename=%q\r\nContent-Type: application/octet-stream\r\n\r\n",
 			boundary, name, ch.ID)
-		body = append(body, h.Bytes(), data[i])
+		body = append(body, h.Bytes())
+		body = append(body, data[i]...)
 	}
 	body = append(body, []byte("\r\n--"+boundary+"--\r\n"))
 	return body, "multipart/form-data; boundary=" + boundary, nil
@@ -163,6 +175,44 @@ func newBoundary() string {
 		b[24+i] = alnum[int(x)%len(alnum)]
 	}
 	return string(b)
+}
+
+// gzipHeader is the member header the reference client sends (§5): CM 8, no flags, MTIME 0, XFL 0,
+// OS 255.
+var gzipHeader = []byte{0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff}
+
+// maxStoredBlock is the largest stored deflate block (RFC 1951 §3.2.4: LEN is 16 bits).
+const maxStoredBlock = 65535
+
+// storedGzip frames data as one gzip member of stored deflate blocks, as segments that point into
+// data: header, then per block its 5-byte header (BFINAL/BTYPE 00, LEN, NLEN) and the slice, then
+// the CRC-32 and size trailer (RFC 1952). Byte for byte what a store-level compressor writes, without
+// copying data.
+func storedGzip(data []byte) [][]byte {
+	n := (len(data) + maxStoredBlock - 1) / maxStoredBlock
+	if n == 0 {
+		n = 1 // an empty chunk is one empty final block
+	}
+	headers := make([]byte, 5*n)
+	segs := make([][]byte, 0, 2*n+2)
+	segs = append(segs, gzipHeader)
+	for i := 0; i < n; i++ {
+		block := data[min(i*maxStoredBlock, len(data)):min((i+1)*maxStoredBlock, len(data))]
+		h := headers[5*i : 5*i+5]
+		if i == n-1 {
+			h[0] = 1 // BFINAL; BTYPE 00 (stored) and the padding to the byte boundary are zero
+		}
+		binary.LittleEndian.PutUint16(h[1:], uint16(len(block)))
+		binary.LittleEndian.PutUint16(h[3:], ^uint16(len(block)))
+		segs = append(segs, h)
+		if len(block) > 0 {
+			segs = append(segs, block)
+		}
+	}
+	trailer := make([]byte, 8)
+	binary.LittleEndian.PutUint32(trailer, crc32.ChecksumIEEE(data))
+	binary.LittleEndian.PutUint32(trailer[4:], uint32(len(data)))
+	return append(segs, trailer)
 }
 
 // gzipWriters pools writers per level: a writer at the higher levels

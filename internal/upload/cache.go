@@ -22,14 +22,14 @@ import (
 // the server whether it holds those chunks. Only when the server answers that it has them all does
 // the run end without building; otherwise the bundle is built and uploaded as usual.
 //
-// This is sound whatever the cache holds: the key is a hash of everything the bundle is made of
-// (every file's URL, type, headers and content SHA-1, and the manifest's org, projects, release,
-// dist and note), and the entry names a bundle that was built from exactly those inputs and whose
-// chunks the server confirms it stores. A stale or corrupt entry can cost a rebuild, never a wrong
-// upload.
+// The key is a hash of everything the bundle is made of (every file's URL, type, headers, size and
+// content checksums — see fileDigest — and the manifest's org, projects, release, dist and note),
+// and an entry names a bundle that was built from exactly those inputs and whose chunks the server
+// confirms it stores. A stale or corrupt entry costs a rebuild, not a wrong upload: timestamps are
+// never trusted, only content.
 
 // cacheVersion changes whenever the key or the entry format changes, so old entries are ignored.
-const cacheVersion = 1
+const cacheVersion = 2
 
 // maxCacheEntries bounds the directory; the oldest entries go first.
 const maxCacheEntries = 200
@@ -63,7 +63,7 @@ func inputKey(files *collection, opts *Options) string {
 			fmt.Fprintf(h, "%s=%s\x00", k, f.Headers[k])
 		}
 		d := files.digests[i]
-		fmt.Fprintf(h, "%x\x00%d", d.sum, d.size)
+		fmt.Fprintf(h, "%08x%08x\x00%d", d.ieee, d.castagnoli, d.size)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
