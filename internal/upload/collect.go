@@ -2,9 +2,9 @@ package upload
 
 import (
 	"context"
-	"hash/crc32"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"sort"
