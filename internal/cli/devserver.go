@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,6 +50,8 @@ auth token unless --token is set. Stop it with Ctrl-C.`,
   # A throw-away store on another port, requiring a token
   mapback dev-server --addr 127.0.0.1:9000 --dir /tmp/store --token secret`,
 		Args: noArgs,
+		// Configuration is loaded for --log-level / MAPBACK_LOG_LEVEL (one line per request at info).
+		Annotations: needsConfigAnnotation,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a.streams.Redact(opts.token)
 			if opts.dir == "" {
@@ -89,7 +92,7 @@ func runDevServer(ctx context.Context, streams *term.IOStreams, log *slog.Logger
 			log.Warn("listening beyond this machine without --token: anyone who can reach it can upload", "addr", ln.Addr().String())
 		}
 	}
-	base := "http://" + ln.Addr().String()
+	base := "http://" + dialableAddr(ln.Addr().(*net.TCPAddr))
 	fmt.Fprintln(streams.Out, base)
 	_ = streams.Flush()
 	fmt.Fprintf(streams.ErrOut, "mapback dev-server: storing in %s\nTry: mapback sourcemaps upload --url %s --org demo --project demo ./dist\n", dir, base)
@@ -112,4 +115,17 @@ func runDevServer(ctx context.Context, streams *term.IOStreams, log *slog.Logger
 	}
 	fmt.Fprintln(streams.ErrOut, "mapback dev-server: stopped")
 	return nil
+}
+
+// dialableAddr is the address to print for a listener: one on every interface (0.0.0.0, [::]) is
+// reachable from this machine on loopback, the address the printed URL is for.
+func dialableAddr(a *net.TCPAddr) string {
+	ip := a.IP
+	switch {
+	case ip == nil || ip.Equal(net.IPv4zero):
+		ip = net.IPv4(127, 0, 0, 1)
+	case ip.Equal(net.IPv6unspecified):
+		ip = net.IPv6loopback
+	}
+	return net.JoinHostPort(ip.String(), strconv.Itoa(a.Port))
 }

@@ -69,14 +69,17 @@ only the missing chunks).`,
 				return err
 			}
 			report, err := upload.Run(cmd.Context(), opts)
-			if report != nil && report.BundleDebugID != "" {
-				if !a.streams.Quiet() {
-					upload.WriteText(a.streams.ErrOut, report, a.streams.ColorScheme())
-				}
-				if fl.asJSON && err == nil {
-					if jerr := upload.WriteJSON(a.streams.Out, report); jerr != nil {
-						return jerr
-					}
+			if report != nil && err != nil {
+				report.Error = err.Error()
+			}
+			if report != nil && report.BundleDebugID != "" && !a.streams.Quiet() {
+				upload.WriteText(a.streams.ErrOut, report, a.streams.ColorScheme())
+			}
+			// A failed run still prints its JSON, with "error" set, so a CI script can tell what
+			// was sent before the failure.
+			if report != nil && fl.asJSON {
+				if jerr := upload.WriteJSON(a.streams.Out, report); jerr != nil && err == nil {
+					return jerr
 				}
 			}
 			return err
@@ -126,6 +129,10 @@ func (a *app) uploadOptions(cmd *cobra.Command, opts *upload.Options, fl uploadF
 		opts.CacheDir = filepath.Join(a.env.UserCacheDir, "mapback", "upload")
 	}
 
+	headers, err := parseHeaders(cmd, fl.headers) // checked on a dry run too: the real run would fail
+	if err != nil {
+		return err
+	}
 	serverURL, org := a.serverTarget()
 	opts.Org = org
 	opts.Projects = splitProjects(cfg.Project)
@@ -133,10 +140,6 @@ func (a *app) uploadOptions(cmd *cobra.Command, opts *upload.Options, fl uploadF
 		return nil
 	}
 
-	headers, err := parseHeaders(cmd, fl.headers)
-	if err != nil {
-		return err
-	}
 	if cfg.AuthToken == "" && !isLoopbackURL(serverURL) {
 		return &upload.SettingError{Msg: "no auth token", Hint: "pass --auth-token or set SENTRY_AUTH_TOKEN (an organisation token from Settings → Auth Tokens)"}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -124,6 +125,46 @@ func TestUploadErrorsCarryTheFix(t *testing.T) {
 	}
 }
 
+// TestUploadJSONOnFailure: a failed upload still prints its JSON report, with the error.
+func TestUploadJSONOnFailure(t *testing.T) {
+	f := newFakeEnv(t)
+	dir := injectedFixtures(t, f)
+	srv, url := devServer(t, sentrytest.Options{})
+	srv.AddFault(sentrytest.Fault{Endpoint: "chunks", Status: 500, Body: `{"detail":"disk full"}`})
+	r := run(t, f, "--url", url, "-o", "o", "-p", "p", "upload", "--json", "--no-cache", dir)
+	if r.code != ExitFailure {
+		t.Fatalf("exit %d\n%s", r.code, r.err)
+	}
+	var rep struct {
+		Error  string
+		Chunks struct{ Missing, Sent int }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, r.stdout)
+	}
+	if !strings.Contains(rep.Error, "disk full") || rep.Chunks.Missing != 1 || rep.Chunks.Sent != 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	if strings.Contains(r.err, "Done:") || !strings.Contains(r.err, "Sent 0 of the 1 missing chunk(s)") {
+		t.Fatalf("stderr:\n%s", r.err)
+	}
+}
+
+func TestDialableAddr(t *testing.T) {
+	for _, tc := range []struct {
+		addr *net.TCPAddr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 80}, "127.0.0.1:80"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 81}, "[::1]:81"},
+		{&net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 82}, "192.0.2.1:82"},
+	} {
+		if got := dialableAddr(tc.addr); got != tc.want {
+			t.Errorf("%v: %s, want %s", tc.addr, got, tc.want)
+		}
+	}
+}
+
 func TestUploadDryRunNeedsNoServer(t *testing.T) {
 	f := newFakeEnv(t)
 	dir := injectedFixtures(t, f)
@@ -131,6 +172,10 @@ func TestUploadDryRunNeedsNoServer(t *testing.T) {
 	r := run(t, f, "upload", "--dry-run", "--bundle-out", out, "--json", dir)
 	if r.code != ExitOK || !strings.Contains(r.err, "Dry run: nothing was sent") || !strings.Contains(r.stdout, `"dry_run": true`) {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.err, r.stdout)
+	}
+	// A bad --header fails a dry run too: the real run would.
+	if r := run(t, f, "upload", "--dry-run", "--header", "nocolon", dir); r.code != ExitUsage {
+		t.Fatalf("dry run with a bad header: exit %d\n%s", r.code, r.err)
 	}
 }
 

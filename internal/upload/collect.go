@@ -156,6 +156,16 @@ func collect(ctx context.Context, opts *Options) (*collection, error) {
 		c.digests = append(c.digests, m.content)
 	}
 	sort.Sort(byURL{c.files, c.digests})
+	for i := 1; i < len(c.files); i++ {
+		if a, b := c.files[i-1], c.files[i]; a.URL == b.URL {
+			// Two PATHs with files at the same relative path. sentry-cli keeps one of them silently;
+			// the server could only ever serve one, so mapback asks which.
+			return nil, &SettingError{
+				Msg:  fmt.Sprintf("%s and %s would both be uploaded as %s", a.Path, b.Path, a.URL),
+				Hint: "upload each PATH on its own with its own --url-prefix, or upload their common parent directory",
+			}
+		}
+	}
 	return c, nil
 }
 

@@ -72,6 +72,11 @@ func WriteText(w io.Writer, r *Report, cs term.ColorScheme) {
 	if c.Total == 0 {
 		return // failed before the chunks were known; the error says why
 	}
+	if r.Error != "" && c.Sent < c.Missing {
+		fmt.Fprintf(w, "Sent %d of the %d missing chunk(s) (%s) before the failure; run the same upload again to send the rest.\n",
+			c.Sent, c.Missing, term.FormatBytes(c.SentBytes))
+		return
+	}
 	if c.Sent == 0 {
 		fmt.Fprintf(w, "Nothing to upload: all %d chunk(s) were already on the server.\n", c.Total)
 		if r.FromCache {
@@ -80,6 +85,9 @@ func WriteText(w io.Writer, r *Report, cs term.ColorScheme) {
 	} else {
 		fmt.Fprintf(w, "Uploaded %d of %d chunk(s) (%s in %d request(s)); %d already on the server.\n",
 			c.Sent, c.Total, term.FormatBytes(c.SentBytes), c.Requests, c.Total-c.Sent)
+	}
+	if r.Error != "" {
+		return // the error and its fix follow; "Done" would contradict them
 	}
 	switch r.State {
 	case "ok":

@@ -12,7 +12,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mapback/mapback/internal/sentry"
+	"github.com/mapback/mapback/internal/term"
 )
+
+// maxChunks bounds the chunks of one bundle: a server announcing a tiny chunk size would otherwise
+// make mapback send millions of requests and a gigabyte assemble body. Sentry's 8 MiB chunks give a
+// 2 GiB bundle (its size limit) 256 chunks.
+const maxChunks = 100_000
 
 // chunkPlan is the bundle cut into chunks of the server's size, each named by its SHA-1.
 type chunkPlan struct {
@@ -23,7 +29,10 @@ type chunkPlan struct {
 // planChunks cuts data into consecutive slices of size bytes (the last may be shorter). The slices
 // share data's memory; hashing runs on every core since a large bundle has dozens of chunks.
 func planChunks(data []byte, size int64) chunkPlan {
-	n := (int64(len(data)) + size - 1) / size
+	n := int64(len(data)) / size // no (len+size-1)/size: a huge size would overflow
+	if int64(len(data))%size != 0 || n == 0 {
+		n++ // the last, shorter chunk (an empty bundle still has one)
+	}
 	p := chunkPlan{size: size, chunks: make([]sentry.Chunk, n)}
 	var g errgroup.Group
 	g.SetLimit(4)
@@ -80,6 +89,10 @@ func batches(chunks []sentry.Chunk, perRequest int, maxBytes int64) [][]sentry.C
 // send runs the handshake after the capability request: ask which chunks are missing, send them,
 // assemble, and poll when asked to wait (spec §4, §7).
 func send(ctx context.Context, opts *Options, co *sentry.ChunkOptions, bundle []byte, rep *Report, log *slog.Logger) (chunkPlan, error) {
+	if n := int64(len(bundle))/co.ChunkSize + 1; n > maxChunks {
+		return chunkPlan{}, fmt.Errorf("the server's chunk size of %d bytes would cut the %s bundle into %d chunks (at most %d): is --url a Sentry server?",
+			co.ChunkSize, term.FormatBytes(int64(len(bundle))), n, maxChunks)
+	}
 	plan := planChunks(bundle, co.ChunkSize)
 	rep.Chunks = plan.report()
 	req := assembleRequest(opts, rep.Checksum, plan.ids())
@@ -90,6 +103,7 @@ func send(ctx context.Context, opts *Options, co *sentry.ChunkOptions, bundle []
 	}
 	log.Debug("assemble", "state", first.State, "missing", len(first.MissingChunks))
 	missing := selectMissing(plan.chunks, first.MissingChunks)
+	rep.Chunks.Missing = len(missing)
 	if err := sendChunks(ctx, opts, co, missing, rep); err != nil {
 		return plan, err
 	}
@@ -154,14 +168,16 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, mis
 		defer p.Done()
 		onProgress = p.Add
 	}
-	var sent atomic.Int64
+	// Only requests that succeeded count: after a failure or Ctrl-C the report says how much
+	// arrived, and a rerun sends the rest.
+	var sentBytes, sentChunks, requests atomic.Int64
 	groups := batches(missing, co.ChunksPerRequest, co.MaxRequestSize)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(co.Concurrency, 1))
 	for _, b := range groups {
 		g.Go(func() error {
 			err := opts.Client.UploadChunks(gctx, co.URL, b, sentry.UploadOptions{Gzip: co.Gzip(), OnProgress: func(n int64) {
-				sent.Add(n)
+				sentBytes.Add(n)
 				if onProgress != nil {
 					onProgress(n)
 				}
@@ -169,13 +185,15 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, mis
 			if err != nil {
 				return fmt.Errorf("uploading %d chunk(s): %w", len(b), err)
 			}
+			sentChunks.Add(int64(len(b)))
+			requests.Add(1)
 			return nil
 		})
 	}
 	err := g.Wait()
-	rep.Chunks.Sent = len(missing)
-	rep.Chunks.SentBytes = sent.Load()
-	rep.Chunks.Requests = len(groups)
+	rep.Chunks.Sent = int(sentChunks.Load())
+	rep.Chunks.SentBytes = sentBytes.Load()
+	rep.Chunks.Requests = int(requests.Load())
 	return err
 }
 

@@ -113,13 +113,16 @@ type Report struct {
 	State string `json:"state,omitempty"`
 	// FromCache says the bundle was not rebuilt: the build cache knew it and the server held it.
 	FromCache bool `json:"from_cache,omitempty"`
+	// Error is why the run failed, for --json consumers; set by the caller (Run returns the error).
+	Error string `json:"error,omitempty"`
 }
 
 // ChunkReport says how much was sent.
 type ChunkReport struct {
 	Size      int64 `json:"chunk_size"`
 	Total     int   `json:"total"`
-	Sent      int   `json:"sent"`
+	Missing   int   `json:"missing"` // chunks the server lacked
+	Sent      int   `json:"sent"`      // of those, chunks that arrived
 	SentBytes int64 `json:"sent_bytes"`
 	Requests  int   `json:"requests"`
 }
@@ -158,10 +161,18 @@ func (e *ProcessingError) Error() string {
 	}
 }
 
-// Fix suggests the next step.
+// Fix suggests the next step, for the reasons Sentry gives most often.
 func (e *ProcessingError) Fix() string {
-	if e.State == "not_found" {
+	d := strings.ToLower(e.Detail)
+	switch {
+	case e.State == "not_found":
 		return "chunks went missing on the server between upload and assembly; run the same upload again (only missing chunks are sent)"
+	case strings.Contains(d, "without debug ids or release"):
+		return "run 'mapback sourcemaps inject' on the files first, or pass --release"
+	case strings.Contains(d, "exceeds maximum size"):
+		return "the bundle is larger than the organisation allows: upload the build in parts (one PATH per upload), or leave out files with --ignore"
+	case strings.Contains(d, "checksum"):
+		return "the server assembled different bytes than were sent (a proxy altering requests?); run the upload again"
 	}
 	return ""
 }
@@ -347,7 +358,7 @@ func validate(opts *Options) error {
 	if d := opts.Dist; d != "" {
 		switch {
 		case r == "":
-			return &SettingError{"--dist needs a release", "pass --release together with --dist"}
+			return &SettingError{"a dist (--dist or SENTRY_DIST) needs a release", "pass --release (or set SENTRY_RELEASE) together with the dist"}
 		case strings.TrimSpace(d) != d:
 			return &SettingError{fmt.Sprintf("dist %q has leading or trailing spaces", d), "trim the dist name"}
 		case len(d) > 64:

@@ -410,6 +410,10 @@ func TestCtrlCThenRerunSendsOnlyMissing(t *testing.T) {
 	if stored == 0 || stored == total {
 		t.Fatalf("%d of %d chunks stored before the interruption; the test needs some, not all", stored, total)
 	}
+	// The report counts only requests that were answered: never more than the server stored.
+	if rep.Chunks.Sent > stored || rep.Chunks.Sent >= rep.Chunks.Missing {
+		t.Fatalf("report after Ctrl-C: %d of %d sent, server has %d", rep.Chunks.Sent, rep.Chunks.Missing, stored)
+	}
 	s.ClearFaults()
 	s.ResetRequests()
 	rep, err = Run(context.Background(), s.options(dir))
@@ -454,7 +458,7 @@ func TestSettingsRejectedBeforeAnyRequest(t *testing.T) {
 		{"no org", func(o *Options) { o.Org = "" }, "no organisation"},
 		{"no project", func(o *Options) { o.Projects = nil }, "no project"},
 		{"slash in release", func(o *Options) { o.Release = "a/b" }, "'/'"},
-		{"dist without release", func(o *Options) { o.Dist = "d1" }, "--dist needs a release"},
+		{"dist without release", func(o *Options) { o.Dist = "d1" }, "needs a release"},
 		{"long dist", func(o *Options) { o.Release, o.Dist = "r", strings.Repeat("d", 65) }, "64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -607,4 +611,40 @@ func sameSet(a, b []string) bool {
 func sha1hex(b []byte) string {
 	sum := sha1.Sum(b)
 	return hex.EncodeToString(sum[:])
+}
+
+func TestSameURLFromTwoPaths(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"a", "b"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, d, "main.js"), []byte("var "+d+"=1;\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := Run(context.Background(), Options{Paths: []string{filepath.Join(root, "a"), filepath.Join(root, "b")}, DryRun: true, Release: "r"})
+	var se *SettingError
+	if !errors.As(err, &se) || !strings.Contains(se.Error(), "would both be uploaded as ~/main.js") || !strings.Contains(se.Fix(), "common parent") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestChunkSizeBounds(t *testing.T) {
+	data := make([]byte, 5000)
+	if p := planChunks(data, 1<<62); len(p.chunks) != 1 || len(p.chunks[0].Data) != 5000 {
+		t.Fatalf("a huge chunk size: %d chunks", len(p.chunks))
+	}
+	if p := planChunks(nil, 8<<20); len(p.chunks) != 1 {
+		t.Fatalf("an empty bundle: %d chunks", len(p.chunks))
+	}
+	// A server announcing 1-byte chunks would need more than maxChunks requests' worth of chunks:
+	// refused before any request.
+	s := newServer(t, sentrytest.Capability{})
+	rep := &Report{}
+	_, err := send(context.Background(), &Options{Client: s.client, Org: "o", Projects: []string{"p"}},
+		&sentry.ChunkOptions{ChunkSize: 1, ChunksPerRequest: 64, MaxRequestSize: 1 << 25, Concurrency: 1}, make([]byte, maxChunks+10), rep, nil)
+	if err == nil || !strings.Contains(err.Error(), "is --url a Sentry server?") || len(s.Requests()) != 0 {
+		t.Fatalf("err %v, %d requests", err, len(s.Requests()))
+	}
 }
