@@ -122,7 +122,7 @@ type ChunkReport struct {
 	Size      int64 `json:"chunk_size"`
 	Total     int   `json:"total"`
 	Missing   int   `json:"missing"` // chunks the server lacked
-	Sent      int   `json:"sent"`      // of those, chunks that arrived
+	Sent      int   `json:"sent"`    // of those, chunks that arrived
 	SentBytes int64 `json:"sent_bytes"`
 	Requests  int   `json:"requests"`
 }
