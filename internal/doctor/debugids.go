@@ -137,10 +137,14 @@ func bundleIDFinding(b dist.Bundle, js []byte) (_ Finding, _ debugid.ID, injecte
 		return fail(fmt.Sprintf("has the debug ID snippet (%s) but no //# debugId comment: the upload cannot tell the bundle's ID (a later step stripped comments)", snipID),
 			"run inject as the last build step, after any minifier, then upload: "+inject), snipID, true, true
 	default:
-		d := "not injected: no debug ID snippet and no //# debugId comment, so Sentry can only match the map by URL"
 		if mapHas {
-			d += fmt.Sprintf(" (its map has debug ID %s)", mapID)
+			// The map was injected, the bundle was not: the map is left over from an earlier,
+			// injected build (inject moves the code down and shifts the map with it). Injecting
+			// again would shift this map a second time, so every position would be off.
+			return fail(fmt.Sprintf("the bundle is not injected but its map %s already has debug ID %s: the map belongs to an earlier, injected build, so bundle and map do not belong together", mapName(b), mapID),
+				fixStaleMap(b)), debugid.ID{}, true, true // a problem, but not one inject fixes
 		}
+		d := "not injected: no debug ID snippet and no //# debugId comment, so Sentry can only match the map by URL"
 		return fail(d, inject), debugid.ID{}, false, false
 	}
 
@@ -167,6 +171,12 @@ func bundleIDFinding(b dist.Bundle, js []byte) (_ Finding, _ debugid.ID, injecte
 		d = fmt.Sprintf("debug ID %s, injected by a Sentry bundler plugin (snippet and map agree)", id)
 	}
 	return Finding{Status: StatusOK, Subject: b.Path, Detail: d}, id, true, true
+}
+
+// fixStaleMap is the fix for a fresh bundle paired with a map from an earlier injected build:
+// never inject that pair (it would shift the stale map's mappings again).
+func fixStaleMap(b dist.Bundle) string {
+	return "rebuild the bundle and its map together (run the build again, do not keep maps from an earlier build), then run mapback sourcemaps inject " + shellArg(b.Root) + "; do not inject this bundle with the old map"
 }
 
 func mapName(b dist.Bundle) string {

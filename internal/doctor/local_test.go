@@ -28,6 +28,9 @@ type localCase struct {
 	gen, valid, ids Status
 	fix, detail     string
 	fixAlso         string
+	// check, when set, is the check whose fix and detail are matched: another local check may
+	// report a consequence of the same defect.
+	check string
 }
 
 var localCases = []localCase{
@@ -75,6 +78,8 @@ var localCases = []localCase{
 		fix: "keep each .map file beside its bundle until it is uploaded", detail: "sourceMappingURL=app.js.map names ../../testdata/doctor/missing-map-file/dist/app.js.map, which does not exist"},
 	{dir: "bad-inline-map", gen: StatusOK, valid: StatusFail, ids: StatusSkip,
 		fix: "the map is damaged", detail: "inline source map (data: URL): embedded source map is not valid base64"},
+	{dir: "map-not-a-map", gen: StatusOK, valid: StatusFail, ids: StatusOK,
+		fix: "make the sourceMappingURL comment name the bundle's map", detail: "sourceMappingURL=app.js points at ../../testdata/doctor/map-not-a-map/dist/app.js, which is the bundle itself, not a source map"},
 
 	// 3. debug IDs
 	{dir: "not-injected", gen: StatusOK, valid: StatusOK, ids: StatusFail,
@@ -87,6 +92,11 @@ var localCases = []localCase{
 		fix: fixRebuilt, detail: "has 4a1b2c3d-0000-5000-8000-00000000cafe"},
 	{dir: "rebuilt-snippet", gen: StatusOK, valid: StatusOK, ids: StatusFail,
 		fix: fixRebuilt, detail: "the //# debugId comment says 4a1b2c3d-0000-5000-8000-00000000cafe but the snippet registers"},
+	// The map of an earlier injected build beside a fresh bundle: injecting would shift the map
+	// again, so the fix is to rebuild both (the valid check sees the map not fitting, same fix).
+	{dir: "stale-map-id", gen: StatusOK, valid: StatusWarn, ids: StatusFail, check: idDebugIDs,
+		fix: "rebuild the bundle and its map together", fixAlso: "then run mapback sourcemaps inject",
+		detail: "the map belongs to an earlier, injected build, so bundle and map do not belong together"},
 	{dir: "plugin-map-without-id", gen: StatusOK, valid: StatusOK, ids: StatusWarn,
 		fix: "upload these files with the Sentry bundler plugin", detail: "injected by a Sentry bundler plugin"},
 }
@@ -125,10 +135,16 @@ func TestLocalFixtures(t *testing.T) {
 					t.Errorf("%s: status %s, want %s\n%s", w.id, r.Status, w.want, locDump(r))
 				}
 				if r.Status == StatusWarn || r.Status == StatusFail {
-					if bad != nil {
+					switch {
+					case tc.check != "":
+						if r.ID == tc.check {
+							bad = &r
+						}
+					case bad != nil:
 						t.Errorf("both %s and %s report a problem", bad.ID, r.ID)
+					default:
+						bad = &r
 					}
-					bad = &r
 				}
 				if r.Detail == "" {
 					t.Errorf("%s: empty detail", w.id)
@@ -374,6 +390,30 @@ func TestProjectRootAsPath(t *testing.T) {
 	r := locResult(t, locRun(t, dir), idGenerated)
 	if r.Status != StatusFail || !strings.Contains(r.Fix, "point doctor at your build output, not the project root") || !strings.Contains(r.Fix, "vite.config.ts") {
 		t.Errorf("generated:\n%s", locDump(r))
+	}
+}
+
+// TestMapNotAMap: an absolute sourceMappingURL naming a file that exists but is not a map is
+// named as such, with a note on absolute URLs, and the file's content is not quoted.
+func TestMapNotAMap(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "etc", "passwd")
+	locWrite(t, secret, "root:x:0:0:root:/root:/bin/bash\n")
+	abs := filepath.ToSlash(secret)
+	if !strings.HasPrefix(abs, "/") {
+		t.Skip("an absolute path that is also an absolute URL path needs a POSIX file system")
+	}
+	locWrite(t, filepath.Join(dir, "dist", "app.js"), "var a=1;\n//# sourceMappingURL="+abs+"\n")
+	r := locResult(t, locRun(t, filepath.Join(dir, "dist")), idValid)
+	dump := locDump(r)
+	if r.Status != StatusFail || !strings.Contains(dump, "sourceMappingURL="+abs+" points at "+secret+", which is not a source map") ||
+		!strings.Contains(dump, "URL path on the server") || !strings.Contains(r.Fix, "name the bundle's map") {
+		t.Errorf("want a failure naming the file as not a map\n%s", dump)
+	}
+	for _, bad := range []string{"root:x", "damaged", "truncated"} {
+		if strings.Contains(dump, bad) {
+			t.Errorf("the finding says %q\n%s", bad, dump)
+		}
 	}
 }
 

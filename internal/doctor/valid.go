@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/jsonscan"
 	"github.com/mapback/mapback/internal/sourcemap"
@@ -108,6 +109,9 @@ func validateMap(b dist.Bundle, h bundlerHint) []Finding {
 	fail := func(detail, fix string) []Finding {
 		return []Finding{{Status: StatusFail, Subject: subject, Detail: detail, Fix: fix}}
 	}
+	if b.Map.Rule != dist.RuleDataURL && (sameFile(b.Map.Path, b.Path) || !jsonish(data)) {
+		return []Finding{notAMap(b)}
+	}
 	if _, _, _, err := jsonscan.Document(data); err != nil {
 		var se *jsonscan.SyntaxError
 		if errors.As(err, &se) {
@@ -155,9 +159,73 @@ func validateMap(b dist.Bundle, h bundlerHint) []Finding {
 	}
 	out = append(out, checkSourcesContent(m, subject, base, b.Root, h)...)
 	if js != nil {
-		out = append(out, w.coverage(subject, len(lens), lastCode)...)
+		cov := w.coverage(subject, len(lens), lastCode)
+		if len(cov) > 0 && staleInjectedMap(b, js) {
+			// The map does not fit because it was shifted by an earlier injection that this
+			// bundle never had: the debug ID check says so, with the fix (never inject this pair).
+			cov = []Finding{{Status: StatusWarn, Subject: subject,
+				Detail: "the map does not fit the bundle: it already has a debug ID while the bundle is not injected, so it belongs to an earlier, injected build",
+				Fix:    fixStaleMap(b)}}
+		}
+		out = append(out, cov...)
 	}
 	return out
+}
+
+// staleInjectedMap reports a map that carries a debug ID paired with a bundle that carries none:
+// the map was written (and shifted) by an earlier injected build.
+func staleInjectedMap(b dist.Bundle, js []byte) bool {
+	if _, ok := debugid.FindComment(js); ok {
+		return false
+	}
+	if _, ok := findSnippetID(js); ok {
+		return false
+	}
+	if _, ok := pluginID(js); ok {
+		return false
+	}
+	_, has, _, _ := mapDebugID(b)
+	return has
+}
+
+// notAMap is the finding for a bundle whose map file is not a source map at all: the bundle
+// itself, or a file such as /etc/passwd named by an absolute sourceMappingURL. Its content is not
+// quoted: it is not a map, and may be anything.
+func notAMap(b dist.Bundle) Finding {
+	what := "which is not a source map (not JSON)"
+	if sameFile(b.Map.Path, b.Path) {
+		what = "which is the bundle itself, not a source map"
+	}
+	fd := Finding{Status: StatusFail, Subject: b.Path,
+		Fix: "make the sourceMappingURL comment name the bundle's map, relative to the bundle (e.g. //# sourceMappingURL=" + filepath.Base(b.Path) + ".map), or remove the comment and keep the map beside the bundle"}
+	if b.Map.Rule != dist.RuleComment {
+		fd.Detail = fmt.Sprintf("the map found beside the bundle, %s, is not a source map (not JSON)", b.Map.Path)
+		fd.Fix = "keep the bundle's real map beside it (" + filepath.Base(b.Path) + ".map), and no other file under that name"
+		return fd
+	}
+	ref := readRef(b.Path)
+	fd.Detail = fmt.Sprintf("sourceMappingURL=%s points at %s, %s", ref.value, b.Map.Path, what)
+	if strings.HasPrefix(ref.value, "/") {
+		fd.Detail += "; an absolute sourceMappingURL is a URL path on the server to browsers and Sentry, not a file on this machine"
+	}
+	return fd
+}
+
+// jsonish reports whether data could be a JSON source map: after a BOM, the XSSI prefix and
+// whitespace, it starts with '{'. Anything else is some other file, never quoted back.
+func jsonish(data []byte) bool {
+	data = bytes.TrimLeft(data[prefixLen(data):], " \t\r\n")
+	return len(data) == 0 || data[0] == '{' // an empty file is a damaged map
+}
+
+// sameFile reports whether two paths name the same file.
+func sameFile(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }
 
 // checkSourcesContent warns when sources have no sourcesContent and are not on disk either:

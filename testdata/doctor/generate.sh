@@ -20,7 +20,7 @@ for d in healthy inline-map index-map plugin-injected no-sources-content-on-disk
 	no-map-webpack no-map-esbuild no-map-rollup no-map-next no-map-unknown remote-map no-bundles \
 	moved-map bad-json wrong-version bad-vlq source-index name-index no-sources-content map-shorter \
 	missing-map-file bad-inline-map not-injected map-without-id shared-id rebuilt-map-id \
-	rebuilt-snippet plugin-map-without-id; do
+	rebuilt-snippet plugin-map-without-id stale-map-id map-not-a-map; do
 	rm -rf "${out:?}/$d"
 done
 
@@ -157,6 +157,13 @@ d=$out/missing-map-file
 bundle $d
 inject $d/dist
 
+# The sourceMappingURL names the bundle itself (a misconfigured build step), not a map.
+d=$out/map-not-a-map
+pair $d
+inject $d/dist
+sed -i 's,^//# sourceMappingURL=app.js.map$,//# sourceMappingURL=app.js,' $d/dist/app.js
+rm $d/dist/app.js.map
+
 # An inline map whose base64 does not decode.
 d=$out/bad-inline-map
 mkdir -p $d/dist
@@ -207,6 +214,15 @@ pair $d
 inject $d/dist
 id=$(sed -n 's,^//# debugId=,,p' $d/dist/app.js)
 sed -i "s,^//# debugId=$id,//# debugId=4a1b2c3d-0000-5000-8000-00000000cafe," $d/dist/app.js
+
+# A fresh bundle beside the map of an earlier, injected build: the map has a debugId (and its
+# mappings moved down by the snippet) while the bundle has neither. Injecting this pair would
+# shift the map a second time.
+d=$out/stale-map-id
+pair $d
+cp $d/dist/app.js $d/app.js.fresh
+inject $d/dist
+mv $d/app.js.fresh $d/dist/app.js
 
 # Injected by a Sentry bundler plugin (its snippet, no comment), map with the same ID: ok.
 PLUGIN_ID=7f3d3a8e-2b7c-4e55-9a51-0d9c6d5e4a11

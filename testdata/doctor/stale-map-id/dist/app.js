@@ -1,0 +1,3 @@
+function g(n){return"hello "+n}
+console.log(g("world"));
+//# sourceMappingURL=app.js.map
