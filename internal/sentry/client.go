@@ -20,8 +20,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -41,7 +43,9 @@ type Options struct {
 	// defaultHTTPClient). Its redirect policy is replaced: redirects are never
 	// followed.
 	HTTPClient *http.Client
-	// Logger gets a debug line per request; nil discards.
+	// Logger gets a debug line per request, and a warning, once per host,
+	// when the token goes over plain http to a host that is not loopback
+	// (see InsecureTokenWarning); nil discards.
 	Logger *slog.Logger
 	// Sleep waits between attempts; nil waits on a timer, returning early
 	// with ctx.Err() when ctx is done. Tests replace it.
@@ -60,6 +64,9 @@ type Client struct {
 	log        *slog.Logger
 	sleep      func(ctx context.Context, d time.Duration) error
 	now        func() time.Time
+
+	warnMu sync.Mutex
+	warned map[string]bool // hosts already warned about by warnInsecure
 }
 
 // New checks the options and returns a Client.
@@ -185,6 +192,39 @@ func (c *Client) resolveURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// warnInsecure logs a warning, once per host, when u would carry the token
+// unencrypted: plain http to a host that is not loopback. resolveURL already
+// refuses plain http when the base is https; this covers an http base on
+// another machine and an http URL from the server (a capability or lookup
+// URL naming another host while --url is a loopback tunnel). The token itself
+// is never logged.
+func (c *Client) warnInsecure(ctx context.Context, u *url.URL) {
+	if c.token == "" || u == nil || u.Scheme != "http" {
+		return
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == "" || isLoopback(host) {
+		return
+	}
+	c.warnMu.Lock()
+	if c.warned[host] {
+		c.warnMu.Unlock()
+		return
+	}
+	if c.warned == nil {
+		c.warned = map[string]bool{}
+	}
+	c.warned[host] = true
+	c.warnMu.Unlock()
+	msg := insecureTokenMessage(host)
+	if !strings.EqualFold(u.Hostname(), c.base.Hostname()) {
+		// The server named this host, so --url cannot fix it.
+		msg = fmt.Sprintf("the auth token will be sent unencrypted over http to %s, a URL the server at %s sent; "+
+			"serve Sentry over https", sanitise(host, maxExcerpt), redactURL(c.base))
+	}
+	c.log.WarnContext(ctx, msg)
+}
+
 // request is one logical call; do sends it until it succeeds or retrying is
 // pointless.
 type request struct {
@@ -204,6 +244,7 @@ type request struct {
 // body reached the sink, an *HTTPError for another status, or a transport
 // error. Every response body is drained and closed.
 func (c *Client) do(ctx context.Context, r request) error {
+	c.warnInsecure(ctx, r.url)
 	var bodyLen int64
 	for _, seg := range r.body {
 		bodyLen += int64(len(seg))
@@ -432,18 +473,89 @@ var userPassword = regexp.MustCompile(`(://[^/@]*:)[^/@]*@`)
 // one (an artifact lookup listing many bundles) is far smaller.
 const maxJSONReply = 32 << 20
 
-// doJSON sends r and decodes a 2xx JSON reply into out.
-func (c *Client) doJSON(ctx context.Context, r request, out any) error {
+// doJSON sends r and decodes a 2xx JSON reply into out. what names the
+// reply in errors ("chunk-upload", "assemble", "artifact-lookup"); array says
+// whether the reply must be a JSON array rather than an object. A reply of
+// the wrong shape fails with a plain message that names the request and
+// the server, never a Go type.
+func (c *Client) doJSON(ctx context.Context, r request, what string, array bool, out any) error {
 	var buf bytes.Buffer
 	r.sink = &limitedWriter{w: &buf, n: maxJSONReply}
 	r.restartSink = buf.Reset
 	if err := c.do(ctx, r); err != nil {
 		return err
 	}
-	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
-		return fmt.Errorf("%s %s: could not parse the JSON reply: %w", r.method, redactURL(r.url), err)
+	return c.decodeJSON(buf.Bytes(), r, what, array, out)
+}
+
+// decodeJSON is doJSON's decoding half.
+func (c *Client) decodeJSON(data []byte, r request, what string, array bool, out any) error {
+	want, open := "object", byte('{')
+	if array {
+		want, open = "array", '['
 	}
-	return nil
+	notSentry := fmt.Sprintf("is %s a Sentry server?", redactURL(c.base))
+	trimmed := bytes.TrimSpace(data)
+	if !json.Valid(trimmed) {
+		return fmt.Errorf("the %s reply (%s %s) is not JSON: %s", what, r.method, redactURL(r.url), notSentry)
+	}
+	if trimmed[0] != open {
+		return fmt.Errorf("the %s reply (%s %s) is not a JSON %s but %s: %s",
+			what, r.method, redactURL(r.url), want, jsonKind(trimmed[0]), notSentry)
+	}
+	err := json.Unmarshal(trimmed, out)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "an element"
+		} else {
+			field = fmt.Sprintf("field %q", sanitise(field, 80))
+		}
+		return fmt.Errorf("the %s reply (%s %s) has %s of the wrong type (%s where %s is expected): %s",
+			what, r.method, redactURL(r.url), field, sanitise(te.Value, 40), goKind(te.Type.Kind()), notSentry)
+	}
+	return fmt.Errorf("the %s reply (%s %s) could not be read: %s: %s",
+		what, r.method, redactURL(r.url), c.scrub(sanitise(err.Error(), maxExcerpt)), notSentry)
+}
+
+// jsonKind names the JSON value that starts with b (valid JSON assumed).
+func jsonKind(b byte) string {
+	switch b {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// goKind names, in JSON terms, what a Go type decodes from.
+func goKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "another type"
 }
 
 type limitedWriter struct {
@@ -502,7 +614,7 @@ func (c *Client) ChunkUploadOptions(ctx context.Context, org string) (*ChunkOpti
 		MaxWait          int      `json:"maxWait"`
 		Accept           []string `json:"accept"`
 	}
-	if err := c.doJSON(ctx, request{method: http.MethodGet, url: u}, &raw); err != nil {
+	if err := c.doJSON(ctx, request{method: http.MethodGet, url: u}, "chunk-upload", false, &raw); err != nil {
 		return nil, err
 	}
 	bad := func(format string, args ...any) error {
@@ -595,7 +707,7 @@ func (c *Client) AssembleArtifactBundle(ctx context.Context, org string, req Ass
 		Detail        *string   `json:"detail"`
 	}
 	r := request{method: http.MethodPost, url: u, body: [][]byte{body}, contentType: "application/json"}
-	if err := c.doJSON(ctx, r, &raw); err != nil {
+	if err := c.doJSON(ctx, r, "assemble", false, &raw); err != nil {
 		return nil, err
 	}
 	switch {
@@ -630,7 +742,7 @@ func (c *Client) ArtifactLookup(ctx context.Context, org, project, debugID strin
 	}
 	u.RawQuery = url.Values{"debug_id": {debugID}}.Encode()
 	var entries []LookupEntry
-	if err := c.doJSON(ctx, request{method: http.MethodGet, url: u}, &entries); err != nil {
+	if err := c.doJSON(ctx, request{method: http.MethodGet, url: u}, "artifact-lookup", true, &entries); err != nil {
 		return nil, err
 	}
 	return entries, nil

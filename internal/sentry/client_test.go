@@ -120,8 +120,11 @@ func TestChunkUploadOptions(t *testing.T) {
 		{name: "md5", reply: strings.Replace(fullCapability, `"sha1"`, `"md5"`, 1), wantErr: `hashAlgorithm "md5" is not supported`},
 		{name: "chunkSize 0", reply: strings.Replace(fullCapability, `"chunkSize":8388608`, `"chunkSize":0`, 1), wantErr: "chunkSize 0 must be positive"},
 		{name: "concurrency 256", reply: strings.Replace(fullCapability, `"concurrency":8`, `"concurrency":256`, 1), wantErr: "concurrency 256"},
-		{name: "wrong type", reply: strings.Replace(fullCapability, `8388608`, `"8388608"`, 1), wantErr: "could not parse the JSON reply"},
-		{name: "not JSON", reply: `<html>hello</html>`, wantErr: "could not parse the JSON reply"},
+		{name: "wrong type", reply: strings.Replace(fullCapability, `8388608`, `"8388608"`, 1), wantErr: `has field "chunkSize" of the wrong type (string where a number is expected)`},
+		{name: "not JSON", reply: `<html>hello</html>`, wantErr: "the chunk-upload reply (GET {base}/api/0/organizations/o/chunk-upload/) is not JSON: is {base} a Sentry server?"},
+		{name: "array", reply: `[]`, wantErr: "the chunk-upload reply (GET {base}/api/0/organizations/o/chunk-upload/) is not a JSON object but an array: is {base} a Sentry server?"},
+		{name: "string", reply: `"hello"`, wantErr: "is not a JSON object but a string: is {base} a Sentry server?"},
+		{name: "null", reply: `null`, wantErr: "is not a JSON object but null"},
 		{name: "ftp url", reply: minimal("ftp://r.example.com/"), wantErr: "not http(s)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,8 +140,12 @@ func TestChunkUploadOptions(t *testing.T) {
 				t.Errorf("request = %q", gotPath)
 			}
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
+				want := strings.ReplaceAll(tc.wantErr, "{base}", srv.URL)
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("error = %v, want one containing %q", err, want)
+				}
+				if strings.Contains(err.Error(), "Go value") || strings.Contains(err.Error(), "struct") {
+					t.Errorf("error %q quotes a Go type", err)
 				}
 				return
 			}
@@ -327,6 +334,11 @@ func TestAssembleResponse(t *testing.T) {
 		{reply: `{"state":"ok","detail":null}`, wantErr: `no "missingChunks"`},
 		{reply: `{"state":"ok","missingChunks":null}`, wantErr: `no "missingChunks"`},
 		{reply: `{"missingChunks":[]}`, wantErr: `no "state"`},
+		{reply: `[]`, wantErr: `the assemble reply (POST {base}/api/0/organizations/o/artifactbundle/assemble/) is not a JSON object but an array: is {base} a Sentry server?`},
+		{reply: `"ok"`, wantErr: `is not a JSON object but a string`},
+		{reply: `<html></html>`, wantErr: `the assemble reply (POST {base}/api/0/organizations/o/artifactbundle/assemble/) is not JSON`},
+		{reply: `{"state":1,"missingChunks":[]}`, wantErr: `has field "state" of the wrong type (number where a string is expected)`},
+		{reply: `{"state":"ok","missingChunks":"none"}`, wantErr: `has field "missingChunks" of the wrong type (string where an array is expected)`},
 	} {
 		t.Run(tc.reply, func(t *testing.T) {
 			srv := httptest.NewServer(jsonHandler(200, tc.reply))
@@ -334,8 +346,12 @@ func TestAssembleResponse(t *testing.T) {
 			c, _ := newTestClient(t, srv)
 			got, err := c.AssembleArtifactBundle(context.Background(), "o", AssembleRequest{Checksum: "x", Projects: []string{"p"}})
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
+				want := strings.ReplaceAll(tc.wantErr, "{base}", srv.URL)
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("error = %v, want one containing %q", err, want)
+				}
+				if strings.Contains(err.Error(), "Go value") || strings.Contains(err.Error(), "struct") {
+					t.Errorf("error %q quotes a Go type", err)
 				}
 				return
 			}

@@ -88,6 +88,10 @@ func InsecureTokenWarning(baseURL string) string {
 	if isLoopback(host) {
 		return ""
 	}
+	return insecureTokenMessage(host)
+}
+
+func insecureTokenMessage(host string) string {
 	return fmt.Sprintf("the auth token will be sent unencrypted over http to %s; use an https:// URL", host)
 }
 
