@@ -47,6 +47,9 @@ type Finding struct {
 	Subject string `json:"subject,omitempty"` // the file, frame, setting or debug ID it is about
 	Detail  string `json:"detail"`
 	Fix     string `json:"fix,omitempty"`
+	// Context marks a finding always shown in the text checklist, ok ones too (dimmed), unless
+	// the check is skipped: the server settings and where each came from, which explain a 401.
+	Context bool `json:"context,omitempty"`
 }
 
 // Result is the outcome of one check.

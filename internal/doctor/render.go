@@ -27,8 +27,9 @@ func symbol(s Status, cs term.ColorScheme) string {
 	}
 }
 
-// WriteText prints the checklist for a person (stderr): one line per check, and under each problem
-// the files or frames it concerns and the fix.
+// WriteText prints the checklist for a person (stderr): one line per check, under each problem
+// the files or frames it concerns and the fix, and under a check that ran its context findings
+// (the server settings and their sources), dimmed.
 func WriteText(w io.Writer, r *Report, cs term.ColorScheme) {
 	var failed, warned int
 	for _, res := range r.Results {
@@ -53,13 +54,20 @@ func WriteText(w io.Writer, r *Report, cs term.ColorScheme) {
 			}
 		}
 		fmt.Fprintln(w, line)
-		if res.Status != StatusWarn && res.Status != StatusFail {
+		if res.Status == StatusSkip {
 			continue
 		}
+		problem := res.Status == StatusWarn || res.Status == StatusFail
 		fixes := map[string]bool{}
 		shown := 0
 		for _, f := range res.Findings {
 			if f.Status != StatusWarn && f.Status != StatusFail {
+				if f.Context {
+					fmt.Fprintf(w, "    %s %s\n", cs.Dim("✓"), cs.Dim(joinNonEmpty(": ", f.Subject, f.Detail)))
+				}
+				continue
+			}
+			if !problem {
 				continue
 			}
 			if shown == maxFindings {
@@ -77,7 +85,7 @@ func WriteText(w io.Writer, r *Report, cs term.ColorScheme) {
 				fmt.Fprintf(w, "      %s %s\n", cs.Bold("fix:"), f.Fix)
 			}
 		}
-		if res.Fix != "" {
+		if res.Fix != "" && problem {
 			fmt.Fprintf(w, "    %s %s\n", cs.Bold("fix:"), res.Fix)
 		}
 	}

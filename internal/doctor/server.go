@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -121,6 +122,12 @@ func (e *Env) probeServer(ctx context.Context) serverFacts {
 			Fix: "create an organization token in Sentry under Settings → Auth Tokens and pass it with --auth-token or SENTRY_AUTH_TOKEN"})
 	}
 
+	// The settings are shown under the check however it ends: a 401 makes sense only next to
+	// where the token came from.
+	for i := range f.findings {
+		f.findings[i].Context = true
+	}
+
 	if f.problem != nil || e.Client == nil {
 		if f.problem == nil {
 			// The cli passes no client only when the settings are incomplete; say so rather than pass.
@@ -140,6 +147,7 @@ func (e *Env) probeServer(ctx context.Context) serverFacts {
 	var capa Finding
 	if err != nil {
 		capa = serverCapabilityFailure(err, shownURL)
+		serverNameToken(&capa, err, tok)
 		if e.Logger != nil {
 			e.Logger.DebugContext(ctx, "doctor: capability request failed", "error", err)
 		}
@@ -206,6 +214,34 @@ func serverCapabilityFailure(err error, shownURL string) Finding {
 		fd.Fix = "check that --url / SENTRY_URL is the root of a Sentry server, such as https://sentry.io"
 	}
 	return fd
+}
+
+// serverNameToken says, on a 401, which token was refused and where it came from, so that a
+// stale SENTRY_AUTH_TOKEN in the environment is seen for what it is. tok is the setting as
+// config displays it: redacted.
+func serverNameToken(fd *Finding, err error, tok Setting) {
+	var he *sentry.HTTPError
+	if !errors.As(err, &he) || he.Status != http.StatusUnauthorized {
+		return
+	}
+	if !tok.Set {
+		fd.Detail = "no token was sent and the server wants one: " + fd.Detail
+		return
+	}
+	who := "the token"
+	if tok.Source != "" {
+		who += " from " + tok.Source
+	}
+	if tok.Value != "" {
+		who += " (" + tok.Value + ")"
+	}
+	fd.Detail = who + " was refused: " + fd.Detail
+	switch kind, name, _ := strings.Cut(tok.Source, " "); kind {
+	case "env":
+		fd.Fix = "replace the token in the environment variable " + name + ", or unset it (it is used before any config file). " + fd.Fix
+	case "file":
+		fd.Fix = "replace the token in " + name + ". " + fd.Fix
+	}
 }
 
 // serverAcceptsBundles reports whether the capability lists artifact bundles.

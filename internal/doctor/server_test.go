@@ -201,7 +201,9 @@ func TestCheckServer(t *testing.T) {
 				return svOptions(s.url, svClient(t, s.url, svToken, nil, nil))
 			},
 			want: want{status: StatusFail, detail: "Invalid token", finding: StatusFail, subject: "server",
-				texts: []string{"http status: 401", "--auth-token", "SENTRY_AUTH_TOKEN"}},
+				texts: []string{"http status: 401", "--auth-token", "SENTRY_AUTH_TOKEN",
+					"the token from env SENTRY_AUTH_TOKEN (" + term.Redact(svToken) + ") was refused",
+					"replace the token in the environment variable SENTRY_AUTH_TOKEN, or unset it"}},
 		},
 		{
 			name: "token without the scope: 403",
@@ -648,5 +650,56 @@ func svAppend(t *testing.T, path, text string) {
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestServerSettingsShown: the text checklist shows the server settings with their sources under
+// the server check whether it passes or fails (a 401 must be read next to where the token came
+// from), never when it is skipped; --json marks them as context.
+func TestServerSettingsShown(t *testing.T) {
+	settings := []string{
+		"✓ org: acme (from env SENTRY_ORG)",
+		"✓ project: web (from flag --project)",
+		"✓ auth token: " + term.Redact(svToken) + " (from env SENTRY_AUTH_TOKEN)",
+	}
+	for _, tc := range []struct {
+		name        string
+		serverToken string
+		offline     bool
+		want        []string
+	}{
+		{"reachable", svToken, false, []string{"✓ The server is configured and reachable"}},
+		{"401", "the-right-token", false, []string{"✗ The server is configured and reachable: the token from env SENTRY_AUTH_TOKEN (" + term.Redact(svToken) + ") was refused"}},
+		{"offline", svToken, true, []string{"- The server is configured and reachable — skipped: --offline"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := svNewServer(t, sentrytest.Options{Token: tc.serverToken})
+			opts := svOptions(s.url, svClient(t, s.url, svToken, nil, nil))
+			opts.Paths = []string{t.TempDir()}
+			opts.Offline = tc.offline
+			rep, err := Run(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text, js bytes.Buffer
+			WriteText(&text, rep, term.ColorScheme{})
+			if err := WriteJSON(&js, rep); err != nil {
+				t.Fatal(err)
+			}
+			want := append([]string{"✓ url: " + s.url + " (from flag --url)"}, settings...)
+			for _, w := range want {
+				if got := strings.Contains(text.String(), w); got == tc.offline {
+					t.Errorf("%q shown: %v, want %v\n%s", w, got, !tc.offline, text.String())
+				}
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(text.String(), w) {
+					t.Errorf("missing %q\n%s", w, text.String())
+				}
+			}
+			if got := strings.Contains(js.String(), `"context": true`); got == tc.offline {
+				t.Errorf("context in --json: %v\n%s", got, js.String())
+			}
+		})
 	}
 }
