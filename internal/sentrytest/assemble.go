@@ -28,7 +28,34 @@ const (
 
 type stateKey struct{ org, checksum string }
 
-type assembleState struct{ state, detail string }
+type assembleState struct {
+	state, detail string
+	at            time.Time // when the state was set
+}
+
+// finished reports whether the state is a result ("ok", "error") rather than an assembly still running.
+func (st assembleState) finished() bool { return st.state == StateOK || st.state == StateError }
+
+// cachedState returns the state remembered for key, forgetting it when it is a result older than the TTL
+// (Sentry keeps assemble results about 600 s). It also sweeps every expired state now and then, so a
+// long-running server does not keep them all. Callers hold s.mu.
+func (s *Server) cachedState(key stateKey) (assembleState, bool) {
+	now := s.now()
+	if now.Sub(s.lastSweep) >= s.stateTTL {
+		s.lastSweep = now
+		for k, st := range s.states {
+			if st.finished() && now.Sub(st.at) >= s.stateTTL {
+				delete(s.states, k)
+			}
+		}
+	}
+	st, ok := s.states[key]
+	if ok && st.finished() && now.Sub(st.at) >= s.stateTTL {
+		delete(s.states, key)
+		return assembleState{}, false
+	}
+	return st, ok
+}
 
 // assembleRequest is a validated assemble body (spec §7.1).
 type assembleRequest struct {
@@ -174,7 +201,7 @@ func (s *Server) serveAssemble(rw *replyWriter, org string, body []byte) {
 		reply(st, d, []string{})
 		return
 	}
-	if st, ok := s.states[key]; ok {
+	if st, ok := s.cachedState(key); ok {
 		s.mu.Unlock()
 		if st.state == StateOK {
 			st.detail = ""
@@ -192,7 +219,7 @@ func (s *Server) serveAssemble(rw *replyWriter, org string, body []byte) {
 		rw.writeError(http.StatusServiceUnavailable, "server closed")
 		return
 	}
-	s.states[key] = assembleState{state: StateCreated}
+	s.states[key] = assembleState{state: StateCreated, at: s.now()}
 	s.wg.Add(1)
 	delay := s.assembleDelay
 	s.mu.Unlock()
@@ -219,7 +246,7 @@ func (s *Server) ForceAssembleState(state, detail string) {
 func (s *Server) setState(key stateKey, state, detail string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.states[key] = assembleState{state, detail}
+	s.states[key] = assembleState{state, detail, s.now()}
 }
 
 // runAssembly is the background task: "assembling", the delay, then "ok" or "error". Close interrupts it,

@@ -3,7 +3,7 @@
 // the artifact-lookup endpoint that finds stored bundles by debug ID. It stores chunks and bundles on disk,
 // so it serves three users: in-process tests of the upload code, `mapback dev-server` for trying a CI upload
 // offline, and conformance tests in which the reference client uploads to it. Tests can inject faults,
-// steer the assemble state and inspect every request.
+// steer the assemble state and inspect the requests (the most recent DefaultMaxRequests by default).
 package sentrytest
 
 import (
@@ -43,7 +43,23 @@ type Options struct {
 	Capability Capability
 	// Logger receives one line per request (never the Authorization header). nil discards.
 	Logger *slog.Logger
+	// AssembleStateTTL is how long a finished assembly's state ("ok" or "error") is remembered per (org,
+	// checksum) and answered without assembling again; Sentry keeps it about 600 s (spec §7.3). 0 means
+	// DefaultAssembleStateTTL. A state is also forgotten as soon as the bundle it reports is replaced by a
+	// newer bundle with the same bundle id, so a re-upload assembles and stores it again. States of
+	// assemblies still running ("created", "assembling") do not expire.
+	AssembleStateTTL time.Duration
+	// MaxRequests caps the request log (Requests): only the most recent MaxRequests requests are kept, so a
+	// long-running dev-server does not grow without bound. 0 means DefaultMaxRequests; a negative value
+	// keeps every request. MaxInFlight is counted separately and is not affected by the cap.
+	MaxRequests int
 }
+
+// Defaults for Options.
+const (
+	DefaultAssembleStateTTL = 600 * time.Second
+	DefaultMaxRequests      = 10000
+)
 
 // Capability is the chunk-upload options reply (spec §3). Zero fields take Sentry's typical values (§11).
 type Capability struct {
@@ -136,10 +152,13 @@ type Server struct {
 	mu            sync.Mutex // guards everything below
 	closed        bool
 	faults        []*faultEntry
-	requests      []*Request
+	requests      requestLog
 	inflight      map[string]int
 	maxInflight   map[string]int
 	states        map[stateKey]assembleState
+	stateTTL      time.Duration
+	lastSweep     time.Time // when expired states were last removed from states
+	now           func() time.Time
 	assembleDelay time.Duration
 	forcedState   string
 	forcedDetail  string
@@ -157,6 +176,14 @@ func New(opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	ttl := opts.AssembleStateTTL
+	if ttl <= 0 {
+		ttl = DefaultAssembleStateTTL
+	}
+	maxReq := opts.MaxRequests
+	if maxReq == 0 {
+		maxReq = DefaultMaxRequests
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		dir:         opts.Dir,
@@ -170,6 +197,9 @@ func New(opts Options) (*Server, error) {
 		inflight:    map[string]int{},
 		maxInflight: map[string]int{},
 		states:      map[stateKey]assembleState{},
+		stateTTL:    ttl,
+		now:         time.Now,
+		requests:    requestLog{max: maxReq},
 		bundles:     map[int]*storedBundle{},
 		nextBundle:  1,
 	}
@@ -338,7 +368,7 @@ func (s *Server) begin(endpoint string, r *http.Request, at time.Time) *Request 
 	rec := &Request{Method: r.Method, Endpoint: endpoint, Path: r.URL.Path, Query: r.URL.RawQuery, Header: h, At: at}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, rec)
+	s.requests.add(rec)
 	s.inflight[endpoint]++
 	if n := s.inflight[endpoint]; n > s.maxInflight[endpoint] {
 		s.maxInflight[endpoint] = n
@@ -355,12 +385,14 @@ func (s *Server) finish(endpoint string, rec *Request, rw *replyWriter, body []b
 	rec.Parts = parts
 }
 
-// Requests returns a copy of every request since New or the last ResetRequests, in arrival order.
+// Requests returns a copy of the requests since New or the last ResetRequests, in arrival order: at most
+// the Options.MaxRequests (by default DefaultMaxRequests) most recent ones.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
+	recs := s.requests.all()
+	out := make([]Request, len(recs))
+	for i, r := range recs {
 		c := *r
 		c.Header = r.Header.Clone()
 		c.Body = append([]byte(nil), r.Body...)
@@ -374,7 +406,7 @@ func (s *Server) Requests() []Request {
 func (s *Server) ResetRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = nil
+	s.requests.reset()
 	for k := range s.maxInflight {
 		s.maxInflight[k] = s.inflight[k]
 	}
@@ -385,6 +417,33 @@ func (s *Server) MaxInFlight(endpoint string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.maxInflight[endpoint]
+}
+
+// requestLog keeps the most recent max requests (all of them when max < 0) in a ring.
+type requestLog struct {
+	max  int
+	recs []*Request
+	next int // when full: the index of the oldest record, which the next add overwrites
+}
+
+func (l *requestLog) add(r *Request) {
+	if l.max < 0 || len(l.recs) < l.max {
+		l.recs = append(l.recs, r)
+		return
+	}
+	l.recs[l.next] = r
+	l.next = (l.next + 1) % l.max
+}
+
+// all returns the records oldest first.
+func (l *requestLog) all() []*Request {
+	out := make([]*Request, 0, len(l.recs))
+	out = append(out, l.recs[l.next:]...)
+	return append(out, l.recs[:l.next]...)
+}
+
+func (l *requestLog) reset() {
+	l.recs, l.next = nil, 0
 }
 
 // replyWriter remembers the status and, for the log line, the error detail or assemble state.

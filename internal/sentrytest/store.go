@@ -101,6 +101,9 @@ func (s *Server) store(tmpPath string, sb StoredBundle) error {
 		if old.sb.Org == sb.Org && old.sb.DebugID == sb.DebugID {
 			delete(s.bundles, m)
 			replaced = append(replaced, m)
+			if old.sb.Checksum != sb.Checksum { // sb's own state belongs to the assembly storing it now
+				s.forgetStateLocked(old.sb)
+			}
 		}
 	}
 	s.bundles[n] = &storedBundle{n: n, sb: sb, ids: indexIDs(sb)}
@@ -109,6 +112,16 @@ func (s *Server) store(tmpPath string, sb StoredBundle) error {
 		s.removeBundleFiles(m)
 	}
 	return nil
+}
+
+// forgetStateLocked drops the cached "ok" of a bundle that is no longer stored (replaced or removed), so
+// that uploading the same bytes again assembles and stores them again instead of being told "ok" for a
+// bundle that is gone. Callers hold s.mu.
+func (s *Server) forgetStateLocked(sb StoredBundle) {
+	key := stateKey{sb.Org, sb.Checksum}
+	if st, ok := s.states[key]; ok && st.state == StateOK {
+		delete(s.states, key)
+	}
 }
 
 // removeBundleFiles deletes a replaced bundle; the sidecar goes first so a crash in between leaves an
@@ -187,6 +200,7 @@ func (s *Server) reindex() error {
 	for n, b := range s.bundles {
 		if newest[[2]string{b.sb.Org, b.sb.DebugID}] != n {
 			delete(s.bundles, n)
+			s.forgetStateLocked(b.sb)
 			s.removeBundleFiles(n)
 		}
 	}
