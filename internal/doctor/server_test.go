@@ -373,7 +373,7 @@ func TestCheckUploaded(t *testing.T) {
 				return dir
 			},
 			want: want{status: StatusFail, ok: 1, fail: 4, detail: "1 of 5",
-				texts: []string{"not on the server", "in project web", "mapback sourcemaps upload --org acme --project web"}},
+				texts: []string{"not on the server", "in project web", "mapback sourcemaps upload --url http://127.0.0.1:", " --org acme --project web "}},
 		},
 		{
 			name: "a tree injected differently was uploaded",
@@ -701,5 +701,32 @@ func TestServerSettingsShown(t *testing.T) {
 				t.Errorf("context in --json: %v\n%s", got, js.String())
 			}
 		})
+	}
+}
+
+// TestUploadCommandServer: the upload commands doctor suggests upload where doctor looked: --url
+// unless the server is sentry.io (pasted without it, the command would upload there), and the
+// --url-prefix doctor was told the upload uses.
+func TestUploadCommandServer(t *testing.T) {
+	local := uploadLocal{path: "dist/app.js", root: "dist", scriptID: "e6dad720-6263-5dfe-b78b-0993f00fa749", mapKind: "file"}
+	for _, tc := range []struct {
+		url, prefix string
+		copy        uploadCopy
+		want        string
+	}{
+		{"http://127.0.0.1:33321", "~", uploadCopy{}, "mapback sourcemaps upload --url http://127.0.0.1:33321 --org demo --project demo dist (if"},
+		{"https://sentry.io/", "~", uploadCopy{}, "mapback sourcemaps upload --org demo --project demo dist (if"},
+		{"", "", uploadCopy{}, "mapback sourcemaps upload --org demo --project demo dist (if"},
+		{"https://sentry.example.com", "~/static/js", uploadCopy{}, "mapback sourcemaps upload --url https://sentry.example.com --org demo --project demo --url-prefix '~/static/js' dist (if"},
+		{"http://127.0.0.1:33321", "~", uploadCopy{script: "artifact_bundle/1"}, "upload the maps too: mapback sourcemaps upload --url http://127.0.0.1:33321 --org demo --project demo dist (if you pass --ext"},
+		{"http://127.0.0.1:33321", "~", uploadCopy{sourceMap: "artifact_bundle/1"}, "upload the scripts too: mapback sourcemaps upload --url http://127.0.0.1:33321 --org demo --project demo dist (if you pass --ext"},
+	} {
+		env := &Env{Options: Options{Org: "demo", Projects: []string{"demo"}, URLPrefix: tc.prefix}}
+		if tc.url != "" {
+			env.Settings = []Setting{{Name: "url", Value: tc.url, Source: "flag --url", Set: true}}
+		}
+		if fd := uploadFinding(env, local, tc.copy); !strings.Contains(fd.Fix, tc.want) {
+			t.Errorf("url %q, prefix %q: fix %q, want %q", tc.url, tc.prefix, fd.Fix, tc.want)
+		}
 	}
 }

@@ -163,14 +163,15 @@ func (e *Env) urlFinding(frameFile, root, path string, hasDebugID bool) *Finding
 	if info, err := os.Stat(root); err == nil && !info.IsDir() {
 		rel = filepath.Base(path)
 	}
-	f.Fix = prefixFix(urlPathOf(frameFile), filepath.ToSlash(rel), root)
+	f.Fix = prefixFix(urlPathOf(frameFile), filepath.ToSlash(rel), root, e.serverFlag())
 	return f
 }
 
 // prefixFix says how to upload so that a file at rel (relative to the uploaded PATH root) gets the
 // URL path the frame has: a --url-prefix when the frame's path is longer, a different PATH when the
-// local path is longer, or both.
-func prefixFix(framePath, rel, root string) string {
+// local path is longer, or both. server is " --url <server>" when the server is not the default
+// (Env.serverFlag), so that the pasted command uploads where doctor looked.
+func prefixFix(framePath, rel, root, server string) string {
 	fp := strings.Split(strings.Trim(framePath, "/"), "/")
 	rp := strings.Split(rel, "/")
 	k := 0
@@ -192,7 +193,7 @@ func prefixFix(framePath, rel, root string) string {
 	if prefix != "~" {
 		flag = " --url-prefix '" + prefix + "'"
 	}
-	return "upload with: mapback sourcemaps upload" + flag + " " + dir
+	return "upload with: mapback sourcemaps upload" + server + flag + " " + uploadShellWord(dir)
 }
 
 // urlPathOf is the path of a frame URL without query and fragment: "https://h/a/b.js?x" → "/a/b.js",

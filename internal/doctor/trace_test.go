@@ -109,17 +109,19 @@ func renderOne(r Result) string {
 }
 
 func TestPrefixFix(t *testing.T) {
-	for _, tc := range []struct{ framePath, rel, root, want string }{
-		{"/static/js/app.js", "app.js", "dist", "upload with: mapback sourcemaps upload --url-prefix '~/static/js' dist"},
-		{"/assets/chunk-5GF.js", "chunk-5GF.js", "dist/assets", "upload with: mapback sourcemaps upload --url-prefix '~/assets' dist/assets"},
+	for _, tc := range []struct{ framePath, rel, root, server, want string }{
+		{"/static/js/app.js", "app.js", "dist", "", "upload with: mapback sourcemaps upload --url-prefix '~/static/js' dist"},
+		{"/assets/chunk-5GF.js", "chunk-5GF.js", "dist/assets", "", "upload with: mapback sourcemaps upload --url-prefix '~/assets' dist/assets"},
 		// The local path is longer than the URL's: upload from the deeper directory.
-		{"/assets/app.js", "build/assets/app.js", ".", "upload with: mapback sourcemaps upload build"},
+		{"/assets/app.js", "build/assets/app.js", ".", "", "upload with: mapback sourcemaps upload build"},
 		// Both differ.
-		{"/cdn/v2/app.js", "out/app.js", "web", "upload with: mapback sourcemaps upload --url-prefix '~/cdn/v2' web/out"},
-		{"/other.js", "app.js", "dist", "the file names differ: upload the file that was served as /other.js"},
+		{"/cdn/v2/app.js", "out/app.js", "web", "", "upload with: mapback sourcemaps upload --url-prefix '~/cdn/v2' web/out"},
+		{"/other.js", "app.js", "dist", "", "the file names differ: upload the file that was served as /other.js"},
+		// The server is not sentry.io: the command names it.
+		{"/static/js/app.js", "app.js", "dist", " --url http://127.0.0.1:33321", "upload with: mapback sourcemaps upload --url http://127.0.0.1:33321 --url-prefix '~/static/js' dist"},
 	} {
-		if got := prefixFix(tc.framePath, tc.rel, tc.root); got != tc.want {
-			t.Errorf("prefixFix(%q, %q, %q) = %q, want %q", tc.framePath, tc.rel, tc.root, got, tc.want)
+		if got := prefixFix(tc.framePath, tc.rel, tc.root, tc.server); got != tc.want {
+			t.Errorf("prefixFix(%q, %q, %q, %q) = %q, want %q", tc.framePath, tc.rel, tc.root, tc.server, got, tc.want)
 		}
 	}
 }
@@ -135,5 +137,20 @@ func TestVersionLess(t *testing.T) {
 		if got := versionLess(tc.a, tc.b); got != tc.want {
 			t.Errorf("versionLess(%q, %q) = %v", tc.a, tc.b, got)
 		}
+	}
+}
+
+// TestTraceFixNamesServer: the trace check's upload command names a server that is not sentry.io.
+func TestTraceFixNamesServer(t *testing.T) {
+	dir := esbuildTree(t, false)
+	rep, err := Run(context.Background(), Options{Paths: []string{dir}, Offline: true, URLPrefix: "~",
+		TraceFile: filepath.Join("..", "..", "testdata", "doctor", "trace-url-prefix", "trace.txt"),
+		Settings:  []Setting{{Name: "url", Value: "http://127.0.0.1:33321", Source: "flag --url", Set: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := rep.Result("trace")
+	if text := renderOne(res); !strings.Contains(text, "upload with: mapback sourcemaps upload --url http://127.0.0.1:33321 --url-prefix '~/static/js' ") {
+		t.Errorf("no --url in the fix:\n%s", text)
 	}
 }

@@ -316,7 +316,11 @@ func (e *uploadLookupError) fix(org string) string {
 // uploadFinding says what was found for one local bundle and how to fix what was not.
 func uploadFinding(env *Env, l uploadLocal, c uploadCopy) Finding {
 	fd := Finding{Subject: l.path}
-	uploadCmd := "mapback sourcemaps upload --org " + env.Org + " --project " + strings.Join(env.Projects, ",") + " " + uploadShellWord(l.root)
+	uploadCmd := "mapback sourcemaps upload" + env.serverFlag() + " --org " + uploadShellWord(env.Org) + " --project " + uploadShellWord(strings.Join(env.Projects, ","))
+	if p := env.URLPrefix; p != "" && p != "~" {
+		uploadCmd += " --url-prefix " + uploadShellWord(p)
+	}
+	uploadCmd += " " + uploadShellWord(l.root)
 	switch {
 	case l.err != nil:
 		fd.Status, fd.Detail = StatusWarn, "cannot read it: "+l.err.Error()
@@ -464,6 +468,20 @@ func (c *uploadCapWriter) Write(p []byte) (int, error) {
 	}
 	c.n -= int64(len(p))
 	return c.w.Write(p)
+}
+
+// defaultServer is the server mapback uploads to when no --url is given.
+const defaultServer = "https://sentry.io"
+
+// serverFlag is " --url <server>" for a suggested upload command when the server is not the
+// default: pasted without it, the command would upload to sentry.io.
+func (e *Env) serverFlag() string {
+	u, _ := e.serverSetting(serverSettingURL)
+	v := strings.TrimSpace(u.Value)
+	if v == "" || strings.EqualFold(strings.TrimSuffix(v, "/"), defaultServer) {
+		return ""
+	}
+	return " --url " + uploadShellWord(v)
 }
 
 // uploadShellWord quotes a path for a command the user may paste into a POSIX shell.
