@@ -46,12 +46,9 @@ func (a *app) serverTarget() (serverURL, org string) {
 	return serverURL, org
 }
 
-// newClient builds the HTTP client for serverURL with the configured token, warning when the token
-// would travel over plain http to another machine.
+// newClient builds the HTTP client for serverURL with the configured token. The client itself
+// warns, once per host, when the token would travel over plain http to another machine.
 func (a *app) newClient(serverURL string, headers http.Header) (*sentry.Client, error) {
-	if w := sentry.InsecureTokenWarning(serverURL); w != "" && a.cfg.AuthToken != "" {
-		a.log.Warn(w)
-	}
 	return sentry.New(sentry.Options{
 		BaseURL: serverURL, Token: a.cfg.AuthToken, UserAgent: buildinfo.UserAgent(), Headers: headers,
 		MaxRetries: 5, Logger: a.log,
