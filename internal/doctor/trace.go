@@ -70,12 +70,14 @@ func checkTrace(ctx context.Context, env *Env) Result {
 	var res Result
 	frames, resolved := 0, 0
 	urlChecked := map[string]bool{} // one URL finding per file, not per frame
+	why := map[string]int{}         // frames per resolve status
 	for _, l := range rep.Lines {
 		f := l.Frame
 		if f == nil || f.File == nil || f.Status == resolve.StatusNotResolvable {
 			continue // native code, eval bodies, lines that are not frames
 		}
 		frames++
+		why[f.Status]++
 		subject := fmt.Sprintf("%s:%d:%d", *f.File, f.Line, f.Column)
 		fd := frameFinding(f)
 		fd.Subject = subject
@@ -99,7 +101,71 @@ func checkTrace(ctx context.Context, env *Env) Result {
 			Fix: "paste the whole stack trace, including the lines that start with 'at' (or 'func@file:line:col')"}
 	}
 	res.Detail = fmt.Sprintf("%d of %d frames resolve to original code", resolved, frames)
+	if resolved == 0 {
+		// Each frame's finding may be only a warning (no mapping at one position happens), but a
+		// trace of which nothing resolves is still minified: that is the failure.
+		res.Status = StatusFail
+		res.Detail, res.Fix = noFrameResolves(frames, why)
+	}
 	return res
+}
+
+// noFrameResolves is the detail and fix of a trace none of whose frames resolves, by what the
+// frames have in common.
+func noFrameResolves(frames int, why map[string]int) (detail, fix string) {
+	detail = fmt.Sprintf("none of the %d frames resolves", frames)
+	if frames == 1 {
+		detail = "the trace's only frame does not resolve"
+	}
+	if len(why) > 1 {
+		var parts []string
+		for _, st := range []string{resolve.StatusNoFile, resolve.StatusNoMapping, resolve.StatusNoMap, resolve.StatusAmbiguous} {
+			if n := why[st]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, traceWhy(st)))
+				delete(why, st)
+			}
+		}
+		n := 0
+		for _, c := range why {
+			n += c
+		}
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d with a broken map", n))
+		}
+		return detail + " (" + strings.Join(parts, ", ") + ")", "fix each frame's problem below, starting with the first"
+	}
+	for st := range why {
+		switch st {
+		case resolve.StatusNoMapping:
+			return detail + ": every frame lands where its map has no mapping",
+				"the deployed bundle is not the one here (rebuilt or injected since it was deployed): run doctor on the exact files that were deployed, or deploy this build and record a new trace"
+		case resolve.StatusNoFile:
+			return detail + ": no frame's file matches a bundle under the PATHs",
+				"wrong PATH: point doctor at the output directory of the build that produced this trace (the files it served, e.g. ./dist)"
+		case resolve.StatusNoMap:
+			return detail + ": the bundles the frames run in have no source map", "generate source maps (see the first check), then deploy and upload that build"
+		case resolve.StatusAmbiguous:
+			return detail + ": several bundles match each frame's file", "point doctor at the one build directory that produced the trace"
+		default:
+			return detail + ": the maps of the bundles the frames run in are broken", "fix the maps (see the second check)"
+		}
+	}
+	return detail, ""
+}
+
+// traceWhy says in a few words why frames with one resolve status do not resolve.
+func traceWhy(status string) string {
+	switch status {
+	case resolve.StatusNoFile:
+		return "without a matching bundle"
+	case resolve.StatusNoMapping:
+		return "without a mapping at their position"
+	case resolve.StatusNoMap:
+		return "in a bundle without a map"
+	case resolve.StatusAmbiguous:
+		return "matching several bundles"
+	}
+	return status
 }
 
 // frameFinding turns resolve's status for one frame into a finding with a fix.

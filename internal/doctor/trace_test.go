@@ -48,11 +48,15 @@ var traceEventCases = []struct {
 	{"trace-url-prefix", false, "trace", StatusFail, []string{
 		"looks this file up as ~/static/js/app.js but it is uploaded as ~/app.js",
 		"mapback sourcemaps upload --url-prefix '~/static/js' "}},
-	// With a debug ID the server matches the bundle without its URL: only a warning.
-	{"trace-url-prefix", true, "trace", StatusWarn, []string{"matched by debug ID first", "--url-prefix '~/static/js'"}},
-	{"trace-no-bundle", false, "trace", StatusFail, []string{"no bundle under the PATHs matches this file"}},
-	// The trace was recorded before injection moved the code down one line.
-	{"trace-rebuilt", true, "trace", StatusWarn, []string{"no mapping at this position", "byte for byte the one that ran"}},
+	// With a debug ID the server matches the bundle without its URL: only a warning. (The trace is
+	// of the injected bundle, whose code starts on line 3.)
+	{"trace-url-prefix-injected", true, "trace", StatusWarn, []string{"4 of 4 frames resolve", "matched by debug ID first", "--url-prefix '~/static/js'"}},
+	{"trace-no-bundle", false, "trace", StatusFail, []string{"no bundle under the PATHs matches this file",
+		"none of the 4 frames resolves: no frame's file matches a bundle", "wrong PATH"}},
+	// The trace was recorded before injection moved the code down: no frame resolves, which fails
+	// the check even though one position without a mapping is only a warning.
+	{"trace-rebuilt", true, "trace", StatusFail, []string{"none of the 4 frames resolves: every frame lands where its map has no mapping",
+		"the deployed bundle is not the one here", "no mapping at this position", "byte for byte the one that ran"}},
 	{"event-old-sdk", false, "event", StatusFail, []string{"no debug IDs", "7.30.0 predates debug IDs", "7.47.0 or newer"}},
 	{"event-not-injected", false, "event", StatusFail, []string{"no debug IDs", "run mapback sourcemaps inject"}},
 	{"event-unknown-id", true, "event", StatusFail, []string{"00000000-1111-4222-8333-444444444444 matches no bundle"}},
@@ -152,5 +156,26 @@ func TestTraceFixNamesServer(t *testing.T) {
 	res, _ := rep.Result("trace")
 	if text := renderOne(res); !strings.Contains(text, "upload with: mapback sourcemaps upload --url http://127.0.0.1:33321 --url-prefix '~/static/js' ") {
 		t.Errorf("no --url in the fix:\n%s", text)
+	}
+}
+
+// TestNoFrameResolves: the failure of a trace of which nothing resolves says what the frames have
+// in common, or counts them by reason.
+func TestNoFrameResolves(t *testing.T) {
+	for _, tc := range []struct {
+		frames      int
+		why         map[string]int
+		detail, fix string
+	}{
+		{4, map[string]int{"no_mapping": 4}, "none of the 4 frames resolves: every frame lands where its map has no mapping", "the deployed bundle is not the one here"},
+		{3, map[string]int{"no_file": 3}, "none of the 3 frames resolves: no frame's file matches a bundle under the PATHs", "wrong PATH"},
+		{1, map[string]int{"no_map": 1}, "the trace's only frame does not resolve: the bundles the frames run in have no source map", "generate source maps"},
+		{2, map[string]int{"map_error": 2}, "none of the 2 frames resolves: the maps of the bundles the frames run in are broken", "see the second check"},
+		{5, map[string]int{"no_file": 2, "no_mapping": 2, "map_error": 1}, "none of the 5 frames resolves (2 without a matching bundle, 2 without a mapping at their position, 1 with a broken map)", "fix each frame's problem"},
+	} {
+		detail, fix := noFrameResolves(tc.frames, tc.why)
+		if detail != tc.detail || !strings.Contains(fix, tc.fix) {
+			t.Errorf("%v: got %q / %q, want %q / …%q…", tc.why, detail, fix, tc.detail, tc.fix)
+		}
 	}
 }
