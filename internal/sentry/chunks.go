@@ -35,8 +35,11 @@ type UploadOptions struct {
 	// (-3), gzip.HuffmanOnly (-2), gzip.DefaultCompression (-1),
 	// gzip.NoCompression (0, the default: see DefaultGzipLevel), 1–9.
 	Level int
-	// OnProgress, when set, gets the uncompressed bytes of the chunks once
-	// the server has accepted the request.
+	// OnProgress, when set, gets increments of the chunks' uncompressed bytes
+	// as the request body goes out, in proportion to the body sent, and the
+	// rest once the server has accepted the request: the increments add up
+	// to the chunks' size exactly. A retried request reports nothing until it
+	// has sent more than the attempt before, so the total never runs ahead.
 	OnProgress func(n int64)
 }
 
@@ -86,17 +89,60 @@ func (c *Client) UploadChunks(ctx context.Context, url string, chunks []Chunk, o
 	if err != nil {
 		return err
 	}
-	if err := c.do(ctx, request{method: http.MethodPost, url: u, body: body, contentType: contentType}); err != nil {
+	req := request{method: http.MethodPost, url: u, body: body, contentType: contentType}
+	var p *progressMeter
+	if opts.OnProgress != nil {
+		var data, framed int64
+		for _, ch := range chunks {
+			data += int64(len(ch.Data))
+		}
+		for _, seg := range body {
+			framed += int64(len(seg))
+		}
+		p = &progressMeter{report: opts.OnProgress, total: data, body: framed}
+		req.onSent = p.sent
+	}
+	if err := c.do(ctx, req); err != nil {
 		return err
 	}
-	if opts.OnProgress != nil {
-		var n int64
-		for _, ch := range chunks {
-			n += int64(len(ch.Data))
-		}
-		opts.OnProgress(n)
+	if p != nil {
+		p.done()
 	}
 	return nil
+}
+
+// progressMeter turns body bytes sent (per attempt) into chunk bytes reported, never reporting a
+// byte twice across retries.
+type progressMeter struct {
+	mu       sync.Mutex
+	report   func(int64)
+	total    int64 // chunk bytes: what the caller's progress counts
+	body     int64 // framed body bytes: what the transport reads
+	reported int64
+}
+
+// sent is called with the body bytes this attempt has sent so far.
+func (p *progressMeter) sent(n int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v := p.total
+	if p.body > 0 {
+		v = min(p.total, n*p.total/p.body)
+	}
+	if v > p.reported {
+		p.report(v - p.reported)
+		p.reported = v
+	}
+}
+
+// done reports whatever the body counts left out, once the server has accepted the request.
+func (p *progressMeter) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.total > p.reported {
+		p.report(p.total - p.reported)
+		p.reported = p.total
+	}
 }
 
 // buildMultipart frames chunks as a multipart/form-data body. It returns

@@ -238,6 +238,9 @@ type request struct {
 	// cannot be rewound, so a body that breaks off after bytes reached the
 	// sink is not retried.
 	restartSink func()
+	// onSent, when set, is called with the body bytes the current attempt
+	// has handed to the transport so far (for progress).
+	onSent func(n int64)
 }
 
 // do sends r, retrying per retry.go. It returns nil after a 2xx reply whose
@@ -322,7 +325,7 @@ func (c *Client) do(ctx context.Context, r request) error {
 func (c *Client) newRequest(ctx context.Context, r request, bodyLen int64) (*http.Request, error) {
 	var body io.Reader
 	if r.body != nil {
-		body = segmentsReader(r.body)
+		body = countSent(segmentsReader(r.body), r.onSent)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
 	if err != nil {
@@ -333,7 +336,9 @@ func (c *Client) newRequest(ctx context.Context, r request, bodyLen int64) (*htt
 		// transport resend on its own reconnects.
 		req.ContentLength = bodyLen
 		segs := r.body
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(segmentsReader(segs)), nil }
+		req.GetBody = func() (io.ReadCloser, error) {
+			return io.NopCloser(countSent(segmentsReader(segs), r.onSent)), nil
+		}
 		if bodyLen == 0 {
 			req.Body = http.NoBody
 		}
@@ -354,6 +359,30 @@ func (c *Client) newRequest(ctx context.Context, r request, bodyLen int64) (*htt
 		req.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
 	}
 	return req, nil
+}
+
+// countSent wraps a request body so that onSent sees the running count of bytes read from it;
+// without onSent it returns r itself.
+func countSent(r io.Reader, onSent func(int64)) io.Reader {
+	if onSent == nil {
+		return r
+	}
+	return &sentCounter{r: r, onSent: onSent}
+}
+
+type sentCounter struct {
+	r      io.Reader
+	n      int64
+	onSent func(int64)
+}
+
+func (c *sentCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.n += int64(n)
+		c.onSent(c.n)
+	}
+	return n, err
 }
 
 func segmentsReader(segs [][]byte) io.Reader {
