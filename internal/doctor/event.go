@@ -18,31 +18,116 @@ import (
 // release-based upload).
 const minDebugIDSDK = "7.47.0"
 
-// sentryEvent is the part of a Sentry event JSON (as downloaded from an issue's "JSON" link or
-// sent by an SDK) this check reads.
+// sentryEvent is the part of a Sentry event JSON this check reads. Two forms exist: the event as an
+// SDK sends it and Sentry stores it (exception, debug_meta), and the issue page's JSON (the API
+// form: entries of type "exception" and "debugmeta", camelCase frame fields); readEvent folds the
+// second into the first.
 type sentryEvent struct {
 	Exception struct {
-		Values []struct {
-			Stacktrace *struct {
-				Frames []struct {
-					AbsPath  string `json:"abs_path"`
-					Filename string `json:"filename"`
-					Lineno   int    `json:"lineno"`
-				} `json:"frames"`
-			} `json:"stacktrace"`
-		} `json:"values"`
+		Values []eventException `json:"values"`
 	} `json:"exception"`
-	DebugMeta *struct {
-		Images []struct {
-			Type     string `json:"type"`
-			CodeFile string `json:"code_file"`
-			DebugID  string `json:"debug_id"`
-		} `json:"images"`
-	} `json:"debug_meta"`
+	DebugMeta *eventDebugMeta `json:"debug_meta"`
+	Entries   []struct {
+		Type string          `json:"type"`
+		Data json.RawMessage `json:"data"`
+	} `json:"entries"`
 	SDK *struct {
 		Name    string `json:"name"`
 		Version string `json:"version"`
 	} `json:"sdk"`
+}
+
+type eventException struct {
+	Stacktrace *struct {
+		Frames []eventFrame `json:"frames"`
+	} `json:"stacktrace"`
+}
+
+type eventDebugMeta struct {
+	Images []eventImage `json:"images"`
+}
+
+// eventFrame is a stack frame; abs_path is absPath in the API form (lineno matches lineNo: JSON
+// member names match field tags case-insensitively).
+type eventFrame struct {
+	AbsPath    string `json:"abs_path"`
+	AbsPathAPI string `json:"absPath"`
+	Filename   string `json:"filename"`
+	Lineno     int    `json:"lineno"`
+}
+
+func (f eventFrame) absPath() string {
+	if f.AbsPath != "" {
+		return f.AbsPath
+	}
+	return f.AbsPathAPI
+}
+
+// eventImage is one debug_meta image, in snake_case or camelCase.
+type eventImage struct {
+	Type        string `json:"type"`
+	CodeFile    string `json:"code_file"`
+	CodeFileAPI string `json:"codeFile"`
+	DebugID     string `json:"debug_id"`
+	DebugIDAPI  string `json:"debugId"`
+}
+
+// eventMarkers are the members of which a Sentry event has at least one, in either form.
+var eventMarkers = []string{"exception", "debug_meta", "entries", "event_id", "eventID"}
+
+const fixEventFile = "pass a Sentry event saved as JSON (the issue page's ⋯ → JSON link)"
+
+// readEvent decodes an event in either form (or wrapped as {"event": …}). It returns the failed
+// result instead when the file is not a Sentry event at all: a source map, some other JSON.
+func readEvent(name string, data []byte) (*sentryEvent, *Result) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, &Result{Status: StatusFail, Detail: fmt.Sprintf("%s is not a Sentry event JSON: %v", name, err), Fix: fixEventFile}
+	}
+	if !hasAny(top, eventMarkers...) {
+		var wrapped map[string]json.RawMessage
+		if inner, ok := top["event"]; ok && json.Unmarshal(inner, &wrapped) == nil && hasAny(wrapped, eventMarkers...) {
+			return readEvent(name, inner)
+		}
+		detail := name + " is not a Sentry event: it has none of " + strings.Join(eventMarkers, ", ")
+		if hasAny(top, "mappings", "sections") {
+			detail = name + " is not a Sentry event: it is a source map"
+		}
+		return nil, &Result{Status: StatusFail, Detail: detail, Fix: fixEventFile + "; source maps are found under the PATHs"}
+	}
+	var ev sentryEvent
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, &Result{Status: StatusFail, Detail: fmt.Sprintf("%s is not a Sentry event JSON: %v", name, err), Fix: fixEventFile}
+	}
+	for _, e := range ev.Entries {
+		switch e.Type {
+		case "exception":
+			var ex struct {
+				Values []eventException `json:"values"`
+			}
+			if json.Unmarshal(e.Data, &ex) == nil {
+				ev.Exception.Values = append(ev.Exception.Values, ex.Values...)
+			}
+		case "debugmeta":
+			var dm eventDebugMeta
+			if json.Unmarshal(e.Data, &dm) == nil {
+				if ev.DebugMeta == nil {
+					ev.DebugMeta = &eventDebugMeta{}
+				}
+				ev.DebugMeta.Images = append(ev.DebugMeta.Images, dm.Images...)
+			}
+		}
+	}
+	return &ev, nil
+}
+
+func hasAny(m map[string]json.RawMessage, keys ...string) bool {
+	for _, k := range keys {
+		if _, ok := m[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // checkEvent reads --event: does the event carry debug IDs (debug_meta.images), do they match the
@@ -54,34 +139,33 @@ func checkEvent(ctx context.Context, env *Env) Result {
 	}
 	data, err := os.ReadFile(env.EventFile)
 	if err != nil {
-		return Result{Status: StatusFail, Detail: fmt.Sprintf("cannot read %s: %v", env.EventFile, unwrapPathErr(err)),
-			Fix: "pass a Sentry event saved as JSON (the issue page's ⋯ → JSON link)"}
+		return Result{Status: StatusFail, Detail: fmt.Sprintf("cannot read %s: %v", env.EventFile, unwrapPathErr(err)), Fix: fixEventFile}
 	}
-	var ev sentryEvent
-	if err := json.Unmarshal(data, &ev); err != nil {
-		var wrapped struct {
-			Event *sentryEvent `json:"event"`
-		}
-		if json.Unmarshal(data, &wrapped) != nil || wrapped.Event == nil {
-			return Result{Status: StatusFail, Detail: fmt.Sprintf("%s is not a Sentry event JSON: %v", env.EventFile, err),
-				Fix: "pass a Sentry event saved as JSON (the issue page's ⋯ → JSON link)"}
-		}
-		ev = *wrapped.Event
+	ev, bad := readEvent(env.EventFile, data)
+	if bad != nil {
+		return *bad
 	}
 
 	var res Result
 	images := map[string]string{} // code_file → debug ID
 	if ev.DebugMeta != nil {
 		for _, im := range ev.DebugMeta.Images {
-			if im.Type == "sourcemap" && im.DebugID != "" && im.CodeFile != "" {
-				images[im.CodeFile] = artifactbundle.NormalizeDebugID(im.DebugID)
+			file, id := im.CodeFile, im.DebugID
+			if file == "" {
+				file = im.CodeFileAPI
+			}
+			if id == "" {
+				id = im.DebugIDAPI
+			}
+			if im.Type == "sourcemap" && id != "" && file != "" {
+				images[file] = artifactbundle.NormalizeDebugID(id)
 			}
 		}
 	}
 	if len(images) == 0 {
 		res.Status = StatusFail
 		res.Detail = "the event has no debug IDs (no debug_meta.images of type sourcemap)"
-		res.Fix = noImagesFix(ev)
+		res.Fix = noImagesFix(*ev)
 		return res
 	}
 
@@ -107,7 +191,7 @@ func checkEvent(ctx context.Context, env *Env) Result {
 			continue
 		}
 		for _, f := range v.Stacktrace.Frames {
-			file := f.AbsPath
+			file := f.absPath()
 			if file == "" || f.Lineno == 0 || seen[file] || !looksLikeScript(file) {
 				continue
 			}

@@ -61,6 +61,12 @@ var traceEventCases = []struct {
 	{"event-not-injected", false, "event", StatusFail, []string{"no debug IDs", "run mapback sourcemaps inject"}},
 	{"event-unknown-id", true, "event", StatusFail, []string{"00000000-1111-4222-8333-444444444444 matches no bundle"}},
 	{"event-ok", true, "event", StatusOK, []string{"1 debug ID(s) in the event, 1 match a local bundle"}},
+	// The issue page's JSON (the API form): entries of type exception and debugmeta.
+	{"event-api-format", true, "event", StatusOK, []string{"1 debug ID(s) in the event, 1 match a local bundle",
+		"debug ID e6dad720-6263-5dfe-b78b-0993f00fa749 is "}},
+	// A source map (carrying the bundle's debug ID) passed as --event is not an event.
+	{"event-not-an-event", true, "event", StatusFail, []string{"event.json is not a Sentry event: it is a source map",
+		"the issue page's ⋯ → JSON link"}},
 }
 
 // TestTraceAndEventChecks runs doctor on one defect per fixture directory under testdata/doctor
@@ -176,6 +182,38 @@ func TestNoFrameResolves(t *testing.T) {
 		detail, fix := noFrameResolves(tc.frames, tc.why)
 		if detail != tc.detail || !strings.Contains(fix, tc.fix) {
 			t.Errorf("%v: got %q / %q, want %q / …%q…", tc.why, detail, fix, tc.detail, tc.fix)
+		}
+	}
+}
+
+// TestReadEvent: both event forms give the same frames and images; JSON that is no event fails.
+func TestReadEvent(t *testing.T) {
+	const stored = `{"event_id":"1","exception":{"values":[{"stacktrace":{"frames":[{"abs_path":"https://h/a.js","lineno":1}]}}]},` +
+		`"debug_meta":{"images":[{"type":"sourcemap","code_file":"https://h/b.js","debug_id":"x"}]}}`
+	const api = `{"eventID":"1","entries":[{"type":"exception","data":{"values":[{"stacktrace":{"frames":[{"absPath":"https://h/a.js","lineNo":1}]}}]}},` +
+		`{"type":"debugmeta","data":{"images":[{"type":"sourcemap","codeFile":"https://h/b.js","debugId":"x"}]}}]}`
+	for name, doc := range map[string]string{"stored": stored, "api": api, "wrapped": `{"event":` + api + `}`} {
+		ev, bad := readEvent("e.json", []byte(doc))
+		if bad != nil {
+			t.Fatalf("%s: %+v", name, bad)
+		}
+		if len(ev.Exception.Values) != 1 || ev.Exception.Values[0].Stacktrace == nil || len(ev.Exception.Values[0].Stacktrace.Frames) != 1 {
+			t.Fatalf("%s: frames %+v", name, ev.Exception)
+		}
+		if f := ev.Exception.Values[0].Stacktrace.Frames[0]; f.absPath() != "https://h/a.js" || f.Lineno != 1 {
+			t.Errorf("%s: frame %+v", name, f)
+		}
+		if ev.DebugMeta == nil || len(ev.DebugMeta.Images) != 1 {
+			t.Fatalf("%s: images %+v", name, ev.DebugMeta)
+		}
+	}
+	for doc, want := range map[string]string{
+		`{"name":"shop","scripts":{}}`: "e.json is not a Sentry event: it has none of exception, debug_meta, entries, event_id, eventID",
+		`{"version":3,"sections":[]}`:  "e.json is not a Sentry event: it is a source map",
+		`[1,2]`:                        "e.json is not a Sentry event JSON",
+	} {
+		if _, bad := readEvent("e.json", []byte(doc)); bad == nil || bad.Status != StatusFail || !strings.Contains(bad.Detail, want) || bad.Fix == "" {
+			t.Errorf("%s: %+v, want a failure %q", doc, bad, want)
 		}
 	}
 }
