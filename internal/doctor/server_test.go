@@ -730,3 +730,25 @@ func TestUploadCommandServer(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadedStaleMap: a fresh bundle beside an injected build's map is not looked up by the map's
+// ID, nor told to upload that pair: the fix is to rebuild both (the debug ID check explains).
+func TestUploadedStaleMap(t *testing.T) {
+	s := svNewServer(t, sentrytest.Options{})
+	c := svClient(t, s.url, svToken, nil, nil)
+	env := &Env{Options: svOptions(s.url, c)}
+	env.Paths = []string{filepath.Join(fixtureDir, "stale-map-id", "dist")}
+	res := checkUploaded(context.Background(), env)
+	if worst(res) != StatusWarn || len(res.Findings) != 1 || !strings.Contains(res.Findings[0].Detail, "the map is from an earlier, injected build") ||
+		!strings.Contains(res.Findings[0].Fix, "rebuild the bundle and its map together") || strings.Contains(res.Findings[0].Fix, "sourcemaps upload") {
+		t.Fatalf("%+v", res)
+	}
+	if !strings.Contains(res.Detail, "1 without a debug ID") {
+		t.Errorf("detail %q", res.Detail)
+	}
+	for _, r := range s.Requests() {
+		if r.Endpoint == sentrytest.EndpointLookup {
+			t.Errorf("looked up %s", r.Query)
+		}
+	}
+}

@@ -35,7 +35,14 @@ type uploadLocal struct {
 	scriptID   string // from the //# debugId= comment
 	mapID      string // the map's debugId (or debug_id) key
 	mapKind    string // "", "file" or "inline"
+	snippet    bool   // the bundle registers a debug ID at runtime (mapback's or a bundler plugin's snippet)
 	err        error
+}
+
+// staleMap reports a bundle with no debug ID at all whose map has one: the map is from an earlier,
+// injected build. (A bundler plugin's bundle has a snippet but no comment: its map's ID is its own.)
+func (l uploadLocal) staleMap() bool {
+	return l.scriptID == "" && l.mapID != "" && !l.snippet
 }
 
 // uploadCopy is where one local bundle was found on the server.
@@ -87,8 +94,8 @@ func checkUploaded(ctx context.Context, env *Env) Result {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(uploadLookupJobs)
 	for i := range locals {
-		if locals[i].err != nil || locals[i].scriptID == "" && locals[i].mapID == "" {
-			continue
+		if locals[i].err != nil || locals[i].scriptID == "" && (locals[i].mapID == "" || locals[i].staleMap()) {
+			continue // no debug ID to ask about, or only a stale map's (see uploadFinding)
 		}
 		g.Go(func() error {
 			copies[i] = lk.find(gctx, locals[i])
@@ -107,7 +114,7 @@ func checkUploaded(ctx context.Context, env *Env) Result {
 		switch {
 		case fd.Status == StatusOK:
 			ok++
-		case l.err == nil && l.scriptID == "" && l.mapID == "":
+		case l.err == nil && l.scriptID == "" && (l.mapID == "" || l.staleMap()):
 			noID++
 		default:
 			missing++
@@ -149,6 +156,9 @@ func readUploadLocal(b dist.Bundle) uploadLocal {
 	if id, ok := debugid.FindComment(js); ok {
 		l.scriptID = id.String()
 	}
+	_, mine := findSnippetID(js)
+	_, plugin := pluginID(js)
+	l.snippet = mine || plugin
 	if b.Map == nil {
 		return l
 	}
@@ -325,6 +335,13 @@ func uploadFinding(env *Env, l uploadLocal, c uploadCopy) Finding {
 	case l.err != nil:
 		fd.Status, fd.Detail = StatusWarn, "cannot read it: "+l.err.Error()
 		fd.Fix = "check that the file and its map can be read by this user"
+		return fd
+	case l.staleMap():
+		// The map has an ID the bundle lacks: it is from an earlier, injected build. Uploading
+		// this pair, or injecting it, would not help (the debug ID check says why).
+		fd.Status = StatusWarn
+		fd.Detail = "no debug ID, but its map has " + l.mapID + ": the map is from an earlier, injected build (see the debug ID check)"
+		fd.Fix = "rebuild the bundle and its map together, then run mapback sourcemaps inject " + uploadShellWord(l.root) + " and upload again"
 		return fd
 	case l.scriptID == "" && l.mapID == "":
 		fd.Status = StatusWarn
