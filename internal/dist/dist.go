@@ -36,6 +36,11 @@ type Options struct {
 	// interrupted (inject's temporaries and journals); files ending in one
 	// are listed in Result.Leftovers instead of being ignored.
 	Leftovers []string
+	// Quick pairs bundles by reading the end of each file, where the
+	// sourceMappingURL comment is, instead of the whole file, and skips the
+	// UTF-8 check the whole file would need. For callers that only look things
+	// up (resolve, doctor); inject rewrites files and reads them whole.
+	Quick bool
 }
 
 // Rule says how a bundle was paired with its map.
@@ -163,6 +168,7 @@ type walker struct {
 	deferred   []dirJob
 	leftovers  []string
 	leftSuffix []string
+	quick      bool // Options.Quick
 }
 
 func newWalker(ctx context.Context, opts Options) (*walker, error) {
@@ -173,6 +179,7 @@ func newWalker(ctx context.Context, opts Options) (*walker, error) {
 		aliases: map[string]string{},
 
 		leftSuffix: opts.Leftovers,
+		quick:      opts.Quick,
 	}
 	for _, e := range opts.Extensions {
 		e = strings.TrimPrefix(strings.TrimSpace(e), ".")

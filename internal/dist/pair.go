@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -219,21 +220,18 @@ const binaryProbe = 8 << 10
 
 func (pr *pairer) probe(f *found) probe {
 	var p probe
-	data, err := os.ReadFile(f.path)
-	if err != nil {
-		p.err = fmt.Errorf("cannot read: %w", errReason(err))
+	var (
+		raw string
+		ok  bool
+	)
+	if pr.w.quick {
+		raw, ok, p.err = quickComment(f.path)
+	} else {
+		raw, ok, p.err = fullComment(f.path)
+	}
+	if p.err != nil {
 		return p
 	}
-	if bytes.IndexByte(data[:min(len(data), binaryProbe)], 0) >= 0 {
-		p.err = errors.New("not a JavaScript file (binary data)")
-		return p
-	}
-	if !utf8.Valid(data) {
-		p.err = fmt.Errorf("not valid UTF-8 (at byte %d)", invalidUTF8At(data))
-		return p
-	}
-	raw, _, _, ok := findSourceMappingURL(data)
-	data = nil
 	if ok {
 		p.url = raw
 		pr.resolveComment(f, raw, &p)
@@ -244,6 +242,65 @@ func (pr *pairer) probe(f *found) probe {
 	p.hasGuess = true
 	p.guess = pr.guess(f)
 	return p
+}
+
+// fullComment reads the whole bundle, checks that it is UTF-8 text, and finds its last
+// sourceMappingURL comment.
+func fullComment(path string) (raw string, ok bool, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", false, fmt.Errorf("cannot read: %w", errReason(err))
+	}
+	if bytes.IndexByte(data[:min(len(data), binaryProbe)], 0) >= 0 {
+		return "", false, errors.New("not a JavaScript file (binary data)")
+	}
+	if !utf8.Valid(data) {
+		return "", false, fmt.Errorf("not valid UTF-8 (at byte %d)", invalidUTF8At(data))
+	}
+	raw, _, _, ok = findSourceMappingURL(data)
+	return raw, ok, nil
+}
+
+// quickTail is how much of a bundle's end Quick reads first: the comment is the last line of
+// nearly every bundle, so a 14 MB bundle costs 64 KiB instead of 14 MB read and checked.
+const quickTail = 64 << 10
+
+// quickComment finds the last sourceMappingURL comment from the end of the file. When the tail
+// does not settle it (no comment there, a comment that might not start its line in the whole
+// file, a data: URL longer than the tail), it falls back to reading the whole file, so the answer
+// is always the one fullComment gives, UTF-8 check aside.
+func quickComment(path string) (raw string, ok bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false, fmt.Errorf("cannot read: %w", errReason(err))
+	}
+	defer func() { _ = f.Close() }()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", false, fmt.Errorf("cannot read: %w", errReason(err))
+	}
+	size := fi.Size()
+	if size <= quickTail {
+		return fullComment(path)
+	}
+	head := make([]byte, binaryProbe)
+	if _, err := io.ReadFull(f, head); err != nil {
+		return "", false, fmt.Errorf("cannot read: %w", errReason(err))
+	}
+	if bytes.IndexByte(head, 0) >= 0 {
+		return "", false, errors.New("not a JavaScript file (binary data)")
+	}
+	tail := make([]byte, quickTail)
+	if _, err := f.ReadAt(tail, size-quickTail); err != nil {
+		return "", false, fmt.Errorf("cannot read: %w", errReason(err))
+	}
+	raw, lineStart, _, found := findSourceMappingURL(tail)
+	if !found || lineStart == 0 {
+		// Not in the tail, or at its very first byte, where a line start cannot be told from the
+		// middle of a line: read it all.
+		return fullComment(path)
+	}
+	return raw, true, nil
 }
 
 // resolveComment applies steps 2-5 to the comment value raw; on failure it sets p.why.

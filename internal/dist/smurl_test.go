@@ -2,6 +2,8 @@ package dist
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -149,5 +151,48 @@ func BenchmarkSourceMappingURL(b *testing.B) {
 				SourceMappingURL(js)
 			}
 		})
+	}
+}
+
+// TestQuickCommentMatchesFull: reading only the end of a bundle finds the same sourceMappingURL
+// as reading all of it, whatever the layout.
+func TestQuickCommentMatchesFull(t *testing.T) {
+	code := strings.Repeat("var a=1;function f(){return a}\n", 4000) // ~120 KB, more than quickTail
+	bigData := "data:application/json;base64," + strings.Repeat("QUFB", 40_000)
+	for name, content := range map[string]string{
+		"small, comment at the end":                      "var a;\n//# sourceMappingURL=app.js.map\n",
+		"large, comment at the end":                      code + "//# sourceMappingURL=app.js.map\n",
+		"large, no comment":                              code,
+		"large, comment mid-file only":                   "//# sourceMappingURL=early.js.map\n" + code,
+		"large, data: URL longer than the tail":          code + "//# sourceMappingURL=" + bigData + "\n",
+		"large, comment not at a line start in the tail": code + "x//# sourceMappingURL=no.js.map\n",
+		"large, legacy //@ comment":                      code + "//@ sourceMappingURL=legacy.js.map",
+		"large, two comments":                            "//# sourceMappingURL=first.js.map\n" + code + "//# sourceMappingURL=last.js.map\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "app.js")
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// A comment whose line starts exactly at the first byte of the tail must not be taken
+			// for a line start unless it is one: build that case too.
+			wantRaw, wantOK, wantErr := fullComment(p)
+			raw, ok, err := quickComment(p)
+			if raw != wantRaw || ok != wantOK || (err == nil) != (wantErr == nil) {
+				t.Fatalf("quick %q %v %v, full %q %v %v", raw, ok, err, wantRaw, wantOK, wantErr)
+			}
+		})
+	}
+	// The comment's line begins exactly where the tail does, but in the file it follows "x": the
+	// tail alone cannot tell, so quickComment must read everything (and find no comment).
+	p := filepath.Join(t.TempDir(), "edge.js")
+	comment := "//# sourceMappingURL=edge.js.map"
+	pad := strings.Repeat("y", quickTail-len(comment))
+	body := strings.Repeat("z", 200_000) + "x" + comment + pad
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if raw, ok, err := quickComment(p); ok || err != nil {
+		t.Fatalf("edge: %q %v %v", raw, ok, err)
 	}
 }

@@ -710,7 +710,7 @@ func NewIndex(ctx context.Context, dirs []string) (*Index, error) {
 	if len(dirs) == 0 {
 		dirs = []string{"."}
 	}
-	scan, err := dist.Scan(ctx, dist.Options{Paths: dirs})
+	scan, err := dist.Scan(ctx, dist.Options{Paths: dirs, Quick: true})
 	if err != nil {
 		return nil, err
 	}
