@@ -299,18 +299,20 @@ func tryCached(ctx context.Context, opts *Options, cache buildCache, key string,
 		log.Debug("upload cache miss", "key", key[:12], "why", err)
 		return false, nil
 	}
-	co, err := capability()
+	// The question to the server needs no capability facts, so it goes out at once; the answer
+	// about the chunk size is waited for after.
+	req := assembleRequest(opts, e.Checksum, e.Chunks)
+	first, err := opts.Client.AssembleArtifactBundle(ctx, opts.Org, req)
+	co, cerr := capability()
+	if cerr != nil {
+		return true, cerr // the capability error says more than the assemble's
+	}
 	if err != nil {
 		return true, err
 	}
 	if co.ChunkSize != e.ChunkSize {
 		log.Debug("upload cache entry has another chunk size", "cached", e.ChunkSize, "server", co.ChunkSize)
 		return false, nil
-	}
-	req := assembleRequest(opts, e.Checksum, e.Chunks)
-	first, err := opts.Client.AssembleArtifactBundle(ctx, opts.Org, req)
-	if err != nil {
-		return true, err
 	}
 	if len(first.MissingChunks) > 0 {
 		log.Debug("upload cache hit, but the server lacks chunks: building", "missing", len(first.MissingChunks))

@@ -62,11 +62,22 @@ bench_case upload-first \
   '$BENCH/upload-prep.sh fresh' 5
 
 # Second upload of the unchanged tree: every chunk is already on the server (hyperfine's warm-up
-# run of each client uploads it once), so only the capability and two assemble calls go out, after
-# the bundle is built and hashed again.
+# run of each client uploads it once), so only the capability and two assemble calls go out.
+# mapback finds the bundle in its build cache (~/.cache/mapback/upload, filled by the warm-up) and
+# does not build it again; upload-again-cold below measures the same with --no-cache, as on a CI
+# runner that starts with an empty cache.
 bench_case upload-again \
   "sourcemaps upload of the same unchanged tree again (every chunk already on the server)" \
   "corpus bundles + maps (12 files, ~85 MB)" \
   '$MAPBACK --url http://$DEVSERVER --auth-token bench -o bench -p bench sourcemaps upload -q $SCRATCH/upload' \
+  '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite $SCRATCH/upload' \
+  '$BENCH/upload-prep.sh keep' 5
+
+# The same second upload without the build cache: mapback builds and hashes the bundle again, as on
+# a fresh CI runner, then finds every chunk on the server.
+bench_case upload-again-cold \
+  "sourcemaps upload of the same unchanged tree again, mapback with --no-cache (rebuilds the bundle)" \
+  "corpus bundles + maps (12 files, ~85 MB)" \
+  '$MAPBACK --url http://$DEVSERVER --auth-token bench -o bench -p bench sourcemaps upload -q --no-cache $SCRATCH/upload' \
   '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite $SCRATCH/upload' \
   '$BENCH/upload-prep.sh keep' 5
