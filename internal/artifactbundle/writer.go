@@ -23,6 +23,7 @@ import (
 
 	"github.com/klauspost/compress/flate"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 )
 
 // DefaultLevel is the deflate level Write uses when WriteOptions.Level is 0. The reference client's level
@@ -66,7 +67,16 @@ type WriteOptions struct {
 	Note     string
 	Jobs     int // parallel deflate workers; <=0 means runtime.GOMAXPROCS(0)
 	Level    int // deflate level 1–9; 0 means DefaultLevel
+	// WindowBytes bounds the total size of the files in flight (read, being compressed, or
+	// waiting for their turn to be written); <=0 means DefaultWindowBytes. With it, Jobs can
+	// exceed the number of cores (reads then overlap compression) without a few large maps in
+	// flight at once multiplying the memory.
+	WindowBytes int64
 }
+
+// DefaultWindowBytes is the default budget of file bytes in flight: room for two of the largest
+// maps of real apps (30 MB) at once, so it binds only when Jobs is raised.
+const DefaultWindowBytes = 64 << 20
 
 // WrittenFile is one bundled file, in zip order.
 type WrittenFile struct {
@@ -224,6 +234,12 @@ func Write(ctx context.Context, w io.Writer, files []SourceFile, opts WriteOptio
 	// slots bounds the files in flight (being read, compressed, or waiting to be written) to jobs; the
 	// writer frees a slot once a file is on w, so memory stays at about jobs files whatever their order.
 	slots := make(chan struct{}, jobs)
+	budget := opts.WindowBytes
+	if budget <= 0 {
+		budget = DefaultWindowBytes
+	}
+	bytesInFlight := semaphore.NewWeighted(budget)
+	weights := make([]int64, len(sorted))
 	results := make([]chan *packed, len(sorted))
 	for i := range results {
 		results[i] = make(chan *packed, 1)
@@ -235,6 +251,15 @@ func Write(ctx context.Context, w io.Writer, files []SourceFile, opts WriteOptio
 			case slots <- struct{}{}:
 			case <-gctx.Done():
 				return gctx.Err()
+			}
+			// A file larger than the budget takes all of it: it waits for the files before it to be
+			// written, then goes alone. A file that cannot be stat'ed weighs nothing; its read fails.
+			if fi, err := os.Stat(sorted[i].Path); err == nil {
+				weights[i] = min(fi.Size(), budget)
+			}
+			if err := bytesInFlight.Acquire(gctx, weights[i]); err != nil {
+				<-slots
+				return err
 			}
 			g.Go(func() error {
 				// The error travels with the result, so the one reported is the first in URL order
@@ -274,6 +299,7 @@ func Write(ctx context.Context, w io.Writer, files []SourceFile, opts WriteOptio
 				res.Files = append(res.Files, WrittenFile{URL: f.URL, ZipPath: name, Type: f.Type, Size: int64(len(p.data))})
 			}
 			p.release(pool)
+			bytesInFlight.Release(weights[i])
 			<-slots
 		}
 		return nil

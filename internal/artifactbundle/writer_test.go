@@ -986,3 +986,29 @@ func BenchmarkLevels(b *testing.B) {
 		})
 	}
 }
+
+// TestWriteBoundedBytes: the byte budget bounds the read-ahead too. With room for two 1000-byte
+// files, the third is read only after the first is written, however many jobs there are.
+func TestWriteBoundedBytes(t *testing.T) {
+	contents := map[string]string{}
+	for i := range 8 {
+		contents[fmt.Sprintf("f%02d.js", i)] = strings.Repeat("x", 1000)
+	}
+	files := tempFiles(t, contents)
+	w := &blockWriter{blocked: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error)
+	go func() {
+		_, err := Write(context.Background(), w, files, WriteOptions{Jobs: 6, WindowBytes: 2500})
+		done <- err
+	}()
+	<-w.blocked
+	time.Sleep(200 * time.Millisecond) // time enough for a read-ahead to happen if the code allowed it
+	for _, f := range files[2:] {
+		os.Remove(f.Path)
+	}
+	close(w.release)
+	err := <-done
+	if want := files[2].Path; err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error %v, want one about %s", err, want)
+	}
+}
