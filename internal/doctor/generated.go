@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/mapback/mapback/internal/dist"
 )
@@ -248,13 +249,17 @@ var configNames = []struct{ name, prefix string }{
 var configExts = map[string]bool{".js": true, ".ts": true, ".mjs": true, ".cjs": true, ".mts": true, ".cts": true}
 
 // currentSetting finds what a config file already says about maps (the first uncommented match).
-var currentSetting = map[string]*regexp.Regexp{
-	"next":    regexp.MustCompile(`(?m)^[^/\n]*?(productionBrowserSourceMaps\s*:\s*[^,\n}]+)`),
-	"vite":    regexp.MustCompile(`(?m)^[^/\n]*?(sourcemap\s*:\s*[^,\n}]+)`),
-	"webpack": regexp.MustCompile(`(?m)^[^/\n]*?(devtool\s*:\s*[^,\n}]+)`),
-	"rollup":  regexp.MustCompile(`(?m)^[^/\n]*?(sourcemap\s*:\s*[^,\n}]+)`),
-	"esbuild": regexp.MustCompile(`(?m)^[^/\n]*?(sourcemap\s*:\s*[^,\n}]+)`),
-}
+// currentSetting is compiled on first use (sync.OnceValue): package initialisation runs on every
+// mapback command, and these patterns are needed only when a bundle has no map.
+var currentSetting = sync.OnceValue(func() map[string]*regexp.Regexp {
+	return map[string]*regexp.Regexp{
+		"next":    regexp.MustCompile(`(?m)^[^/\n]*?(productionBrowserSourceMaps\s*:\s*[^,\n}]+)`),
+		"vite":    regexp.MustCompile(`(?m)^[^/\n]*?(sourcemap\s*:\s*[^,\n}]+)`),
+		"webpack": regexp.MustCompile(`(?m)^[^/\n]*?(devtool\s*:\s*[^,\n}]+)`),
+		"rollup":  regexp.MustCompile(`(?m)^[^/\n]*?(sourcemap\s*:\s*[^,\n}]+)`),
+		"esbuild": regexp.MustCompile(`(?m)^[^/\n]*?(sourcemap\s*:\s*[^,\n}]+)`),
+	}
+})
 
 // detectBundler walks up from root (a PATH) to the filesystem root, stopping at the first directory
 // holding package.json or .git, and returns the first bundler config it finds on the way.
@@ -303,7 +308,7 @@ func detectBundler(root string) bundlerHint {
 
 func newHint(name, file string) bundlerHint {
 	h := bundlerHint{name: name, config: displayPath(file)}
-	if re := currentSetting[name]; re != nil {
+	if re := currentSetting()[name]; re != nil {
 		if data, err := os.ReadFile(file); err == nil && len(data) < 1<<20 {
 			if m := re.FindSubmatch(data); m != nil {
 				h.current = strings.TrimSpace(string(m[1]))

@@ -487,7 +487,7 @@ func redactURL(u *url.URL) string {
 func redactURLString(raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return sanitise(userPassword.ReplaceAllString(raw, "${1}xxxxx@"), maxExcerpt)
+		return sanitise(userPassword().ReplaceAllString(raw, "${1}xxxxx@"), maxExcerpt)
 	}
 	if u.User == nil && u.RawQuery == "" {
 		return sanitise(raw, maxExcerpt)
@@ -496,7 +496,7 @@ func redactURLString(raw string) string {
 }
 
 // userPassword finds the password of a URL that url.Parse rejects.
-var userPassword = regexp.MustCompile(`(://[^/@]*:)[^/@]*@`)
+var userPassword = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(://[^/@]*:)[^/@]*@`) })
 
 // maxJSONReply bounds a JSON reply held in memory; the largest legitimate
 // one (an artifact lookup listing many bundles) is far smaller.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -67,9 +68,10 @@ func (e *HTTPError) Fix() string {
 // enough to recognise a proxy's error page, not a screenful of HTML.
 const maxExcerpt = 200
 
+// The patterns compile on first use: package initialisation runs on every mapback command.
 var (
-	htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
-	htmlTag   = regexp.MustCompile(`(?s)<[^>]*>`)
+	htmlTitle = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`) })
+	htmlTag   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)<[^>]*>`) })
 )
 
 // errorDetail turns an error body into the text shown to the user. Sentry
@@ -99,10 +101,10 @@ func errorDetail(status int, body []byte) string {
 		return sanitise(string(v.Detail), maxExcerpt)
 	}
 	text := string(body)
-	if t := htmlTitle.FindStringSubmatch(text); t != nil {
+	if t := htmlTitle().FindStringSubmatch(text); t != nil {
 		text = t[1]
 	} else if strings.Contains(text, "<") {
-		text = htmlTag.ReplaceAllString(text, " ")
+		text = htmlTag().ReplaceAllString(text, " ")
 	}
 	if s := sanitise(text, maxExcerpt); s != "" {
 		return s
