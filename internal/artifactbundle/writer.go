@@ -74,9 +74,10 @@ type WriteOptions struct {
 	WindowBytes int64
 }
 
-// DefaultWindowBytes is the default budget of file bytes in flight: room for two of the largest
-// maps of real apps (30 MB) at once, so it binds only when Jobs is raised.
-const DefaultWindowBytes = 64 << 20
+// DefaultWindowBytes is the default budget of file bytes in flight, counted as the files' sizes.
+// Files are streamed, so what stays in memory is their compressed output, a quarter to a third of
+// that: 192 MiB of maps in flight hold about 50 MB.
+const DefaultWindowBytes = 192 << 20
 
 // WrittenFile is one bundled file, in zip order.
 type WrittenFile struct {
@@ -141,59 +142,22 @@ var typeNames = map[string]string{
 
 // packed is one file read, checked and compressed by a worker.
 type packed struct {
-	data     []byte // uncompressed, kept for the debug_id hash
+	size     int64  // uncompressed size
 	comp     []byte // raw deflate stream; nil when skipped
-	crc      uint32
+	crc      uint32 // CRC-32 of the content, for the zip and to see the file did not change
 	skip     string // reason when not bundled
 	err      error
 	compBuf  *bytes.Buffer
-	dataBuf  *[]byte // pooled backing array of data
 	released bool
 }
 
-// readPool recycles the buffers files are read into. A bundle of large maps otherwise leaves one
-// garbage buffer per file behind, and the heap (the process's peak memory) grows to twice the largest
-// files in flight before the collector catches up.
-var readPool sync.Pool
+// readBufs recycles the buffers files are streamed through (readChunk bytes each).
+var readBufs = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
 
-// readFile reads path into a pooled buffer; release it with readPool.Put(buf).
-func readFile(path string) ([]byte, *[]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	buf, _ := readPool.Get().(*[]byte)
-	if buf == nil {
-		buf = new([]byte)
-	}
-	// One byte more than the size, so a file that grew since Stat is still read whole.
-	if n := int(info.Size()) + 1; cap(*buf) < n {
-		*buf = make([]byte, n)
-	}
-	b := (*buf)[:cap(*buf)]
-	n := 0
-	for {
-		m, err := f.Read(b[n:])
-		n += m
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			readPool.Put(buf)
-			return nil, nil, &os.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n == len(b) { // the file grew since Stat: double the buffer and go on
-			b = append(b, make([]byte, len(b))...)
-			*buf = b
-		}
-	}
-	return b[:n], buf, nil
-}
+// readChunk is how much of a file is read, checked and compressed at a time. Files are streamed
+// rather than held whole: a worker keeps only the compressed output (a quarter of a map's size), so
+// many files can be in flight, and their reads overlap compression, within little memory.
+const readChunk = 1 << 20
 
 // Write writes an artifact bundle of files to w: the SYSB header, then a deterministic zip laid out as the
 // reference client does (§10.2), entries in ascending URL byte order and manifest.json last. Files are read
@@ -286,17 +250,19 @@ func Write(ctx context.Context, w io.Writer, files []SourceFile, opts WriteOptio
 			if p.err != nil {
 				return p.err
 			}
-			hashFile(hash, f, p.data)
+			if err := hashFile(gctx, hash, f, p); err != nil {
+				return err
+			}
 			if p.skip != "" {
 				res.Skipped = append(res.Skipped, SkippedFile{URL: f.URL, Path: f.Path, Reason: p.skip})
 			} else {
 				name := uniquePath("files/"+BundlePath(f.URL), used)
 				used[name] = true
-				if err := zw.entry(name, p.crc, p.data, p.comp); err != nil {
+				if err := zw.entry(name, p.crc, p.size, p.comp); err != nil {
 					return fmt.Errorf("bundling %s (%s): %w", f.URL, f.Path, err)
 				}
 				res.Manifest.Files[name] = fileEntryOf(f)
-				res.Files = append(res.Files, WrittenFile{URL: f.URL, ZipPath: name, Type: f.Type, Size: int64(len(p.data))})
+				res.Files = append(res.Files, WrittenFile{URL: f.URL, ZipPath: name, Type: f.Type, Size: p.size})
 			}
 			p.release(pool)
 			bytesInFlight.Release(weights[i])
@@ -322,7 +288,7 @@ func Write(ctx context.Context, w io.Writer, files []SourceFile, opts WriteOptio
 	if err != nil {
 		return nil, err
 	}
-	if err := zw.entry(ManifestName, crc32.ChecksumIEEE(mdata), mdata, comp); err != nil {
+	if err := zw.entry(ManifestName, crc32.ChecksumIEEE(mdata), int64(len(mdata)), comp); err != nil {
 		return nil, fmt.Errorf("bundling %s: %w", ManifestName, err)
 	}
 	if err := zw.finish(); err != nil {
@@ -353,34 +319,99 @@ func sortFiles(files []SourceFile) ([]SourceFile, error) {
 	return sorted, nil
 }
 
-// pack reads one file and, when it is UTF-8, compresses it. Its error names the URL and the path.
+// pack streams one file through a UTF-8 check, a CRC-32 and the compressor. Its error names the
+// URL and the path. The content itself is not kept: the writer reads it again, from the page cache,
+// for the debug_id hash, and the CRC tells it that it read the same bytes.
 func pack(ctx context.Context, f SourceFile, level int, pool *sync.Pool) *packed {
 	p := &packed{}
 	if err := ctx.Err(); err != nil {
 		p.err = err
 		return p
 	}
-	data, dataBuf, err := readFile(f.Path)
+	fh, err := os.Open(f.Path)
 	if err != nil {
 		p.err = fmt.Errorf("bundling %s: %w", f.URL, err) // *PathError names the path and the problem
 		return p
 	}
-	p.data, p.dataBuf = data, dataBuf
-	if !utf8.Valid(data) {
-		p.skip = "not valid UTF-8"
-		return p
-	}
-	p.crc = crc32.ChecksumIEEE(data)
+	defer func() { _ = fh.Close() }()
 	buf, _ := pool.Get().(*bytes.Buffer)
 	if buf == nil {
 		buf = new(bytes.Buffer)
 	}
 	buf.Reset()
-	p.compBuf = buf
-	if p.comp, err = deflate(ctx, data, level, buf); err != nil {
-		p.err = fmt.Errorf("bundling %s (%s): %w", f.URL, f.Path, err)
+	if fi, err := fh.Stat(); err == nil {
+		buf.Grow(int(fi.Size()/3) + 64)
 	}
+	p.compBuf = buf
+	fw := flateWriter(level, buf)
+	defer flateWriters[level].Put(fw)
+	rb := readBufs.Get().(*[]byte)
+	defer readBufs.Put(rb)
+	crc := crc32.NewIEEE()
+	valid := true
+	carry := 0 // bytes of an incomplete UTF-8 sequence kept at the front of the buffer
+	for {
+		if err := ctx.Err(); err != nil {
+			p.err = err
+			return p
+		}
+		n, rerr := fh.Read((*rb)[carry:])
+		fresh := (*rb)[carry : carry+n]
+		_, _ = crc.Write(fresh) // hash writes never fail
+		if valid {
+			if _, err := fw.Write(fresh); err != nil {
+				p.err = fmt.Errorf("bundling %s (%s): %w", f.URL, f.Path, err)
+				return p
+			}
+		}
+		p.size += int64(n)
+		data := (*rb)[:carry+n]
+		cut := len(data)
+		if rerr == nil {
+			cut = completeRunes(data)
+		}
+		if valid && !utf8.Valid(data[:cut]) {
+			valid = false // still read to the end: the debug_id hashes the whole file either way
+		}
+		carry = copy(*rb, data[cut:])
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			p.err = fmt.Errorf("bundling %s: %w", f.URL, &os.PathError{Op: "read", Path: f.Path, Err: rerr})
+			return p
+		}
+	}
+	p.crc = crc.Sum32()
+	if !valid {
+		p.skip = "not valid UTF-8"
+		p.release(pool)
+		return p
+	}
+	if err := fw.Close(); err != nil {
+		p.err = fmt.Errorf("bundling %s (%s): %w", f.URL, f.Path, err)
+		return p
+	}
+	p.comp = buf.Bytes()
 	return p
+}
+
+// completeRunes returns how much of data ends on a whole UTF-8 sequence: the length minus an
+// incomplete sequence at the end (at most three bytes), which the next read completes.
+func completeRunes(data []byte) int {
+	for k := 1; k <= utf8.UTFMax-1 && k <= len(data); k++ {
+		c := data[len(data)-k]
+		if c < utf8.RuneSelf {
+			return len(data) // ASCII: nothing pending
+		}
+		if utf8.RuneStart(c) {
+			if utf8.FullRune(data[len(data)-k:]) {
+				return len(data)
+			}
+			return len(data) - k
+		}
+	}
+	return len(data) // continuation bytes only: let utf8.Valid judge them
 }
 
 func (p *packed) release(pool *sync.Pool) {
@@ -392,10 +423,16 @@ func (p *packed) release(pool *sync.Pool) {
 		p.comp = nil
 		pool.Put(p.compBuf)
 	}
-	if p.dataBuf != nil {
-		p.data = nil
-		readPool.Put(p.dataBuf)
+}
+
+// flateWriter returns a pooled compressor at level writing to w.
+func flateWriter(level int, w io.Writer) *flate.Writer {
+	if fw, _ := flateWriters[level].Get().(*flate.Writer); fw != nil {
+		fw.Reset(w)
+		return fw
 	}
+	fw, _ := flate.NewWriter(w, level) // the level is checked by Write
+	return fw
 }
 
 var flateWriters [flate.BestCompression + 1]sync.Pool
@@ -435,9 +472,45 @@ func deflate(ctx context.Context, data []byte, level int, buf *bytes.Buffer) ([]
 // hashFile feeds one file into the bundle debug_id hash (§10.5): URL ‖ content ‖ type name ‖ headers by
 // internal key. Non-UTF-8 files count too: the reference hashes every file it was given, before its bundle
 // writer skips some (checked against testdata/reference-3.8.0-dups.bundle).
-func hashFile(h io.Writer, f SourceFile, data []byte) {
+//
+// The content is read again here, in URL order, rather than kept in memory since the worker read it;
+// the page cache makes the second read cheap, and its CRC must match the worker's, so a file that
+// changed in between fails the bundle instead of giving it a debug_id that does not match its bytes.
+func hashFile(ctx context.Context, h io.Writer, f SourceFile, p *packed) error {
 	_, _ = io.WriteString(h, f.URL) // hash.Hash writes never fail
-	_, _ = h.Write(data)
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		return fmt.Errorf("bundling %s: %w", f.URL, err)
+	}
+	defer func() { _ = fh.Close() }()
+	rb := readBufs.Get().(*[]byte)
+	defer readBufs.Put(rb)
+	crc := crc32.NewIEEE()
+	var size int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, rerr := fh.Read(*rb)
+		_, _ = h.Write((*rb)[:n])
+		_, _ = crc.Write((*rb)[:n])
+		size += int64(n)
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return fmt.Errorf("bundling %s: %w", f.URL, &os.PathError{Op: "read", Path: f.Path, Err: rerr})
+		}
+	}
+	if size != p.size || crc.Sum32() != p.crc {
+		return fmt.Errorf("bundling %s: %s changed while it was being bundled; run again", f.URL, f.Path)
+	}
+	hashTail(h, f)
+	return nil
+}
+
+// hashTail feeds the part of a file's debug_id input after its content: type name and headers.
+func hashTail(h io.Writer, f SourceFile) {
 	_, _ = io.WriteString(h, typeNames[f.Type])
 	type kv struct{ k, v string }
 	var hs []kv
@@ -569,9 +642,9 @@ func (z *zipWriter) header() error {
 
 // entry writes a local header (CRC and sizes in it, no data descriptor) and the compressed bytes, and
 // remembers the central directory record.
-func (z *zipWriter) entry(name string, crc uint32, data, comp []byte) error {
-	if int64(len(data)) >= maxUint32 || int64(len(comp)) >= maxUint32 || z.off >= maxUint32 {
-		return fmt.Errorf("%w: %d bytes (%d compressed) at offset %d", ErrZip64, len(data), len(comp), z.off)
+func (z *zipWriter) entry(name string, crc uint32, size int64, comp []byte) error {
+	if size >= maxUint32 || int64(len(comp)) >= maxUint32 || z.off >= maxUint32 {
+		return fmt.Errorf("%w: %d bytes (%d compressed) at offset %d", ErrZip64, size, len(comp), z.off)
 	}
 	if len(name) > 0xffff {
 		return fmt.Errorf("zip entry name of %d bytes is too long", len(name))
@@ -593,7 +666,7 @@ func (z *zipWriter) entry(name string, crc uint32, data, comp []byte) error {
 	le.PutUint16(lh[12:], dosDate)
 	le.PutUint32(lh[14:], crc)
 	le.PutUint32(lh[18:], uint32(len(comp)))
-	le.PutUint32(lh[22:], uint32(len(data)))
+	le.PutUint32(lh[22:], uint32(size))
 	le.PutUint16(lh[26:], uint16(len(name)))
 	// lh[28:30] extra length 0
 

@@ -1012,3 +1012,55 @@ func TestWriteBoundedBytes(t *testing.T) {
 		t.Errorf("error %v, want one about %s", err, want)
 	}
 }
+
+// TestWriteStreamsUTF8AcrossChunks: files are checked for UTF-8 a chunk at a time; sequences cut
+// by a chunk boundary are still valid, and invalid bytes anywhere (also at a boundary, or a sequence
+// cut by the end of the file) still make the file skipped.
+func TestWriteStreamsUTF8AcrossChunks(t *testing.T) {
+	valid := strings.Repeat("é€𝄞a", readChunk/3) // > 2 MiB of 2-, 3- and 4-byte sequences
+	badAtBoundary := []byte(strings.Repeat("a", readChunk-1) + "€" + strings.Repeat("b", 100))
+	badAtBoundary[readChunk] = 0xff // the middle byte of the € that straddles the first boundary
+	files := tempFiles(t, map[string]string{
+		"valid.js":     valid,
+		"boundary.js":  string(badAtBoundary),
+		"truncated.js": strings.Repeat("x", readChunk+5) + "\xe2\x82",
+	})
+	var buf bytes.Buffer
+	res, err := Write(context.Background(), &buf, files, WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped := map[string]bool{}
+	for _, s := range res.Skipped {
+		skipped[filepath.Base(s.Path)] = true
+	}
+	if skipped["valid.js"] || !skipped["boundary.js"] || !skipped["truncated.js"] {
+		t.Fatalf("skipped %v", res.Skipped)
+	}
+	b := readBytes(t, buf.Bytes())
+	got, err := b.ReadFile(res.Files[0].ZipPath)
+	if err != nil || string(got) != valid {
+		t.Fatalf("valid.js round trip: %d bytes, %v", len(got), err)
+	}
+}
+
+// TestWriteFileChangedMeanwhile: a file that changes between its compression and its turn to be
+// hashed fails the bundle, rather than giving it a debug_id that does not match its bytes.
+func TestWriteFileChangedMeanwhile(t *testing.T) {
+	files := tempFiles(t, map[string]string{"a.js": strings.Repeat("a", 1000), "b.js": strings.Repeat("b", 1000)})
+	w := &blockWriter{blocked: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error)
+	go func() {
+		_, err := Write(context.Background(), w, files, WriteOptions{Jobs: 2})
+		done <- err
+	}()
+	<-w.blocked
+	time.Sleep(200 * time.Millisecond) // b.js is compressed by now, waiting for its turn
+	if err := os.WriteFile(files[1].Path, []byte(strings.Repeat("c", 1000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	close(w.release)
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "changed while it was being bundled") {
+		t.Fatalf("error %v", err)
+	}
+}

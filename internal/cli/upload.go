@@ -100,7 +100,7 @@ only the missing chunks).`,
 	f.BoolVar(&opts.DryRun, "dry-run", false, "build the bundle and show what would be sent; no network request")
 	f.StringVar(&opts.BundleOut, "bundle-out", "", "also write the artifact bundle to this file")
 	f.BoolVar(&fl.asJSON, "json", false, "print the report as JSON on stdout")
-	f.IntVar(&opts.Jobs, "jobs", 0, "files read and compressed at once (default: one per CPU; more is faster and uses more memory)")
+	f.IntVar(&opts.Jobs, "jobs", 0, "files compressed at once (default: two per CPU)")
 	f.BoolVar(&fl.noCache, "no-cache", false, "always build the bundle, even when the files are unchanged since an earlier upload")
 	return cmd
 }

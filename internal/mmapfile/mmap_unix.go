@@ -1,13 +1,13 @@
 //go:build linux || darwin
 
-package resolve
+package mmapfile
 
 import (
 	"os"
 	"syscall"
 )
 
-// mapFile maps a file read-only into memory. The maps and bundles resolve
+// Map maps a file read-only into memory. The maps and bundles resolve
 // reads are tens of megabytes of which a lookup reads much once and keeps
 // little: mapping them costs neither a copy nor freshly zeroed heap pages,
 // and unmapping gives the memory back at once (a freed heap buffer stays in
@@ -19,7 +19,7 @@ import (
 // evict gives the pages back without unmapping: they are read again from the
 // page cache if touched. It is for a file whose bulk has been read and of
 // which only a few pages will be looked at again.
-func mapFile(path string) (data []byte, free, evict func(), err error) {
+func Map(path string) (data []byte, free, evict func(), err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, nil, err
