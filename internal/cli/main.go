@@ -24,8 +24,13 @@ func Main() int {
 		<-ctx.Done()
 		stop()
 	}()
+	ownProcess = true
 	return Run(ctx, os.Args[1:], term.System(), config.SystemEnvironment())
 }
+
+// ownProcess is true when mapback runs as its own process (Main), not inside a test binary that
+// calls Run: only then may a command tune process-wide settings such as the garbage collector.
+var ownProcess bool
 
 // Run executes one command line. Tests call it with buffers and a fake
 // environment.
