@@ -22,6 +22,9 @@ type Member struct {
 	// an array (the scan finds them anyway): a caller that needs one
 	// element of a big array does not scan it again.
 	Elems [][2]int
+	// Unread: DocumentSkipping did not read the value, and ValEnd is where
+	// it guessed the value ends (see backward.go).
+	Unread bool
 }
 
 // maxDepth bounds nesting so a hostile file of brackets cannot exhaust the
@@ -52,7 +55,13 @@ func skipWS(b []byte, i int) int {
 // and the offset just past its closing brace.
 func Object(b []byte, i int) ([]Member, int, error) { return scanObject(b, i, 0) }
 
-func scanObject(b []byte, i, depth int) ([]Member, int, error) {
+func scanObject(b []byte, i, depth int) ([]Member, int, error) { return scanMembers(b, i, depth, "") }
+
+// scanTop is scanObject for the top-level object, leaving the array value
+// of the member named skip unread where DocumentSkipping allows.
+func scanTop(b []byte, i int, skip string) ([]Member, int, error) { return scanMembers(b, i, 0, skip) }
+
+func scanMembers(b []byte, i, depth int, skip string) ([]Member, int, error) {
 	if i >= len(b) || b[i] != '{' {
 		return nil, 0, &SyntaxError{i, "expected '{'"}
 	}
@@ -86,6 +95,12 @@ func scanObject(b []byte, i, depth int) ([]Member, int, error) {
 		}
 		i = skipWS(b, i+1)
 		m.ValStart = i
+		if skip != "" && key == skip && i < len(b) && b[i] == '[' && len(b)-i >= skipMin {
+			if tail, valEnd, elems, read, end, err := tailMembers(b, i); err == nil {
+				m.ValEnd, m.Elems, m.Unread = valEnd, elems, !read
+				return append(append(members, m), tail...), end, nil
+			}
+		}
 		if i < len(b) && b[i] == '[' {
 			if m.Elems, i, err = scanArray(b, i, depth+1); err != nil {
 				return nil, 0, err
@@ -174,11 +189,13 @@ func skipValue(b []byte, i, depth int) (int, error) {
 // offsets of its elements and the offset just past its closing bracket.
 func Array(b []byte, i int) ([][2]int, int, error) { return scanArray(b, i, 0) }
 
-func scanArray(b []byte, i, depth int) ([][2]int, int, error) {
+func scanArray(b []byte, i, depth int) ([][2]int, int, error) { return scanArrayInto(b, i, depth, nil) }
+
+// scanArrayInto is scanArray appending to elems.
+func scanArrayInto(b []byte, i, depth int, elems [][2]int) ([][2]int, int, error) {
 	if depth > maxDepth {
 		return nil, 0, &SyntaxError{i, "nested too deeply"}
 	}
-	var elems [][2]int
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return elems, i + 1, nil
@@ -234,3 +251,55 @@ func SkipPrefix(b []byte) int {
 	}
 	return 0
 }
+
+// ArrayReader reads the elements of an array one at a time, so that a caller
+// that needs element i reads no further than its end.
+type ArrayReader struct {
+	b    []byte
+	i    int // offset of the next element, or of the closing bracket
+	end  int // offset just past the closing bracket, once read
+	done bool
+}
+
+// NewArrayReader starts reading the array at b[i] == '['.
+func NewArrayReader(b []byte, i int) (*ArrayReader, error) {
+	if i >= len(b) || b[i] != '[' {
+		return nil, &SyntaxError{i, "expected '['"}
+	}
+	return &ArrayReader{b: b, i: skipWS(b, i+1)}, nil
+}
+
+// Next returns the [start, end) offsets of the next element; ok is false
+// after the last one, when End is known.
+func (r *ArrayReader) Next() (start, end int, ok bool, err error) {
+	b, i := r.b, r.i
+	if r.done {
+		return 0, 0, false, nil
+	}
+	if i < len(b) && b[i] == ']' {
+		r.done, r.end = true, i+1
+		return 0, 0, false, nil
+	}
+	if end, err = skipValue(b, i, 1); err != nil {
+		return 0, 0, false, err
+	}
+	j := skipWS(b, end)
+	switch {
+	case j >= len(b):
+		return 0, 0, false, &SyntaxError{j, "unexpected end of JSON"}
+	case b[j] == ',':
+		r.i = skipWS(b, j+1)
+		if r.i < len(b) && b[r.i] == ']' {
+			return 0, 0, false, &SyntaxError{r.i, "unexpected ']' after ','"}
+		}
+	case b[j] == ']':
+		r.i = j
+	default:
+		return 0, 0, false, &SyntaxError{j, "expected ',' or ']'"}
+	}
+	return i, end, true, nil
+}
+
+// End returns the offset just past the closing bracket, once Next has
+// returned ok false.
+func (r *ArrayReader) End() int { return r.end }

@@ -789,7 +789,7 @@ func (idx *Index) mapFor(b *dist.Bundle) (*sourcemap.Map, string, error) {
 			if !isVirtual && b.Map.Path != "" {
 				load = sectionLoader(b.Map.Path)
 			}
-			pm.m, err = sourcemap.ParseWith(data, load)
+			pm.m, err = sourcemap.ParseLazy(data, load)
 		}
 		pm.err = err
 	})

@@ -18,8 +18,27 @@ var errFast = errors.New("fast path declined")
 // decodes them), and sources and names are checked but kept as text
 // (strlist.go). Any irregularity returns an
 // error so that the caller falls back to encoding/json.
-func fastDecode(b []byte) (*rawMap, error) {
-	members, _, _, err := jsonscan.Document(b)
+//
+// With skipContent a large sourcesContent is not even scanned
+// (jsonscan.DocumentSkipping): where its value ends is then inferred from the
+// members after it, read backwards. The inference is trusted only when the
+// members a lookup relies on were all found; otherwise the document is
+// scanned whole. SourceContent reads the skipped text as far as the entry it
+// needs, and checks where the value ends once it reads to the end
+// (readContent).
+func fastDecode(b []byte, skipContent bool) (*rawMap, error) {
+	var (
+		members []jsonscan.Member
+		err     error
+	)
+	if skipContent {
+		members, _, _, err = jsonscan.DocumentSkipping(b, "sourcesContent")
+		if err == nil && !hasLookupMembers(members) {
+			return fastDecode(b, false)
+		}
+	} else {
+		members, _, _, err = jsonscan.Document(b)
+	}
 	if err != nil {
 		return nil, errFast
 	}
@@ -35,6 +54,19 @@ func fastDecode(b []byte) (*rawMap, error) {
 		}
 	}
 	return r, nil
+}
+
+// hasLookupMembers reports whether members has no unread member or has
+// every member a lookup of a regular map relies on: had the backward scan
+// stopped short, a member it missed would most likely be one of these.
+func hasLookupMembers(members []jsonscan.Member) bool {
+	unread := false
+	found := map[string]bool{}
+	for _, m := range members {
+		unread = unread || m.Unread
+		found[m.Key] = true
+	}
+	return !unread || found["version"] && found["sources"] && found["names"] && found["mappings"]
 }
 
 // setField decodes one member; elems are the element offsets in v when v is

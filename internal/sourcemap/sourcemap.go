@@ -53,7 +53,9 @@ type Map struct {
 	ix       *lineIndex
 	cache    map[int][]segment
 	cacheN   int
-	contOffs [][2]int // element spans in content, built lazily
+	contOffs [][2]int // element spans in content, found as far as needed
+	contRd   *jsonscan.ArrayReader
+	contDone bool // contOffs has every element
 	contErr  error
 }
 
@@ -108,7 +110,16 @@ type Loader func(url string) ([]byte, error)
 func Parse(data []byte) (*Map, error) { return ParseWith(data, nil) }
 
 // ParseWith is Parse with a Loader for "url" sections.
-func ParseWith(data []byte, load Loader) (*Map, error) {
+func ParseWith(data []byte, load Loader) (*Map, error) { return parse(data, load, false) }
+
+// ParseLazy is ParseWith for a caller that looks positions up: it does not
+// read a large "sourcesContent" at all (a lookup never needs it, and it is
+// most of a map), only the members around it. The text it skipped is
+// checked when SourceContent first needs an entry. Use ParseWith to
+// validate a map.
+func ParseLazy(data []byte, load Loader) (*Map, error) { return parse(data, load, true) }
+
+func parse(data []byte, load Loader, skipContent bool) (*Map, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if bytes.HasPrefix(data, []byte(")]}")) {
 		if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
@@ -117,7 +128,7 @@ func ParseWith(data []byte, load Loader) (*Map, error) {
 			data = nil
 		}
 	}
-	r, err := decodeRaw(data)
+	r, err := decodeRaw(data, skipContent)
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +140,8 @@ func ParseWith(data []byte, load Loader) (*Map, error) {
 // "sourcesContent" (often most of the file) is kept as a sub-slice of data,
 // unvalidated and undecoded. Anything it does not like goes through
 // encoding/json for a precise error.
-func decodeRaw(data []byte) (*rawMap, error) {
-	if r, err := fastDecode(data); err == nil {
+func decodeRaw(data []byte, skipContent bool) (*rawMap, error) {
+	if r, err := fastDecode(data, skipContent); err == nil {
 		return r, nil
 	}
 	var r rawMap
@@ -188,7 +199,8 @@ func build(r *rawMap, top bool, load Loader) (*Map, error) {
 	m.nAll = m.sources.Len()
 	if len(r.SourcesContent) > 0 && r.SourcesContent[0] == '[' {
 		m.content = r.SourcesContent
-		m.contOffs = r.contentElems // known from the member scan, else found on first use
+		// Known from the member scan, else found as far as needed.
+		m.contOffs, m.contDone = r.contentElems, r.contentElems != nil
 	}
 	list := r.IgnoreList
 	if list == nil {
@@ -239,7 +251,7 @@ func buildIndexMap(m *Map, r *rawMap, load Loader) (*Map, error) {
 			return nil, fmt.Errorf("index map sections overlap or are unsorted: section %d at (%d, %d) is not after section %d at (%d, %d)", i, L, C, i-1, prevL, prevC)
 		}
 		prevL, prevC = L, C
-		sr, err := decodeRaw(s.Map)
+		sr, err := decodeRaw(s.Map, false)
 		if err != nil {
 			return nil, fmt.Errorf("index map section %d: %w", i, err)
 		}
@@ -452,12 +464,12 @@ func (m *Map) content1(i int) (string, bool) {
 		return "", false
 	}
 	m.mu.Lock()
-	if m.contOffs == nil && m.contErr == nil {
-		m.contOffs, m.contErr = splitArray(m.content)
+	if len(m.contOffs) <= i && !m.contDone && m.contErr == nil {
+		m.contErr = m.readContent(i)
 	}
-	offs, err := m.contOffs, m.contErr
+	offs := m.contOffs // the elements before an error are sound
 	m.mu.Unlock()
-	if err != nil || i >= len(offs) {
+	if i >= len(offs) {
 		return "", false
 	}
 	raw := m.content[offs[i][0]:offs[i][1]]
@@ -471,18 +483,40 @@ func (m *Map) content1(i int) (string, bool) {
 	return s, true
 }
 
-// splitArray returns the byte spans of the elements of a JSON array.
-func splitArray(b []byte) ([][2]int, error) {
-	i := 0
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
+// readContent splits the raw sourcesContent array up to element i (all of
+// it for i < 0), reading no further: a lookup that wants one entry's text
+// for a name need not read the 20 MB after it. At the end it checks that the
+// array is the whole value: ParseLazy inferred where the value ends without
+// reading it, and this is where that is checked. Called with m.mu held.
+func (m *Map) readContent(i int) error {
+	b := m.content
+	if m.contRd == nil {
+		j := 0
+		for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\n' || b[j] == '\r') {
+			j++
+		}
+		if j >= len(b) || b[j] != '[' {
+			return errors.New("sourcesContent is not an array")
+		}
+		m.contRd, _ = jsonscan.NewArrayReader(b, j)
 	}
-	if i >= len(b) || b[i] != '[' {
-		return nil, errors.New("sourcesContent is not an array")
+	for i < 0 || len(m.contOffs) <= i {
+		start, end, ok, err := m.contRd.Next()
+		if err != nil {
+			return fmt.Errorf("sourcesContent: %w", err)
+		}
+		if !ok {
+			m.contDone = true
+			end := m.contRd.End()
+			for end < len(b) && (b[end] == ' ' || b[end] == '\t' || b[end] == '\n' || b[end] == '\r') {
+				end++
+			}
+			if end != len(b) {
+				return fmt.Errorf("sourcesContent: unexpected data after the array at byte %d", end)
+			}
+			return nil
+		}
+		m.contOffs = append(m.contOffs, [2]int{start, end})
 	}
-	spans, _, err := jsonscan.Array(b, i)
-	if err != nil {
-		return nil, fmt.Errorf("sourcesContent: %w", err)
-	}
-	return spans, nil
+	return nil
 }

@@ -305,19 +305,30 @@ func TestSourceContentAndIgnore(t *testing.T) {
 	}
 }
 
-func TestSplitArray(t *testing.T) {
+func TestReadContent(t *testing.T) {
 	raw := ` [ "a,b" , null,{"x":[1,2]},[3,"]"], 12 ,"\\\""] `
-	offs, err := splitArray([]byte(raw))
-	if err != nil {
-		t.Fatal(err)
+	m := &Map{content: []byte(raw)}
+	// Element 1 reads no further than element 1.
+	if err := m.readContent(1); err != nil || len(m.contOffs) != 2 || m.contDone {
+		t.Fatalf("readContent(1): %v, %d elements, done %v", err, len(m.contOffs), m.contDone)
+	}
+	if err := m.readContent(-1); err != nil || !m.contDone {
+		t.Fatal(err, m.contDone)
 	}
 	var got []string
-	for _, o := range offs {
+	for _, o := range m.contOffs {
 		got = append(got, raw[o[0]:o[1]])
 	}
 	want := []string{`"a,b"`, `null`, `{"x":[1,2]}`, `[3,"]"]`, `12`, `"\\\""`}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("got %q want %q", got, want)
+	}
+	// ParseLazy's guess of where the value ends is checked at the end.
+	for _, bad := range []string{`["a"], "names": ["b"]`, `"a"`, `["a" "b"]`} {
+		m := &Map{content: []byte(bad)}
+		if err := m.readContent(-1); err == nil {
+			t.Errorf("readContent(%s): no error", bad)
+		}
 	}
 }
 
@@ -335,7 +346,7 @@ func TestFastDecodeAgrees(t *testing.T) {
 		}
 	}
 	for _, d := range docs {
-		fast, err := fastDecode([]byte(d))
+		fast, err := fastDecode([]byte(d), false)
 		if err != nil {
 			t.Errorf("fastDecode declined %.60q: %v", d, err)
 			continue
@@ -358,7 +369,7 @@ func TestFastDecodeAgrees(t *testing.T) {
 	}
 	for _, bad := range []string{`{"version":3,"mappings":"A"`, `{"version":3,}`, `[1]`, `{"version":3} x`, `{"a":"\"}`,
 		`{"version":3,"sources":[1],"mappings":""}`, `{"version":3,"names":["\x"],"mappings":""}`, `{"version":3,"names":["a	b"],"mappings":""}`, `{"version":3,"names":{},"mappings":""}`} {
-		if _, err := fastDecode([]byte(bad)); err == nil {
+		if _, err := fastDecode([]byte(bad), false); err == nil {
 			t.Errorf("fastDecode accepted %q", bad)
 		}
 	}
@@ -441,7 +452,7 @@ func listPtrs(l *strList) []*string {
 // Escaped, non-ASCII and invalid UTF-8 names decode as encoding/json does.
 func TestLazyNamesAgree(t *testing.T) {
 	doc := `{"version":3,"sources":["a\u00e9.js","b.js",null],"names":["plain","\u0041\n","é","\ud83d\ude00","ÿþ",null],"mappings":""}`
-	fast, err := fastDecode([]byte(doc))
+	fast, err := fastDecode([]byte(doc), false)
 	if err != nil {
 		t.Fatal(err)
 	}
