@@ -9,8 +9,9 @@ import (
 
 // Lazy decoding of the "mappings" string.
 //
-// The first Lookup makes one pass over the whole string (buildIndex). That
-// pass decodes every VLQ value, to sum the running deltas, but materialises
+// Lookups make one pass over the string (lineIndex.extend), as far as the
+// last line asked for: a later lookup further on resumes it. The pass
+// decodes every VLQ value, to sum the running deltas, but materialises
 // no segment: it only records checkpoints — the byte offset of a line's
 // group plus the VLQ state (source, original line, original column, name)
 // at the start of that line. A checkpoint is taken at a line start when 64
@@ -75,12 +76,37 @@ type segment struct {
 
 func fits32(v int64) bool { return v >= math.MinInt32 && v <= math.MaxInt32 }
 
+// lineIndex is the index of the lines decoded so far: the pass over the
+// string stops after the last line a lookup has asked for (extend), and a
+// lookup further on resumes it. Everything about a line is final once the
+// pass is past it.
 type lineIndex struct {
 	cps     []checkpoint
-	nLines  int   // number of lines (count of ';' + 1) up to errLine
+	nLines  int   // lines decoded (all the lines once done), up to errLine
 	errLine int   // first line with a decoding error, or -1
 	err     error // the decoding error
+	done    bool  // the pass reached the end of the string or an error
+	pass    *pass // where the pass stopped, while not done
 }
+
+// pass is the state of the pass over the string between two extend calls.
+type pass struct {
+	i int // offset of the next line's first byte
+	// acc holds the running values by field: the generated column (reset
+	// on each line), source, original line, original column and name.
+	acc  [8]int64
+	line int        // the line starting at i
+	last checkpoint // the last line checkpoint
+}
+
+func newLineIndex() *lineIndex {
+	ix := &lineIndex{errLine: -1, pass: &pass{}}
+	ix.cps = append(ix.cps, checkpoint{})
+	return ix
+}
+
+// has reports whether line k is decoded, or known not to exist.
+func (ix *lineIndex) has(k int) bool { return ix.done || k < ix.nLines }
 
 var b64 = func() (t [256]int8) {
 	for i := range t {
@@ -149,9 +175,19 @@ func scanSegment(s string, i int) (n int, f [5]int64, next int, err error) {
 	return n, f, i, nil
 }
 
-// buildIndex makes the one pass over the whole string. It is written as a
-// single loop over the bytes, with no call per value or segment: for the
-// largest maps (6 MB of mappings on one line) it is most of a lookup's cost.
+// buildIndex makes the whole pass over the string (Err, tests).
+func buildIndex(s string) *lineIndex {
+	ix := newLineIndex()
+	ix.extend(s, math.MaxInt)
+	return ix
+}
+
+// extend continues the pass over the string until line through is decoded
+// (or the end). The pass is written as a single loop over the bytes, with no
+// call per value or segment: for the largest maps (6 MB of mappings on one
+// line) it is most of a lookup's cost. Stopping after the last line a
+// lookup needs saves the rest of a multi-line map; a line is always decoded
+// whole, as its column checkpoints and errors depend on all of it.
 //
 // Besides the line checkpoints it records column checkpoints inside long
 // lines (every cpEveryBytes, at a segment whose column is greater than the
@@ -159,32 +195,29 @@ func scanSegment(s string, i int) (n int, f [5]int64, next int, err error) {
 // range. On such a line a lookup scans from the last column checkpoint at or
 // before its column instead of decoding the whole line: a bundle on one line
 // is one line of millions of segments.
-func buildIndex(s string) *lineIndex {
-	ix := &lineIndex{errLine: -1}
+func (ix *lineIndex) extend(s string, through int) {
+	if ix.done || through < ix.nLines {
+		return
+	}
+	p := ix.pass
 	var (
-		// acc holds the running values by field: the generated column
-		// (reset on each line), source, original line, original column and
-		// name. A segment's values are added as they are decoded; a segment
-		// with a field count other than 1, 4 or 5 ends the pass, so
-		// nothing partial is ever used.
-		acc       [8]int64
-		line      int
-		last      = checkpoint{}
+		acc       = p.acc
+		line      = p.line
+		last      = p.last
 		sorted    = true // this line's columns have not decreased so far
 		lastColCp = -cpEveryBytes
 	)
-	ix.cps = append(ix.cps, last)
 	lineCps := len(ix.cps) // index in ix.cps of this line's first column checkpoint
 	state := func() vlqState { return vlqState{src: acc[1], line: acc[2], col: acc[3], name: acc[4]} }
-	fail := func(err error) *lineIndex {
+	fail := func(err error) {
 		ix.errLine = line
 		ix.err = fmt.Errorf("invalid mappings on generated line %d: %w", line+1, err)
 		ix.nLines = line + 1
 		ix.cps = ix.cps[:lineCps] // no column checkpoints on a malformed line
-		return ix
+		ix.done, ix.pass = true, nil
 	}
 	n := len(s)
-	for i := 0; i < n; {
+	for i := p.i; i < n; {
 		switch s[i] {
 		case ',':
 			i++
@@ -200,11 +233,17 @@ func buildIndex(s string) *lineIndex {
 				ix.cps = append(ix.cps, last)
 			}
 			lineCps = len(ix.cps)
+			if line > through {
+				ix.nLines = line
+				*p = pass{i: i, acc: acc, line: line, last: last}
+				return
+			}
 			continue
 		}
 		// A segment: up to five values, each one or more base64 digits.
 		// Most values are one digit (|v| < 16), decoded without a branch
-		// on the sign.
+		// on the sign. A segment with a field count other than 1, 4 or 5
+		// ends the pass, so nothing partial is ever used.
 		segStart, prevGen := i, acc[0]
 		wantCp := sorted && segStart-lastColCp >= cpEveryBytes
 		var segSt vlqState
@@ -215,18 +254,21 @@ func buildIndex(s string) *lineIndex {
 		for {
 			d := int64(b64[s[i]])
 			if d < 0 {
-				return fail(fmt.Errorf("invalid character %q in mappings at byte %d", s[i], i))
+				fail(fmt.Errorf("invalid character %q in mappings at byte %d", s[i], i))
+				return
 			}
 			i++
 			v := d & 31
 			if d >= 32 {
 				for shift := 5; ; {
 					if i >= n {
-						return fail(fmt.Errorf("truncated VLQ value at byte %d", i))
+						fail(fmt.Errorf("truncated VLQ value at byte %d", i))
+						return
 					}
 					d = int64(b64[s[i]])
 					if d < 0 {
-						return fail(fmt.Errorf("invalid character %q in mappings at byte %d", s[i], i))
+						fail(fmt.Errorf("invalid character %q in mappings at byte %d", s[i], i))
+						return
 					}
 					i++
 					v |= (d & 31) << shift
@@ -234,11 +276,13 @@ func buildIndex(s string) *lineIndex {
 						break
 					}
 					if shift += 5; shift > 30 {
-						return fail(errVLQOverflow)
+						fail(errVLQOverflow)
+						return
 					}
 				}
 				if v>>1 > math.MaxInt32 {
-					return fail(errVLQOverflow)
+					fail(errVLQOverflow)
+					return
 				}
 			}
 			neg := -(v & 1)
@@ -249,7 +293,8 @@ func buildIndex(s string) *lineIndex {
 			}
 		}
 		if nf != 1 && nf != 4 && nf != 5 {
-			return fail(fmt.Errorf("segment with %d fields (want 1, 4 or 5) at byte %d", nf, i))
+			fail(fmt.Errorf("segment with %d fields (want 1, 4 or 5) at byte %d", nf, i))
+			return
 		}
 		if !sorted {
 			continue
@@ -268,7 +313,7 @@ func buildIndex(s string) *lineIndex {
 		}
 	}
 	ix.nLines = line + 1
-	return ix
+	ix.done, ix.pass = true, nil
 }
 
 // lineCheckpoints returns the range [a, b) of ix.cps holding line k's column

@@ -385,10 +385,7 @@ func (m *Map) LookupErr(line, col int) (Mapping, bool, error) {
 // column checkpoints by a short scan, else from the decoded line.
 func (m *Map) find(line, col int) (segment, bool, error) {
 	m.mu.Lock()
-	if m.ix == nil {
-		m.ix = buildIndex(m.mappings)
-	}
-	ix := m.ix
+	ix := m.index(line)
 	m.mu.Unlock()
 	if line < ix.nLines && (ix.errLine < 0 || line < ix.errLine) {
 		if sg, found, ok := lookupSorted(m.mappings, ix, line, col); ok {
@@ -406,17 +403,28 @@ func (m *Map) find(line, col int) (segment, bool, error) {
 	return segs[j], true, nil
 }
 
+// index returns the line index decoded through line k (the pass resumes
+// where the last lookup left it), as a copy of its header: the copy stays
+// valid while a later lookup extends the index, which only appends past
+// what the copy holds. Called with m.mu held.
+func (m *Map) index(k int) *lineIndex {
+	if m.ix == nil {
+		m.ix = newLineIndex()
+	}
+	m.ix.extend(m.mappings, k)
+	view := *m.ix
+	return &view
+}
+
 // line returns the decoded segments of generated line k (cached).
 func (m *Map) line(k int) ([]segment, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.ix == nil {
-		m.ix = buildIndex(m.mappings)
-	}
+	ix := m.index(k)
 	if segs, ok := m.cache[k]; ok {
 		return segs, nil
 	}
-	segs, err := decodeLine(m.mappings, m.ix, k)
+	segs, err := decodeLine(m.mappings, ix, k)
 	if err != nil {
 		return nil, err
 	}
@@ -443,10 +451,7 @@ func (m *Map) Err() error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.ix == nil {
-		m.ix = buildIndex(m.mappings)
-	}
-	return m.ix.err
+	return m.index(math.MaxInt).err
 }
 
 // SourceContent returns the "sourcesContent" entry for source i, decoding

@@ -1,0 +1,133 @@
+package sourcemap
+
+import (
+	"math/rand"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// randomMappings writes a mappings string of a few lines with ordinary,
+// empty, unsorted and (sometimes) malformed lines.
+func randomMappings(rng *rand.Rand) string {
+	const b64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	enc := func(v int) string {
+		u := v << 1
+		if v < 0 {
+			u = -v<<1 | 1
+		}
+		var sb strings.Builder
+		for {
+			d := u & 31
+			u >>= 5
+			if u > 0 {
+				d |= 32
+			}
+			sb.WriteByte(b64chars[d])
+			if u == 0 {
+				return sb.String()
+			}
+		}
+	}
+	var b strings.Builder
+	lines := 1 + rng.Intn(200)
+	for line := 0; line < lines; line++ {
+		if line > 0 {
+			b.WriteByte(';')
+		}
+		segs := rng.Intn(4) * rng.Intn(300)
+		for k := 0; k < segs; k++ {
+			if k > 0 {
+				b.WriteByte(',')
+			}
+			d := rng.Intn(40)
+			if rng.Intn(500) == 0 {
+				d = -5 // unsorted
+			}
+			b.WriteString(enc(d))
+			if rng.Intn(8) > 0 {
+				b.WriteString(enc(rng.Intn(3)) + enc(rng.Intn(700)-350) + enc(rng.Intn(40)-20))
+				if rng.Intn(2) == 0 {
+					b.WriteString(enc(rng.Intn(9) - 4))
+				}
+			}
+			if rng.Intn(20000) == 0 {
+				b.WriteString("AA") // a segment of 3 fields: an error
+			}
+		}
+	}
+	return b.String()
+}
+
+// checkExtend extends an index through the given lines in turn and checks,
+// after each step, that every decoded line is indexed as in the whole pass,
+// and at the end that the index is the whole pass's.
+func checkExtend(t *testing.T, s string, steps []int) {
+	t.Helper()
+	full := buildIndex(s)
+	ix := newLineIndex()
+	for _, k := range steps {
+		ix.extend(s, k)
+		if !ix.has(k) {
+			t.Fatalf("extend(%d): line not decoded (%d lines)", k, ix.nLines)
+		}
+		if ix.done {
+			continue
+		}
+		// Every checkpoint of a decoded line is the whole pass's.
+		for j, cp := range ix.cps {
+			if cp.line < ix.nLines && (j >= len(full.cps) || full.cps[j] != cp) {
+				t.Fatalf("extend(%d): checkpoint %d is %+v, whole pass %+v", k, j, cp, full.cps[j])
+			}
+		}
+	}
+	ix.extend(s, int(^uint(0)>>1))
+	if !reflect.DeepEqual(ix.cps, full.cps) || ix.nLines != full.nLines || ix.errLine != full.errLine || !ix.done ||
+		(ix.err == nil) != (full.err == nil) || ix.err != nil && ix.err.Error() != full.err.Error() {
+		t.Fatalf("resumed index differs from the whole pass: %d lines err %v, want %d lines err %v", ix.nLines, ix.err, full.nLines, full.err)
+	}
+}
+
+func TestExtendMatchesWholePass(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for n := 0; n < 150; n++ {
+		s := randomMappings(rng)
+		var steps []int
+		for k := rng.Intn(5); k < 250; k += rng.Intn(60) {
+			steps = append(steps, k)
+		}
+		checkExtend(t, s, steps)
+	}
+}
+
+// Lookups in any order on a map whose index grows as they go agree with a
+// map indexed whole before the first.
+func TestLookupsAsTheIndexGrows(t *testing.T) {
+	rng := rand.New(rand.NewSource(8))
+	for n := 0; n < 100; n++ {
+		doc := `{"version":3,"sources":["a","b","c"],"names":["x","y","z","w","v"],"mappings":"` + randomMappings(rng) + `"}`
+		lazy, whole := mustParse(t, doc), mustParse(t, doc)
+		_ = whole.Err()
+		for q := 0; q < 300; q++ {
+			line, col := rng.Intn(220), rng.Intn(3000)
+			g, gok, gerr := lazy.LookupErr(line, col)
+			w, wok, werr := whole.LookupErr(line, col)
+			if g != w || gok != wok || (gerr == nil) != (werr == nil) {
+				t.Fatalf("%d:%d: %+v %v %v, whole index %+v %v %v", line, col, g, gok, gerr, w, wok, werr)
+			}
+		}
+	}
+}
+
+func FuzzExtend(f *testing.F) {
+	f.Add("AAAA,CAAC;;AACA,gBAAgB;A", uint64(0x0102))
+	f.Add("AAAA;AA;AAAA", uint64(1))
+	f.Fuzz(func(t *testing.T, s string, steps uint64) {
+		var ks []int
+		for k := 0; steps != 0; steps >>= 4 {
+			k += int(steps & 15)
+			ks = append(ks, k)
+		}
+		checkExtend(t, s, ks)
+	})
+}
