@@ -132,32 +132,41 @@ const (
 	pStmt         // ; or } of a block or ) of if/while/for/with: a statement starts
 )
 
-// exprKeywords are the words after which `/` starts a regular expression.
-var exprKeywords = map[string]bool{
-	"return": true, "typeof": true, "instanceof": true, "in": true, "of": true, "new": true,
-	"delete": true, "void": true, "throw": true, "case": true, "yield": true, "await": true,
-	"do": true, "else": true,
+// The keyword sets are switches rather than maps: the lexer asks about
+// hundreds of thousands of words, and a switch on a short string costs a
+// few comparisons where a map costs a hash.
+
+// isExprKeyword reports whether w is a word after which `/` starts a
+// regular expression.
+func isExprKeyword(w []byte) bool {
+	switch string(w) {
+	case "return", "typeof", "instanceof", "in", "of", "new", "delete", "void",
+		"throw", "case", "yield", "await", "do", "else":
+		return true
+	}
+	return false
 }
 
-// condKeywords are the words whose parenthesised head is followed by a
-// statement, so a `/` after its ) starts a regular expression.
-var condKeywords = map[string]bool{"if": true, "while": true, "for": true, "with": true}
+// isCondKeyword reports whether w is a word whose parenthesised head is
+// followed by a statement, so a `/` after its ) starts a regular expression.
+func isCondKeyword(w []byte) bool {
+	switch string(w) {
+	case "if", "while", "for", "with":
+		return true
+	}
+	return false
+}
 
-// notCallee are the words a parenthesis after which is not a call's
-// arguments and must keep its contents: the expression keywords (a
+// isNotCallee reports whether w is a word a parenthesis after which is not
+// a call's arguments and must keep its contents: the expression keywords (a
 // parenthesised operand), and catch, extends and import, whose parentheses
 // cannot be empty.
-var notCallee = func() map[string]bool {
-	m := map[string]bool{"catch": true, "extends": true, "import": true}
-	for k := range exprKeywords {
-		m[k] = true
+func isNotCallee(w []byte) bool {
+	switch string(w) {
+	case "catch", "extends", "import":
+		return true
 	}
-	return m
-}()
-
-// isKeyword reports whether the word src[a:b] (not after a `.`) is in set.
-func isKeyword(set map[string]bool, w []byte) bool {
-	return len(w) >= 2 && len(w) <= 10 && w[0] >= 'a' && w[0] <= 'z' && set[string(w)]
+	return isExprKeyword(w)
 }
 
 // prune removes the contents of the brace pairs, template literals and long
@@ -299,7 +308,7 @@ const minArgs = 32
 
 // plainCall reports whether the ( at open starts the arguments of a call of
 // a plain name: a word before it that is not a property (after `.`), not a
-// keyword whose parenthesis is an operand or cannot be empty (notCallee),
+// keyword whose parenthesis is an operand or cannot be empty (isNotCallee),
 // and not after new (sobek ends `new f()` at f, so an emptied `new f(x)`
 // would end the expression early) or set (a setter keeps its parameter).
 // Other calls keep their arguments. It may be asked after the arguments
@@ -327,7 +336,7 @@ func (lx *lexer) plainCall(open int) bool {
 	if !ok {
 		return false
 	}
-	if w := src[ws:we]; isKeyword(notCallee, w) || isKeyword(condKeywords, w) || string(w) == "switch" {
+	if w := src[ws:we]; isNotCallee(w) || isCondKeyword(w) || string(w) == "switch" {
 		return false
 	}
 	p := ws - 1
@@ -443,7 +452,7 @@ func findCuts(src []byte, targets []int) ([][2]int, error) {
 			if err != nil {
 				return nil, err
 			}
-			if kind == pValue || kind == pParen || kind == pWord && (dot || !isKeyword(exprKeywords, word)) {
+			if kind == pValue || kind == pParen || kind == pWord && (dot || !isExprKeyword(word)) {
 				i++ // division
 				continue
 			}
@@ -485,7 +494,7 @@ func findCuts(src []byte, targets []int) ([][2]int, error) {
 				if err != nil {
 					return nil, err
 				}
-				if kind == pWord && !dot && isKeyword(condKeywords, word) {
+				if kind == pWord && !dot && isCondKeyword(word) {
 					b.kind = bParenCond
 				}
 				if kind == pWord && !dot && string(word) == "switch" {
@@ -512,7 +521,7 @@ func findCuts(src []byte, targets []int) ([][2]int, error) {
 				if err != nil {
 					return nil, err
 				}
-				if kind == pPunct || kind == pWord && !dot && isKeyword(exprKeywords, word) && string(word) != "do" && string(word) != "else" {
+				if kind == pPunct || kind == pWord && !dot && isExprKeyword(word) && string(word) != "do" && string(word) != "else" {
 					b.kind = bObject
 				}
 				if kind == pStmt && lx.closeKind == bParenSwitch && src[lx.prevSig(i)] == ')' {
