@@ -131,3 +131,92 @@ func FuzzExtend(f *testing.F) {
 		checkExtend(t, s, ks)
 	})
 }
+
+// splitting makes every stretch of more than a few bytes split into up to
+// five pieces, for the length of a test.
+func splitting(t testing.TB) {
+	oldMin, oldPiece, oldMax := parallelMin, pieceMin, maxPieces
+	parallelMin, pieceMin, maxPieces = 64, 16, func() int { return 5 }
+	t.Cleanup(func() { parallelMin, pieceMin, maxPieces = oldMin, oldPiece, oldMax })
+}
+
+// A pass split into pieces decoded in parallel answers every lookup as the
+// single pass does, reports the same error on the same line, and counts the
+// same lines: only its choice of checkpoints may differ.
+func TestSplitPassAgrees(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	docs := make([]string, 0, 120)
+	for n := 0; n < 120; n++ {
+		docs = append(docs, `{"version":3,"sources":["a","b","c"],"names":["x","y","z","w","v"],"mappings":"`+randomMappings(rng)+`"}`)
+	}
+	whole := make([]*Map, len(docs))
+	for i, d := range docs {
+		whole[i] = mustParse(t, d)
+		_ = whole[i].Err()
+	}
+	splitting(t)
+	for i, d := range docs {
+		m := mustParse(t, d)
+		for q := 0; q < 300; q++ {
+			line, col := rng.Intn(220), rng.Intn(40000)
+			if q%50 == 0 {
+				line = rng.Intn(5) // early lines after later ones: resumed passes
+			}
+			g, gok, gerr := m.LookupErr(line, col)
+			w, wok, werr := whole[i].LookupErr(line, col)
+			if g != w || gok != wok || (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+				t.Fatalf("doc %d %d:%d: %+v %v %v, single pass %+v %v %v", i, line, col, g, gok, gerr, w, wok, werr)
+			}
+		}
+		err, werr := m.Err(), whole[i].Err()
+		if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() || m.ix.nLines != whole[i].ix.nLines || m.ix.errLine != whole[i].ix.errLine {
+			t.Fatalf("doc %d: %d lines, error %v; single pass %d lines, error %v", i, m.ix.nLines, err, whole[i].ix.nLines, werr)
+		}
+	}
+}
+
+// On any mappings, a pass split into pieces answers lookups as the single
+// pass does.
+func FuzzSplitPass(f *testing.F) {
+	f.Add("AAAA,CAAC;;AACA,gBAAgB;A", uint16(3))
+	f.Add("AAAA,CAAC,CAAC,CAAC,CAAC,CAAC,CAAC,CAAC,CAAC,CAAC,CAAC,CAAC,CAAC,CAAC,CAAC", uint16(70))
+	f.Fuzz(func(t *testing.T, s string, through uint16) {
+		doc := `{"version":3,"sources":["a","b","c"],"names":["x","y"],"mappings":"` + strings.NewReplacer(`"`, "", `\`, "").Replace(s) + `"}`
+		whole, err := Parse([]byte(doc))
+		if err != nil {
+			return
+		}
+		_ = whole.Err()
+		splitting(t)
+		m, _ := Parse([]byte(doc))
+		for _, line := range []int{int(through % 8), int(through), 0, 3} {
+			for col := 0; col < 100; col += 7 {
+				g, gok, gerr := m.LookupErr(line, col)
+				w, wok, werr := whole.LookupErr(line, col)
+				if g != w || gok != wok || (gerr == nil) != (werr == nil) {
+					t.Fatalf("%d:%d: %+v %v %v, single pass %+v %v %v", line, col, g, gok, gerr, w, wok, werr)
+				}
+			}
+		}
+	})
+}
+
+// A long sorted line split into pieces keeps its column checkpoints from
+// every piece, so lookups on it stay short scans.
+func TestSplitPassKeepsColumnCheckpoints(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("AAAA")
+	for k := 0; k < 100000; k++ {
+		b.WriteString(",CAAC")
+	}
+	doc := `{"version":3,"sources":["a"],"mappings":"` + b.String() + `"}`
+	splitting(t)
+	m := mustParse(t, doc)
+	if mp, ok := m.Lookup(0, 75000); !ok || mp.Column != 75000 {
+		t.Fatalf("lookup: %+v %v", mp, ok)
+	}
+	a, e := m.ix.lineCheckpoints(0)
+	if want := len(m.mappings)/cpEveryBytes - 5; e-a < want {
+		t.Errorf("%d column checkpoints, want at least %d", e-a, want)
+	}
+}
