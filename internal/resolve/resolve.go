@@ -927,7 +927,7 @@ func (r *resolver) resolveLocated(frames []located, results []resolved) {
 				size += fileSize(b.Map.Path)
 			}
 		}
-		tasks = append(tasks, task{size: size, run: func() {
+		tasks = append(tasks, task{size: size, splits: true, run: func() {
 			for _, l := range group {
 				results[l.i] = r.lookupIn(l.f, l.b)
 			}
@@ -979,13 +979,23 @@ func fileSize(path string) int64 {
 
 type task struct {
 	size int64
-	run  func()
+	// splits: the task spreads its work over the idle CPUs (a source
+	// map's mappings pass, see sourcemap), where a scope parse cannot.
+	splits bool
+	run    func()
 }
 
-// runTasks runs the tasks, biggest first, on as many goroutines as there
-// are CPUs, and returns when all are done.
+// runTasks runs the tasks on as many goroutines as there are CPUs, and
+// returns when all are done. The ones that cannot spread their work go
+// first, biggest first: run last, a big one leaves the other CPUs idle
+// while it finishes, where a task that spreads fills them.
 func runTasks(tasks []task) {
-	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].size > tasks[j].size })
+	sort.SliceStable(tasks, func(i, j int) bool {
+		if tasks[i].splits != tasks[j].splits {
+			return !tasks[i].splits
+		}
+		return tasks[i].size > tasks[j].size
+	})
 	workers := min(runtime.GOMAXPROCS(0), len(tasks))
 	if workers <= 1 {
 		for _, t := range tasks {
