@@ -24,18 +24,23 @@ import (
 //
 // Where the backward scan stops is the one guess: walking back through the
 // members after the skipped one, the first top-level array met that has a
-// string element of longElem bytes or more is taken to be the skipped array
-// (source files are long, names and paths are not), and the member is marked
-// Unread. A caller that later reads the value checks that it is exactly one
-// array (sourcemap's readContent); a caller that needs certain members
+// string element of longElem bytes or more and is still going after
+// guessAfter bytes is taken to be the skipped array (source files are long,
+// names and paths are not, and a small array with a long string is read to
+// its key), and the member is marked Unread. The guess is wrong only if
+// another such array follows the skipped one: the members between them are
+// then not seen. A caller that reads the value later checks it as far as it
+// reads (sourcemap's readContent); a caller that needs certain members
 // checks that it found them and otherwise scans with Document.
 
 // skipMin is the size from which a skippable array is worth the backward
-// scan; smaller documents are scanned whole. longElem is the length from
-// which a string element marks the skipped array. Variables for the tests.
+// scan; smaller documents are scanned whole. An array is taken to be the
+// skipped one once guessAfter bytes of it are read and one of its string
+// elements is longElem bytes or more. Variables for the tests.
 var (
-	skipMin  = 1 << 20
-	longElem = 4 << 10
+	skipMin    = 1 << 20
+	guessAfter = 1 << 20
+	longElem   = 4 << 10
 )
 
 // errLong stops the backward scan of a top-level array at a long element;
@@ -179,23 +184,33 @@ func valueStart(b []byte, lo, j, depth int) (int, error) {
 }
 
 // arrayStart returns the offset of the '[' of the array whose ']' is b[j].
-// With long it stops with errLong at a string element of longElem bytes or
-// more.
+// With long it stops with errLong once it has read guessAfter bytes of the
+// array and met a string element of longElem bytes or more.
 func arrayStart(b []byte, lo, j, depth int, long bool) (int, error) {
 	k := skipWSBack(b, lo, j-1)
 	if k >= lo && b[k] == '[' {
 		return k, nil
 	}
+	sawLong := false
 	for k >= lo {
 		var start int
 		var err error
 		if long && b[k] == '"' {
-			start, err = stringStart(b, lo, k, longElem)
+			if start, err = stringStart(b, lo, k, longElem); errors.Is(err, errLong) {
+				// A long element: read on, as far as guessAfter allows.
+				sawLong = true
+				if rest := guessAfter - (j - k); rest > 0 {
+					start, err = stringStart(b, lo, k, rest)
+				}
+			}
 		} else {
 			start, err = valueStart(b, lo, k, depth+1)
 		}
 		if err != nil {
 			return 0, err
+		}
+		if sawLong && j-start >= guessAfter {
+			return 0, errLong
 		}
 		k = skipWSBack(b, lo, start-1)
 		if k < lo {

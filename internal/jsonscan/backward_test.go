@@ -8,12 +8,13 @@ import (
 	"testing"
 )
 
-// small makes every array skippable and every string of 8 bytes or more a
-// long element, for the length of a test.
+// small makes every array skippable, every string of 8 bytes or more a long
+// element, and an array with one taken for the skipped one after 32 bytes,
+// for the length of a test.
 func small(t testing.TB) {
-	oldMin, oldLong := skipMin, longElem
-	skipMin, longElem = 1, 8
-	t.Cleanup(func() { skipMin, longElem = oldMin, oldLong })
+	oldMin, oldAfter, oldLong := skipMin, guessAfter, longElem
+	skipMin, guessAfter, longElem = 1, 32, 8
+	t.Cleanup(func() { skipMin, guessAfter, longElem = oldMin, oldAfter, oldLong })
 }
 
 func TestLastQuote(t *testing.T) {
@@ -121,17 +122,27 @@ func TestDocumentSkippingFallsBack(t *testing.T) {
 	}
 }
 
-// The backward scan stops at the first array, from the end, with a long
-// element; a member between the skipped one and that array is not seen.
-// This is the documented limit of the guess.
+// An array after the skipped one that has a long element but is short is
+// read to its key, and the scan goes on to the skipped one. One that is
+// longer than guessAfter is taken for the skipped array: the members
+// between them are not seen. This is the documented limit of the guess.
 func TestDocumentSkippingGuess(t *testing.T) {
 	small(t)
-	doc := `{"sourcesContent":["aaaaaaaaaaaa"],"sourceRoot":"/r","x_other":["bbbbbbbbbbbb"],"mappings":"AAAA"}`
+	doc := `{"sourcesContent":["aaaaaaaaaaaa","aaaaaaaaaaaaaaaaaaaaaaaaa"],"sourceRoot":"/r","x_other":["bbbbbbbbbbbb"],"mappings":"AAAA"}`
 	got, _, _, err := DocumentSkipping([]byte(doc), "sourcesContent")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `sourcesContent=["aaaaaaaaaaaa"],"sourceRoot":"/r","x_other":["bbbbbbbbbbbb"]|mappings="AAAA"`
+	want := `sourcesContent=["aaaaaaaaaaaa","aaaaaaaaaaaaaaaaaaaaaaaaa"]|sourceRoot="/r"|x_other=["bbbbbbbbbbbb"]|mappings="AAAA"`
+	if g := keysAndSpans(doc, got); g != want || !got[0].Unread {
+		t.Errorf("got %s, want %s", g, want)
+	}
+
+	doc = `{"sourcesContent":["aaaaaaaaaaaa"],"sourceRoot":"/r","x_other":["bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"],"mappings":"AAAA"}`
+	if got, _, _, err = DocumentSkipping([]byte(doc), "sourcesContent"); err != nil {
+		t.Fatal(err)
+	}
+	want = `sourcesContent=["aaaaaaaaaaaa"],"sourceRoot":"/r","x_other":["bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"]|mappings="AAAA"`
 	if g := keysAndSpans(doc, got); g != want || !got[0].Unread {
 		t.Errorf("got %s, want %s", g, want)
 	}

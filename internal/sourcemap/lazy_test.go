@@ -116,26 +116,60 @@ func TestParseLazyAgrees(t *testing.T) {
 	t.Logf("%d layouts checked", checked)
 }
 
-// A names array with a long element makes the backward scan stop early and
-// miss "names"; ParseLazy then scans the whole document.
-func TestParseLazyFallsBack(t *testing.T) {
+// A names array with a long element is read to its key when it is short.
+// When it is over a megabyte the backward scan takes it for sourcesContent
+// and misses "names", and ParseLazy scans the whole document instead.
+func TestParseLazyLongNames(t *testing.T) {
 	long := strings.Repeat("n", 5000)
-	raw := map[string]json.RawMessage{
-		"version":        json.RawMessage(`3`),
-		"sources":        json.RawMessage(`["a.js"]`),
-		"sourcesContent": json.RawMessage(`["function f() {}"]`),
-		"names":          json.RawMessage(`["f","` + long + `"]`),
-		"mappings":       json.RawMessage(`"AAAAA,CAACC"`),
+	for _, tt := range []struct {
+		name     string
+		names    string
+		fellBack bool
+	}{
+		{"short", `["f","` + long + `"]`, false},
+		{"over a megabyte", `["f","` + long + `"` + strings.Repeat(`,"`+long+`"`, 250) + `]`, true},
+	} {
+		raw := map[string]json.RawMessage{
+			"version":        json.RawMessage(`3`),
+			"sources":        json.RawMessage(`["a.js"]`),
+			"sourcesContent": json.RawMessage(`["function f() {}"]`),
+			"names":          json.RawMessage(tt.names),
+			"mappings":       json.RawMessage(`"AAAAA,CAACC"`),
+		}
+		doc := bigLayout(t, raw, []string{"version", "sources", "sourcesContent", "names", "mappings"})
+		m, err := ParseLazy(doc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mp, _ := m.Lookup(0, 1); mp.Name != long {
+			t.Errorf("%s: name %.10q…, want the long one", tt.name, mp.Name)
+		}
+		// The whole-document scan finds every sourcesContent entry.
+		if m.contDone != tt.fellBack {
+			t.Errorf("%s: scanned whole: %v, want %v", tt.name, m.contDone, tt.fellBack)
+		}
 	}
-	doc := bigLayout(t, raw, []string{"version", "sources", "sourcesContent", "names", "mappings"})
-	m, err := ParseLazy(doc, nil)
+}
+
+// Members after sourcesContent and before a small unknown array with a long
+// string are still seen (found by review: ignoreList and sourceRoot were
+// lost when the scan stopped at the first long string).
+func TestParseLazyUnknownArrayAfterContent(t *testing.T) {
+	big := strings.Repeat("x", 1<<20)
+	long := strings.Repeat("y", 5000)
+	doc := []byte(`{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA",` +
+		`"sourcesContent":["` + big + `"],"ignoreList":[0],"sourceRoot":"/src/","x_meta":["` + long + `"]}`)
+	want, err := Parse(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mp, _ := m.Lookup(0, 1); mp.Name != long {
-		t.Errorf("name %.10q…, want the long one", mp.Name)
+	got, err := ParseLazy(doc, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if m.contDone == false {
-		t.Error("sourcesContent not read: the fallback did not scan the document")
+	g, _ := got.Lookup(0, 0)
+	w, _ := want.Lookup(0, 0)
+	if g != w || !g.Ignored || got.sourceRoot != "/src/" || got.contDone {
+		t.Errorf("lazy %+v root %q (content read: %v), want %+v root %q", g, got.sourceRoot, got.contDone, w, want.sourceRoot)
 	}
 }

@@ -113,10 +113,10 @@ func Parse(data []byte) (*Map, error) { return ParseWith(data, nil) }
 func ParseWith(data []byte, load Loader) (*Map, error) { return parse(data, load, false) }
 
 // ParseLazy is ParseWith for a caller that looks positions up: it does not
-// read a large "sourcesContent" at all (a lookup never needs it, and it is
-// most of a map), only the members around it. The text it skipped is
-// checked when SourceContent first needs an entry. Use ParseWith to
-// validate a map.
+// read a large "sourcesContent" (a lookup never needs it, and it is most of
+// a map), only the members around it; where the array ends is inferred (see
+// jsonscan.DocumentSkipping). SourceContent reads and checks the skipped
+// text as far as the entry it asks for. Use ParseWith to validate a map.
 func ParseLazy(data []byte, load Loader) (*Map, error) { return parse(data, load, true) }
 
 func parse(data []byte, load Loader, skipContent bool) (*Map, error) {
