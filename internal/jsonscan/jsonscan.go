@@ -196,29 +196,16 @@ func scanArrayInto(b []byte, i, depth int, elems [][2]int) ([][2]int, int, error
 	if depth > maxDepth {
 		return nil, 0, &SyntaxError{i, "nested too deeply"}
 	}
-	i = skipWS(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		return elems, i + 1, nil
-	}
+	r := ArrayReader{b: b, i: skipWS(b, i+1), depth: depth}
 	for {
-		start := i
-		var err error
-		if i, err = skipValue(b, i, depth+1); err != nil {
+		start, end, ok, err := r.Next()
+		if err != nil {
 			return nil, 0, err
 		}
-		elems = append(elems, [2]int{start, i})
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return nil, 0, &SyntaxError{i, "unexpected end of JSON"}
+		if !ok {
+			return elems, r.End(), nil
 		}
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-		case ']':
-			return elems, i + 1, nil
-		default:
-			return nil, 0, &SyntaxError{i, "expected ',' or ']'"}
-		}
+		elems = append(elems, [2]int{start, end})
 	}
 }
 
@@ -255,10 +242,12 @@ func SkipPrefix(b []byte) int {
 // ArrayReader reads the elements of an array one at a time, so that a caller
 // that needs element i reads no further than its end.
 type ArrayReader struct {
-	b    []byte
-	i    int // offset of the next element, or of the closing bracket
-	end  int // offset just past the closing bracket, once read
-	done bool
+	b     []byte
+	i     int // offset of the next element, or of the closing bracket
+	depth int // of the array, bounding the nesting of its elements
+	comma bool
+	end   int // offset just past the closing bracket, once read
+	done  bool
 }
 
 // NewArrayReader starts reading the array at b[i] == '['.
@@ -276,11 +265,12 @@ func (r *ArrayReader) Next() (start, end int, ok bool, err error) {
 	if r.done {
 		return 0, 0, false, nil
 	}
-	if i < len(b) && b[i] == ']' {
+	if !r.comma && i < len(b) && b[i] == ']' {
 		r.done, r.end = true, i+1
 		return 0, 0, false, nil
 	}
-	if end, err = skipValue(b, i, 1); err != nil {
+	// After a comma a ']' is an error, which skipValue reports.
+	if end, err = skipValue(b, i, r.depth+1); err != nil {
 		return 0, 0, false, err
 	}
 	j := skipWS(b, end)
@@ -288,12 +278,9 @@ func (r *ArrayReader) Next() (start, end int, ok bool, err error) {
 	case j >= len(b):
 		return 0, 0, false, &SyntaxError{j, "unexpected end of JSON"}
 	case b[j] == ',':
-		r.i = skipWS(b, j+1)
-		if r.i < len(b) && b[r.i] == ']' {
-			return 0, 0, false, &SyntaxError{r.i, "unexpected ']' after ','"}
-		}
+		r.i, r.comma = skipWS(b, j+1), true
 	case b[j] == ']':
-		r.i = j
+		r.i, r.comma = j, false
 	default:
 		return 0, 0, false, &SyntaxError{j, "expected ',' or ']'"}
 	}
