@@ -10,25 +10,6 @@ import (
 // randomMappings writes a mappings string of a few lines with ordinary,
 // empty, unsorted and (sometimes) malformed lines.
 func randomMappings(rng *rand.Rand) string {
-	const b64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	enc := func(v int) string {
-		u := v << 1
-		if v < 0 {
-			u = -v<<1 | 1
-		}
-		var sb strings.Builder
-		for {
-			d := u & 31
-			u >>= 5
-			if u > 0 {
-				d |= 32
-			}
-			sb.WriteByte(b64chars[d])
-			if u == 0 {
-				return sb.String()
-			}
-		}
-	}
 	var b strings.Builder
 	lines := 1 + rng.Intn(200)
 	for line := 0; line < lines; line++ {
@@ -44,11 +25,11 @@ func randomMappings(rng *rand.Rand) string {
 			if rng.Intn(500) == 0 {
 				d = -5 // unsorted
 			}
-			b.WriteString(enc(d))
+			b.WriteString(vlq(d))
 			if rng.Intn(8) > 0 {
-				b.WriteString(enc(rng.Intn(3)) + enc(rng.Intn(700)-350) + enc(rng.Intn(40)-20))
+				b.WriteString(vlq(rng.Intn(3)) + vlq(rng.Intn(700)-350) + vlq(rng.Intn(40)-20))
 				if rng.Intn(2) == 0 {
-					b.WriteString(enc(rng.Intn(9) - 4))
+					b.WriteString(vlq(rng.Intn(9) - 4))
 				}
 			}
 			if rng.Intn(20000) == 0 {

@@ -47,6 +47,19 @@ func bigLayout(t *testing.T, raw map[string]json.RawMessage, order []string) []b
 	return []byte(b.String())
 }
 
+// parseBoth parses doc with ParseLazy and with Parse.
+func parseBoth(t *testing.T, doc []byte) (lazy, whole *Map) {
+	t.Helper()
+	whole, err := Parse(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lazy, err = ParseLazy(doc, nil); err != nil {
+		t.Fatal(err)
+	}
+	return lazy, whole
+}
+
 // ParseLazy answers every lookup and every SourceContent as ParseWith does,
 // on the fixture maps laid out with sourcesContent first, in the middle and
 // last.
@@ -73,15 +86,7 @@ func TestParseLazyAgrees(t *testing.T) {
 			continue
 		}
 		for _, order := range orders {
-			doc := bigLayout(t, raw, order)
-			want, err := Parse(doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := ParseLazy(doc, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got, want := parseBoth(t, bigLayout(t, raw, order))
 			if got.content == nil || got.contDone {
 				t.Fatalf("%s: sourcesContent was read", f)
 			}
@@ -159,14 +164,7 @@ func TestParseLazyUnknownArrayAfterContent(t *testing.T) {
 	long := strings.Repeat("y", 5000)
 	doc := []byte(`{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA",` +
 		`"sourcesContent":["` + big + `"],"ignoreList":[0],"sourceRoot":"/src/","x_meta":["` + long + `"]}`)
-	want, err := Parse(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := ParseLazy(doc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, want := parseBoth(t, doc)
 	g, _ := got.Lookup(0, 0)
 	w, _ := want.Lookup(0, 0)
 	if g != w || !g.Ignored || got.sourceRoot != "/src/" || got.contDone {
