@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"sort"
@@ -245,19 +246,16 @@ func (b *Bundle) Close() error {
 }
 
 // Manifest returns a copy of the bundle's manifest (header names lower-cased).
-func (b *Bundle) Manifest() Manifest {
-	m := b.manifest
-	m.Files = make(map[string]FileEntry, len(b.manifest.Files))
-	for k, e := range b.manifest.Files {
-		if e.Headers != nil {
-			h := make(map[string]string, len(e.Headers))
-			for hk, hv := range e.Headers {
-				h[hk] = hv
-			}
-			e.Headers = h
-		}
-		m.Files[k] = e
+func (b *Bundle) Manifest() Manifest { return b.manifest.Clone() }
+
+// Clone returns a copy of m that shares no map with it.
+func (m Manifest) Clone() Manifest {
+	files := make(map[string]FileEntry, len(m.Files))
+	for k, e := range m.Files {
+		e.Headers = maps.Clone(e.Headers)
+		files[k] = e
 	}
+	m.Files = files
 	return m
 }
 

@@ -259,17 +259,6 @@ func (s *Server) Bundles() []StoredBundle {
 func copyBundle(sb StoredBundle) StoredBundle {
 	sb.Projects = append([]string(nil), sb.Projects...)
 	sb.ManifestJSON = append([]byte(nil), sb.ManifestJSON...)
-	files := make(map[string]artifactbundle.FileEntry, len(sb.Manifest.Files))
-	for k, e := range sb.Manifest.Files {
-		if e.Headers != nil {
-			h := make(map[string]string, len(e.Headers))
-			for hk, hv := range e.Headers {
-				h[hk] = hv
-			}
-			e.Headers = h
-		}
-		files[k] = e
-	}
-	sb.Manifest.Files = files
+	sb.Manifest = sb.Manifest.Clone()
 	return sb
 }
