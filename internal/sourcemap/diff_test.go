@@ -18,9 +18,10 @@ type refSeg struct {
 }
 
 // refDecode is a straightforward whole-map decoder (like
-// testdata/gen/check.mjs), independent of the lazy engine.
+// testdata/gen/check.mjs), independent of the lazy engine's line index and
+// segment walk; it reads each segment's values with the package's one VLQ
+// decoder (ScanSegment), which TestVLQVectors holds to ECMA-426.
 func refDecode(mappings string) [][]refSeg {
-	const alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 	var lines [][]refSeg
 	src, ol, oc, nm := 0, 0, 0, 0
 	for _, line := range strings.Split(mappings, ";") {
@@ -30,31 +31,19 @@ func refDecode(mappings string) [][]refSeg {
 			if seg == "" {
 				continue
 			}
-			var f []int
-			v, shift := 0, 0
-			for i := 0; i < len(seg); i++ {
-				d := strings.IndexByte(alpha, seg[i])
-				v += (d & 31) << shift
-				if d&32 != 0 {
-					shift += 5
-					continue
-				}
-				if v&1 != 0 {
-					f = append(f, -(v >> 1))
-				} else {
-					f = append(f, v>>1)
-				}
-				v, shift = 0, 0
+			n, f, _, err := ScanSegment(seg, 0)
+			if err != nil {
+				n = 0 // callers compare only well-formed mappings
 			}
-			gen += f[0]
-			s := refSeg{gen: gen, fields: len(f), name: -1}
-			if len(f) >= 4 {
-				src += f[1]
-				ol += f[2]
-				oc += f[3]
+			gen += int(f[0])
+			s := refSeg{gen: gen, fields: n, name: -1}
+			if n >= 4 {
+				src += int(f[1])
+				ol += int(f[2])
+				oc += int(f[3])
 				s.src, s.line, s.col = src, ol, oc
-				if len(f) >= 5 {
-					nm += f[4]
+				if n >= 5 {
+					nm += int(f[4])
 					s.name = nm
 				}
 			}

@@ -2,17 +2,30 @@ package sourcemap
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
+// parseSeeds are FuzzParse's seeds; TestLenientAndStrictAgree reads them too.
+var parseSeeds = []string{
+	`{"version":3,"sources":["orig.js"],"names":["theName"],"mappings":"KAUA,KACIA,U;GASJ;;AAUE"}`,
+	`{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":{"version":3,"sources":["a.js"],"mappings":"AAAA;AACA"}},{"offset":{"line":1,"column":10},"map":{"version":3,"sources":["b.js"],"names":["n"],"mappings":"AAAA,KAAKA;AAGL","ignoreList":[0]}}]}`,
+	")]}'\n{\"version\":3,\"sources\":[null,\"webpack://x/./a.js\"],\"sourcesContent\":[null,\"x\\\"y\"],\"mappings\":\"AAAA,CCAA;;gggggggggA\"}",
+	"\xEF\xBB\xBF{\"version\":3,\"sources\":[],\"mappings\":\"AEAA,D\"}",
+	`{"version":3,"sources":["a.js",1],"sourcesContent":[2,null],"names":["n",null],"ignoreList":[5,"x"],"debugId":"nope","mappings":"AAAAC,,PCAA,AAAAD;AEAA;AADA,AAAAA,"}`,
+	`{"version":3,"sources":["a.js"],"names":"x","mappings":"AAAA;B;ggggggE"}`,
+}
+
+// lookupSeeds are FuzzLookup's seeds; TestLenientAndStrictAgree reads them too.
+var lookupSeeds = []string{specVectorMappings, "KAAA,KACIA,U;GASJ;;AAAUE", "AAAA,AAKA,EAAA", "UAAA,RAEA", ";;;AAAA,C,CACA;E", "gggggggggA", "AA!A", "D", ",,;AAAA,;,", "AAAAE,EAAAE,GCAAG", "AAAA,Cg,A"}
+
 func FuzzParse(f *testing.F) {
-	f.Add([]byte(`{"version":3,"sources":["orig.js"],"names":["theName"],"mappings":"KAUA,KACIA,U;GASJ;;AAUE"}`))
-	f.Add([]byte(`{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":{"version":3,"sources":["a.js"],"mappings":"AAAA;AACA"}},{"offset":{"line":1,"column":10},"map":{"version":3,"sources":["b.js"],"names":["n"],"mappings":"AAAA,KAAKA;AAGL","ignoreList":[0]}}]}`))
-	f.Add([]byte(")]}'\n{\"version\":3,\"sources\":[null,\"webpack://x/./a.js\"],\"sourcesContent\":[null,\"x\\\"y\"],\"mappings\":\"AAAA,CCAA;;gggggggggA\"}"))
-	f.Add([]byte("\xEF\xBB\xBF{\"version\":3,\"sources\":[],\"mappings\":\"AEAA,D\"}"))
+	for _, s := range parseSeeds {
+		f.Add([]byte(s))
+	}
 	if files, _ := filepath.Glob(filepath.Join(fixturesDir, "*", "*.map")); len(files) > 0 {
 		if b, err := os.ReadFile(files[0]); err == nil {
 			f.Add(b)
@@ -51,7 +64,7 @@ func FuzzParse(f *testing.F) {
 // error, its answer is the same-line greatest lower bound (first of ties),
 // none for 1-field segments, empty lines and lines beyond the map.
 func FuzzLookup(f *testing.F) {
-	for _, s := range []string{specVectorMappings, "KAAA,KACIA,U;GASJ;;AAAUE", "AAAA,AAKA,EAAA", "UAAA,RAEA", ";;;AAAA,C,CACA;E", "gggggggggA", "AA!A", "D"} {
+	for _, s := range lookupSeeds {
 		f.Add(s, uint16(0), uint16(3))
 	}
 	sources := []string{"a.js", "b.js", "c.js"}
@@ -62,6 +75,7 @@ func FuzzLookup(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Parse: %v", err)
 		}
+		agreeOn(t, mappings, m)
 		l, c := int(line%64), int(col)
 		mp, ok, lerr := m.LookupErr(l, c)
 		if ok && lerr != nil {
@@ -76,7 +90,7 @@ func FuzzLookup(f *testing.F) {
 		if l < len(ref) {
 			for i := range ref[l] {
 				s := &ref[l][i]
-				if s.gen <= c && (best == nil || s.gen > best.gen) {
+				if s.gen >= 0 && s.gen <= math.MaxInt32 && s.gen <= c && (best == nil || s.gen > best.gen) {
 					best = s
 				}
 			}

@@ -3,30 +3,47 @@ package sourcemap
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
+	"fmt"
+	"math"
+	"strconv"
 	"unsafe"
 
 	"github.com/mapback/mapback/internal/jsonscan"
 )
 
-var errFast = errors.New("fast path declined")
+// rawMap is a map document split into its members. The members are found by
+// jsonscan, which skips strings with IndexByte and builds no values: big
+// members ("mappings", "sourcesContent", "sources", "names") stay text and
+// are read where they lie. Only small members are decoded here, each against
+// the type ECMA-426 gives it; what does not fit is either a fatal problem
+// (the format requires it) or recorded and read as absent.
+type rawMap struct {
+	version    []byte // the raw value, nil when missing
+	file       []byte
+	sourceRoot []byte
+	mappings   []byte
+	sources    []byte
+	names      []byte
+	content    []byte // "sourcesContent"
+	sections   []byte
+	ignoreList []byte
+	xIgnore    []byte // "x_google_ignoreList"
+	debugID    []byte
+	debugSnake []byte // "debug_id"
 
-// fastDecode decodes the top-level object field by field. Only known keys
-// other than "sourcesContent", "sources" and "names" are passed to
-// encoding/json; unknown keys and sourcesContent are skipped without
-// validation (sourcesContent entries are validated when SourceContent
-// decodes them), and sources and names are checked but kept as text
-// (strlist.go). Any irregularity returns an
-// error so that the caller falls back to encoding/json.
-//
-// With skipContent a large sourcesContent is not even scanned
-// (jsonscan.DocumentSkipping): where its value ends is then inferred from the
-// members after it, read backwards. The inference is trusted only when the
-// members a lookup relies on were all found; otherwise the document is
-// scanned whole. SourceContent reads the skipped text as far as the entry it
-// needs, and checks where the value ends once it reads to the end
-// (readContent).
-func fastDecode(b []byte, skipContent bool) (*rawMap, error) {
+	// Element offsets (relative to the value) of the arrays the member scan
+	// read; contentElems is nil when sourcesContent was left unread.
+	sourceElems, nameElems, contentElems, ignoreElems, xIgnoreElems [][2]int
+}
+
+// decodeRaw splits a map document into members. With skipContent a large
+// "sourcesContent" is not even scanned (jsonscan.DocumentSkipping): where
+// its value ends is inferred from the members after it, read backwards. The
+// inference is trusted only when the members a lookup relies on were all
+// found; otherwise the document is scanned whole. SourceContent reads the
+// skipped text as far as the entry it needs, and checks where the value ends
+// once it reads to the end (readContent).
+func decodeRaw(b []byte, skipContent bool) (*rawMap, *Problem) {
 	var (
 		members []jsonscan.Member
 		err     error
@@ -34,13 +51,13 @@ func fastDecode(b []byte, skipContent bool) (*rawMap, error) {
 	if skipContent {
 		members, _, _, err = jsonscan.DocumentSkipping(b, "sourcesContent")
 		if err == nil && !hasLookupMembers(members) {
-			return fastDecode(b, false)
+			return decodeRaw(b, false)
 		}
 	} else {
 		members, _, _, err = jsonscan.Document(b)
 	}
 	if err != nil {
-		return nil, errFast
+		return nil, notJSON(err)
 	}
 	r := &rawMap{}
 	for _, m := range members {
@@ -49,11 +66,46 @@ func fastDecode(b []byte, skipContent bool) (*rawMap, error) {
 			m.Elems[k][0] -= m.ValStart
 			m.Elems[k][1] -= m.ValStart
 		}
-		if err := r.setField(m.Key, b[m.ValStart:m.ValEnd], m.Elems); err != nil {
-			return nil, err
+		v := b[m.ValStart:m.ValEnd]
+		// A repeated key: the last one wins, as in JSON.parse.
+		switch m.Key {
+		case "version":
+			r.version = v
+		case "file":
+			r.file = v
+		case "sourceRoot":
+			r.sourceRoot = v
+		case "mappings":
+			r.mappings = v
+		case "sources":
+			r.sources, r.sourceElems = v, m.Elems
+		case "names":
+			r.names, r.nameElems = v, m.Elems
+		case "sourcesContent":
+			r.content, r.contentElems = v, m.Elems
+			if m.Unread {
+				r.contentElems = nil
+			}
+		case "sections":
+			r.sections = v
+		case "ignoreList":
+			r.ignoreList, r.ignoreElems = v, m.Elems
+		case "x_google_ignoreList":
+			r.xIgnore, r.xIgnoreElems = v, m.Elems
+		case "debugId":
+			r.debugID = v
+		case "debug_id":
+			r.debugSnake = v
 		}
 	}
 	return r, nil
+}
+
+// notJSON is the fatal problem for text that is not a JSON object.
+func notJSON(err error) *Problem {
+	p := fatal(ProblemJSON, "", "not valid JSON: %v", err)
+	p.Err = err
+	return p
 }
 
 // hasLookupMembers reports whether members has no unread member or has
@@ -69,74 +121,112 @@ func hasLookupMembers(members []jsonscan.Member) bool {
 	return !unread || found["version"] && found["sources"] && found["names"] && found["mappings"]
 }
 
-// setField decodes one member; elems are the element offsets in v when v is
-// an array.
-func (r *rawMap) setField(key string, v []byte, elems [][2]int) error {
-	var dst any
-	switch key {
-	case "sourcesContent":
-		if len(v) > 0 && v[0] == '[' {
-			r.SourcesContent, r.contentElems = v, elems
-		} else if string(v) != "null" {
-			return errFast
-		} else {
-			r.SourcesContent, r.contentElems = nil, nil
-		}
-		return nil
-	case "mappings":
-		if len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
-			// No escapes: the text is the value. It is not copied (6 MB for
-			// the largest maps): like sourcesContent, the map reads it in
-			// place, and Parse's data must stay unchanged while the map is used.
-			s := unsafe.String(&v[1], len(v)-2)
-			if len(v) == 2 {
-				s = ""
-			}
-			r.Mappings = &s
-			return nil
-		}
-		r.Mappings = nil
-		dst = &r.Mappings
-	case "version":
-		r.Version = nil
-		dst = &r.Version
-	case "file":
-		dst = &r.File
-	case "sourceRoot":
-		r.SourceRoot = nil
-		dst = &r.SourceRoot
-	case "sources":
-		l, err := scanList(v, elems)
-		if err != nil {
-			return err
-		}
-		r.Sources, r.srcList = nil, l
-		return nil
-	case "names":
-		l, err := scanList(v, elems)
-		if err != nil {
-			return err
-		}
-		r.Names, r.nameList = nil, l
-		return nil
-	case "sections":
-		r.Sections = nil
-		dst = &r.Sections
-	case "ignoreList":
-		r.IgnoreList = nil
-		dst = &r.IgnoreList
-	case "x_google_ignoreList":
-		r.XGoogleIgnore = nil
-		dst = &r.XGoogleIgnore
-	case "debugId":
-		dst = &r.DebugID
-	case "debug_id":
-		dst = &r.DebugIDSnake
-	default:
-		return nil
+// checkVersion applies the policy for "version": ECMA-426 lets a decoder go
+// on with another version, mapback does not (every command refuses it), as
+// nothing else in such a file can be trusted to mean what version 3 means.
+func checkVersion(v []byte) *Problem {
+	switch {
+	case v == nil:
+		return fatal(ProblemVersion, "version", `missing (a source map has "version": 3)`)
+	case v[0] == '"':
+		return fatal(ProblemVersion, "version", `is the string %s; it must be the number 3`, v)
+	case v[0] < '0' && v[0] != '-' || v[0] > '9':
+		return fatal(ProblemVersion, "version", "is %s, not the number 3", describe(v))
 	}
-	if err := json.Unmarshal(v, dst); err != nil {
-		return errFast
+	if f, err := strconv.ParseFloat(string(v), 64); err != nil || f != 3 {
+		return fatal(ProblemVersion, "version", "is %s; only version 3 source maps exist", v)
 	}
 	return nil
+}
+
+// jsonString decodes a JSON string value; ok is false when v is not a
+// string. A string whose escapes are malformed is an error.
+func jsonString(v []byte) (s string, ok bool, err error) {
+	if len(v) < 2 || v[0] != '"' {
+		return "", false, nil
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1]), true, nil
+	}
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", false, err
+	}
+	return s, true, nil
+}
+
+// optionalString reads a member that is a string or absent; another type is
+// recorded and read as absent.
+func optionalString(v []byte, member string, probs *[]Problem) (string, *Problem) {
+	if v == nil {
+		return "", nil
+	}
+	s, ok, err := jsonString(v)
+	switch {
+	case err != nil:
+		return "", fatal(ProblemJSON, member, "not valid JSON: %v", err)
+	case !ok:
+		*probs = append(*probs, memberProblem(ProblemMember, member, "is %s, not a string; read as absent", describe(v)))
+	}
+	return s, nil
+}
+
+// requiredMappings returns the "mappings" text. Without escapes (always, in
+// practice) it is the value itself, not copied (6 MB for the largest maps):
+// like sourcesContent it is read in place, so Parse's data must stay
+// unchanged while the map is used.
+func requiredMappings(v []byte) (string, *Problem) {
+	switch {
+	case v == nil:
+		return "", fatal(ProblemType, "mappings", `missing (a source map needs "mappings", a string)`)
+	case v[0] != '"':
+		return "", fatal(ProblemType, "mappings", "is %s, not a string", describe(v))
+	case bytes.IndexByte(v, '\\') < 0:
+		if len(v) == 2 {
+			return "", nil
+		}
+		return unsafe.String(&v[1], len(v)-2), nil
+	}
+	s, _, err := jsonString(v)
+	if err != nil {
+		return "", fatal(ProblemJSON, "mappings", "not valid JSON: %v", err)
+	}
+	return s, nil
+}
+
+// indexList reads "ignoreList" (or "x_google_ignoreList"): a list of indexes
+// of sources. Elements that are not such an index, and a value that is not
+// a list, are recorded and left out.
+func indexList(v []byte, elems [][2]int, member string, nSources int, probs *[]Problem) []bool {
+	if v == nil {
+		return nil
+	}
+	if v[0] != '[' {
+		*probs = append(*probs, memberProblem(ProblemMember, member, "is %s, not a list of source indexes; read as absent", describe(v)))
+		return nil
+	}
+	var ignored []bool
+	for k, e := range elems {
+		t := v[e[0]:e[1]]
+		f, err := strconv.ParseFloat(string(t), 64)
+		switch {
+		case len(t) == 0 || (t[0] != '-' && (t[0] < '0' || t[0] > '9')) || err != nil:
+			*probs = append(*probs, memberProblem(ProblemMember, fmt.Sprintf("%s[%d]", member, k), "is %s, not a source index; left out", describe(t)))
+		case f != math.Trunc(f) || f < 0 || f >= float64(nSources):
+			*probs = append(*probs, memberProblem(ProblemMember, fmt.Sprintf("%s[%d]", member, k), "is %s, which is not an index of sources (the map has %s); left out", t, plural(nSources, "source")))
+		default:
+			if ignored == nil {
+				ignored = make([]bool, nSources)
+			}
+			ignored[int(f)] = true
+		}
+	}
+	return ignored
+}
+
+// plural formats a count with its noun: "1 source", "3 sources".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

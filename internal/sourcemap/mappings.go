@@ -1,9 +1,9 @@
 package sourcemap
 
 import (
-	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"sort"
 )
 
@@ -62,85 +62,145 @@ type checkpoint struct {
 	col         bool
 }
 
-// segment is one decoded segment (24 bytes). bad marks a segment whose
-// source, original line or column does not fit in int32.
+// segment is one decoded segment (24 bytes). prob holds the problems it
+// has (see checkSegment); its fields are meaningful only where prob says so.
 type segment struct {
 	genCol int32
 	src    int32
 	line   int32
 	col    int32
-	name   int32
+	name   int32 // -1: none
 	fields uint8
-	bad    bool
+	prob   uint8
 }
 
-func fits32(v int64) bool { return v >= math.MinInt32 && v <= math.MaxInt32 }
+// The problems a segment can have, as flags of segment.prob.
+const (
+	probColumn   uint8 = 1 << iota // generated column < 0 or > 2^31-1: the segment does not exist
+	probSource                     // source index outside sources: maps to nothing
+	probOriginal                   // original line or column < 0 or > 2^31-1: maps to nothing
+	probName                       // name index outside names: no name
+)
 
-var b64 = func() (t [256]int8) {
-	for i := range t {
-		t[i] = -1
-	}
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	for i := 0; i < len(alphabet); i++ {
-		t[alphabet[i]] = int8(i)
-	}
-	return t
-}()
+// limits are the list lengths a segment's indexes are checked against.
+type limits struct{ sources, names int }
 
-var errVLQOverflow = errors.New("VLQ value does not fit in 32 bits")
+func sat32(v int64) int32 { return int32(max(math.MinInt32, min(math.MaxInt32, v))) }
 
-// readVLQ decodes one base64 VLQ value starting at s[i].
-func readVLQ(s string, i int) (int64, int, error) {
-	var v uint64
-	shift := uint(0)
-	for {
-		if i >= len(s) {
-			return 0, i, fmt.Errorf("truncated VLQ value at byte %d", i)
-		}
-		c := s[i]
-		d := b64[c]
-		if d < 0 {
-			return 0, i, fmt.Errorf("invalid character %q in mappings at byte %d", c, i)
-		}
-		i++
-		v |= uint64(d&31) << shift
-		if d&32 == 0 {
-			break
-		}
-		shift += 5
-		if shift > 30 {
-			return 0, i, errVLQOverflow
+// makeSegment applies a segment's deltas (n fields f) to st and returns the
+// segment at generated column gen, with its problems flagged. This is the
+// one place where ECMA-426's rules for a segment's values are applied, for
+// lookups and for Check alike.
+func makeSegment(gen int64, n int, f [5]int64, st *vlqState, lim limits) segment {
+	sg := segment{genCol: sat32(gen), fields: uint8(n), name: -1}
+	if gen < 0 || gen > math.MaxInt32 {
+		sg.prob |= probColumn
+	}
+	if n < 4 {
+		return sg
+	}
+	st.add(n, f)
+	sg.src, sg.line, sg.col = sat32(st.src), sat32(st.line), sat32(st.col)
+	if st.src < 0 || st.src >= int64(lim.sources) {
+		sg.prob |= probSource
+	}
+	if st.line < 0 || st.line > math.MaxInt32 || st.col < 0 || st.col > math.MaxInt32 {
+		sg.prob |= probOriginal
+	}
+	if n == 5 {
+		sg.name = sat32(st.name)
+		if st.name < 0 || st.name >= int64(lim.names) {
+			sg.prob |= probName
 		}
 	}
-	neg := v&1 != 0
-	v >>= 1
-	if v > math.MaxInt32 {
-		return 0, i, errVLQOverflow
+	return sg
+}
+
+// problems turns a segment's flags into Problems, for generated line k.
+func (sg segment) problems(k int, lim limits, add func(Problem)) {
+	p := Problem{Section: -1, Member: "mappings", Line: k, Column: int(sg.genCol), AfterColumn: -1}
+	if sg.prob&probColumn != 0 {
+		p.Kind, p.Column = ProblemColumn, -1
+		p.Detail = fmt.Sprintf("a segment's generated column is %s; the segment is left out", outOfRange(sg.genCol, "below 0"))
+		add(p)
+		return // the other fields of a segment that does not exist do not matter
 	}
-	if neg {
-		return -int64(v), i, nil
+	if sg.prob&probSource != 0 {
+		p.Kind = ProblemSource
+		p.Detail = fmt.Sprintf("source index %s is out of range (the map has %s); the position maps to nothing", outOfRange(sg.src, ""), plural(lim.sources, "source"))
+		add(p)
 	}
-	return int64(v), i, nil
+	if sg.prob&probOriginal != 0 {
+		p.Kind = ProblemOriginal
+		p.Detail = fmt.Sprintf("original position (line %s, column %s) is out of range; the position maps to nothing", outOfRange(sg.line, ""), outOfRange(sg.col, ""))
+		add(p)
+	}
+	if sg.prob&probName != 0 {
+		p.Kind = ProblemName
+		p.Detail = fmt.Sprintf("name index %s is out of range (the map has %s); the segment has no name", outOfRange(sg.name, ""), plural(lim.names, "name"))
+		add(p)
+	}
+}
+
+// problemCount is how many Problems problems would report.
+func (sg segment) problemCount() int {
+	if sg.prob&probColumn != 0 {
+		return 1
+	}
+	return bits.OnesCount8(sg.prob)
+}
+
+// outOfRange shows a saturated int32 value: the number, or where it went.
+func outOfRange(v int32, neg string) string {
+	switch {
+	case v == math.MaxInt32:
+		return "past 2^31-1"
+	case v == math.MinInt32:
+		return "below -2^31"
+	case v < 0 && neg != "":
+		return fmt.Sprintf("%d, %s", v, neg)
+	}
+	return fmt.Sprint(v)
 }
 
 // scanSegment reads one segment's fields at s[i:] (i is not at ',' or ';').
 // It returns the number of fields, the values and the next offset.
 func scanSegment(s string, i int) (n int, f [5]int64, next int, err error) {
-	for i < len(s) && s[i] != ',' && s[i] != ';' {
-		var v int64
-		v, i, err = readVLQ(s, i)
-		if err != nil {
-			return 0, f, i, err
-		}
-		if n < 5 {
-			f[n] = v
-		}
-		n++
+	var acc [8]int64
+	n, next, err = readValues(s, i, &acc)
+	if err != nil {
+		return 0, f, next, err
 	}
+	copy(f[:], acc[:5])
 	if n != 1 && n != 4 && n != 5 {
-		return n, f, i, fmt.Errorf("segment with %d fields (want 1, 4 or 5) at byte %d", n, i)
+		return n, f, next, fieldCountError(n)
 	}
-	return n, f, i, nil
+	return n, f, next, nil
+}
+
+// fieldCountError is a segment with a number of fields the format does not
+// have. ECMA-426 has segments of 1, 4 or 5 fields; with any other count it
+// cannot tell which fields are there, so nothing after it can be read.
+type fieldCountError int
+
+func (e fieldCountError) Error() string {
+	return fmt.Sprintf("a segment has %d fields (a segment has 1, 4 or 5)", int(e))
+}
+
+// syntaxProblem is malformed mappings text on generated line k, in its
+// item-th comma-separated segment, at running generated column gen (the
+// line's segments so far: any).
+func syntaxProblem(k, item int, gen int64, any bool, cause error) *Problem {
+	return &Problem{Kind: ProblemSyntax, Section: -1, Member: "mappings", Line: k, Column: -1,
+		Segment: item, AfterColumn: afterColumn(gen, any), Detail: cause.Error() + "; nothing from here on can be read", Err: cause}
+}
+
+// afterColumn is Problem.AfterColumn for a running generated column gen.
+func afterColumn(gen int64, any bool) int {
+	if !any || gen < 0 || gen > math.MaxInt32 {
+		return -1
+	}
+	return int(gen)
 }
 
 // lineCheckpoints returns the range [a, b) of ix.cps holding line k's column
@@ -162,7 +222,7 @@ func (ix *lineIndex) lineCheckpoints(k int) (int, int) {
 // the last checkpoint whose segment starts at or before col, or from the
 // line's start, and stops at the first segment past col. ok is false when
 // the line has no column checkpoints and must be decoded whole.
-func lookupSorted(s string, ix *lineIndex, k, col int) (seg segment, found, ok bool) {
+func lookupSorted(s string, ix *lineIndex, k, col int, lim limits) (seg segment, found, ok bool) {
 	a, b := ix.lineCheckpoints(k)
 	if a == b {
 		return segment{}, false, false
@@ -183,21 +243,16 @@ func lookupSorted(s string, ix *lineIndex, k, col int) (seg segment, found, ok b
 		}
 	}
 	best := segment{genCol: -1}
-	for i < len(s) && s[i] != ';' {
-		if s[i] == ',' {
-			i++
-			continue
-		}
-		n, f, next, err := scanSegment(s, i)
-		if err != nil {
+	r := newLineReader(s, i, st, k, lim)
+	r.gen = gen
+	for {
+		sg, ok, p := r.next()
+		if p != nil {
 			return segment{}, false, false // cannot happen: the line was checked
 		}
-		i = next
-		gen += f[0]
-		if gen > int64(col) {
+		if !ok || r.gen > int64(col) {
 			break
 		}
-		sg := makeSegment(gen, n, f, &st)
 		if sg.genCol > best.genCol { // the first of equal columns wins
 			best = sg
 		}
@@ -235,32 +290,74 @@ func seek(s string, ix *lineIndex, k int) (int, vlqState, error) {
 	return i, st, nil
 }
 
-// makeSegment applies a segment's deltas to st and returns it.
-func makeSegment(gen int64, n int, f [5]int64, st *vlqState) segment {
-	sg := segment{genCol: int32(gen), fields: uint8(n)}
-	if n >= 4 {
-		st.src += f[1]
-		st.line += f[2]
-		st.col += f[3]
-		if fits32(st.src) && fits32(st.line) && fits32(st.col) {
-			sg.src, sg.line, sg.col = int32(st.src), int32(st.line), int32(st.col)
-		} else {
-			sg.bad = true
-		}
-		sg.name = -1
-		if n == 5 {
-			st.name += f[4]
-			if fits32(st.name) {
-				sg.name = int32(st.name)
-			}
-		}
-	}
-	return sg
+// lineReader reads the segments of one generated line in mappings order:
+// the one segment walk of the package, used by lookups (decodeLine,
+// lookupSorted) and by Check alike, so they cannot disagree about which
+// segments a line has.
+type lineReader struct {
+	s     string
+	i     int // the next byte
+	k     int // the generated line, for problems
+	st    vlqState
+	gen   int64 // the generated column of the last segment (0 at the line's start)
+	any   bool  // a segment was read on the line
+	items int   // comma-separated segments begun on the line, empty ones too
+	sep   bool  // at the line's start or just after a ','
+	lim   limits
+	// empty, when not nil, is told of each empty segment (",,", or a ','
+	// first or last on the line) as a Problem without its line. An empty
+	// segment has no values and changes nothing: it is skipped.
+	empty func(p Problem)
 }
 
-// decodeLine returns the segments of line k sorted by generated column
-// (stable, so ties keep mappings order), or an error.
-func decodeLine(s string, ix *lineIndex, k int) ([]segment, error) {
+func newLineReader(s string, i int, st vlqState, k int, lim limits) *lineReader {
+	return &lineReader{s: s, i: i, k: k, st: st, items: 1, sep: true, lim: lim}
+}
+
+// next returns the line's next segment, its problems flagged (makeSegment).
+// At the line's end ok is false and r.i is past the ';'. Malformed text
+// returns a ProblemSyntax.
+func (r *lineReader) next() (sg segment, ok bool, p *Problem) {
+	s := r.s
+	for r.i < len(s) && s[r.i] == ',' {
+		if r.sep {
+			r.emptySegment()
+		}
+		r.sep = true
+		r.items++
+		r.i++
+	}
+	if r.i >= len(s) || s[r.i] == ';' {
+		if r.sep && r.i > 0 && s[r.i-1] == ',' {
+			r.emptySegment() // a ',' ends the line
+		}
+		if r.i < len(s) {
+			r.i++
+		}
+		return segment{}, false, nil
+	}
+	n, f, next, err := scanSegment(s, r.i)
+	if err != nil {
+		return segment{}, false, syntaxProblem(r.k, r.items, r.gen, r.any, err)
+	}
+	r.gen += f[0]
+	sg = makeSegment(r.gen, n, f, &r.st, r.lim)
+	r.any, r.sep, r.i = true, false, next
+	return sg, true, nil
+}
+
+func (r *lineReader) emptySegment() {
+	if r.empty != nil {
+		r.empty(Problem{Kind: ProblemSegment, Section: -1, Member: "mappings", Line: r.k, Column: -1,
+			Segment: r.items, AfterColumn: afterColumn(r.gen, r.any),
+			Detail: "an empty segment (a ',' with no segment before or after it); skipped"})
+	}
+}
+
+// decodeLine returns the segments of line k that exist (no probColumn),
+// sorted by generated column (stable, so ties keep mappings order), or the
+// syntax problem that stops the map on or before line k.
+func decodeLine(s string, ix *lineIndex, k int, lim limits) ([]segment, error) {
 	if ix.errLine >= 0 && k >= ix.errLine {
 		return nil, ix.err
 	}
@@ -272,44 +369,38 @@ func decodeLine(s string, ix *lineIndex, k int) ([]segment, error) {
 		return nil, err
 	}
 	// Count segments on this line to allocate exactly.
-	end := i
 	count := 0
-	for end < len(s) && s[end] != ';' {
-		if s[end] != ',' && (end == i || s[end-1] == ',') {
+	for j := i; j < len(s) && s[j] != ';'; j++ {
+		if s[j] != ',' && (j == i || s[j-1] == ',') {
 			count++
 		}
-		end++
 	}
 	if count == 0 {
 		return nil, nil
 	}
-	segs := make([]segment, 0, count)
-	var gen int64
+	kept := make([]segment, 0, count)
 	sorted := true
-	for i < end {
-		if s[i] == ',' {
-			i++
+	r := newLineReader(s, i, st, k, lim)
+	for {
+		sg, ok, p := r.next()
+		if p != nil {
+			return nil, p // cannot happen: the pass stops before such a line
+		}
+		if !ok {
+			break
+		}
+		if sg.prob&probColumn != 0 {
 			continue
 		}
-		n, f, next, err := scanSegment(s, i)
-		if err != nil {
-			return nil, err
-		}
-		i = next
-		gen += f[0]
-		if gen < 0 || gen > math.MaxInt32 {
-			return nil, fmt.Errorf("generated column %d out of range on line %d", gen, k+1)
-		}
-		sg := makeSegment(gen, n, f, &st)
-		if len(segs) > 0 && segs[len(segs)-1].genCol > sg.genCol {
+		if len(kept) > 0 && kept[len(kept)-1].genCol > sg.genCol {
 			sorted = false
 		}
-		segs = append(segs, sg)
+		kept = append(kept, sg)
 	}
 	if !sorted {
-		sort.SliceStable(segs, func(a, b int) bool { return segs[a].genCol < segs[b].genCol })
+		sort.SliceStable(kept, func(a, b int) bool { return kept[a].genCol < kept[b].genCol })
 	}
-	return segs, nil
+	return kept, nil
 }
 
 // glb returns the index of the first (in mappings order) segment with the

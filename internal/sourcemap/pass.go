@@ -1,7 +1,6 @@
 package sourcemap
 
 import (
-	"fmt"
 	"math"
 	"runtime"
 	"strings"
@@ -160,10 +159,15 @@ type frag struct {
 	// The line in progress at to: sorted so far, and the index in cps of
 	// its first column checkpoint.
 	endSorted bool
+	endSeg    bool // a segment was read on it
+	endCommas int  // ','s on it
 	endCps    int
 
 	err     error // a decoding error, on line errLine (relative)
 	errLine int
+	errGen  int64 // the running generated column there (relative on the first line)
+	errAny  bool  // a segment preceded it on its line (in this piece)
+	errItem int   // its place among the line's segments (in this piece)
 }
 
 // run decodes the piece. It is written as a single loop over the bytes, with
@@ -183,12 +187,14 @@ func (f *frag) run(s string) {
 		// name. A segment's values are added as they are decoded; a segment
 		// with a field count other than 1, 4 or 5 ends the pass, so
 		// nothing partial is ever used.
-		acc       [8]int64
-		line      int
-		last      = f.last
-		sorted    = true // this line's columns have not decreased so far
-		lastColCp = f.from - cpEveryBytes
-		lineCps   int // index in f.cps of this line's first column checkpoint
+		acc        [8]int64
+		line       int
+		last       = f.last
+		sorted     = true // this line's columns have not decreased so far
+		lastColCp  = f.from - cpEveryBytes
+		lineCps    int  // index in f.cps of this line's first column checkpoint
+		lineSeg    bool // a segment was read on this line (in this piece)
+		lineCommas int  // ','s seen on this line (in this piece)
 	)
 	state := func() vlqState { return vlqState{src: acc[1], line: acc[2], col: acc[3], name: acc[4]} }
 	firstLineEnds := func() {
@@ -199,16 +205,19 @@ func (f *frag) run(s string) {
 	defer func() {
 		firstLineEnds()
 		f.acc, f.line, f.last = acc, line, last
-		f.endSorted, f.endCps = sorted, lineCps
+		f.endSorted, f.endCps, f.endSeg, f.endCommas = sorted, lineCps, lineSeg, lineCommas
 	}()
-	fail := func(err error) {
-		f.err, f.errLine = err, line
+	// fail records malformed text in the current segment, at running
+	// generated column gen.
+	fail := func(err error, gen int64) {
+		f.err, f.errLine, f.errGen, f.errAny, f.errItem = err, line, gen, lineSeg, lineCommas+1
 		f.cps = f.cps[:lineCps] // no column checkpoints on a malformed line
 	}
-	n, to := len(s), f.to
+	to := f.to
 	for i := f.from; i < to; {
 		switch s[i] {
 		case ',':
+			lineCommas++
 			i++
 			continue
 		case ';':
@@ -223,63 +232,27 @@ func (f *frag) run(s string) {
 				f.cps = append(f.cps, last)
 			}
 			lineCps = len(f.cps)
+			lineSeg, lineCommas = false, 0
 			continue
 		}
-		// A segment: up to five values, each one or more base64 digits.
-		// Most values are one digit (|v| < 16), decoded without a branch
-		// on the sign.
+		// A segment: its values are added to acc as they are decoded.
 		segStart, prevGen := i, acc[0]
 		wantCp := sorted && segStart-lastColCp >= cpEveryBytes
 		var segSt vlqState
 		if wantCp {
 			segSt = state()
 		}
-		nf := 0
-		for {
-			d := int64(b64[s[i]])
-			if d < 0 {
-				fail(fmt.Errorf("invalid character %q in mappings at byte %d", s[i], i))
-				return
-			}
-			i++
-			v := d & 31
-			if d >= 32 {
-				for shift := 5; ; {
-					if i >= n {
-						fail(fmt.Errorf("truncated VLQ value at byte %d", i))
-						return
-					}
-					d = int64(b64[s[i]])
-					if d < 0 {
-						fail(fmt.Errorf("invalid character %q in mappings at byte %d", s[i], i))
-						return
-					}
-					i++
-					v |= (d & 31) << shift
-					if d < 32 {
-						break
-					}
-					if shift += 5; shift > 30 {
-						fail(errVLQOverflow)
-						return
-					}
-				}
-				if v>>1 > math.MaxInt32 {
-					fail(errVLQOverflow)
-					return
-				}
-			}
-			neg := -(v & 1)
-			acc[nf&7] += (v>>1 ^ neg) - neg
-			nf++
-			if i >= n || s[i] == ',' || s[i] == ';' {
-				break
-			}
-		}
-		if nf != 1 && nf != 4 && nf != 5 {
-			fail(fmt.Errorf("segment with %d fields (want 1, 4 or 5) at byte %d", nf, i))
+		nf, next, err := readValues(s, i, &acc)
+		if err != nil {
+			fail(err, prevGen)
 			return
 		}
+		i = next
+		if nf != 1 && nf != 4 && nf != 5 {
+			fail(fieldCountError(nf), prevGen)
+			return
+		}
+		lineSeg = true
 		if !sorted {
 			continue
 		}
@@ -308,6 +281,8 @@ func (ix *lineIndex) join(frags []*frag, atEnd bool) {
 		gen     int64    // generated column at the piece's start
 		line    = p.line // the line the piece starts in
 		sorted  = true   // that line's columns have not decreased so far
+		seg     bool     // that line has had a segment
+		commas  int      // and that many ','s
 		lineCps = len(ix.cps)
 		last    = p.last
 	)
@@ -339,16 +314,20 @@ func (ix *lineIndex) join(frags []*frag, atEnd bool) {
 		}
 		if f.err != nil {
 			ix.errLine = line + f.errLine
-			ix.err = fmt.Errorf("invalid mappings on generated line %d: %w", ix.errLine+1, f.err)
+			g, anySeg, item := f.errGen, f.errAny, f.errItem
+			if f.errLine == 0 { // the line began in an earlier piece
+				g, anySeg, item = g+gen, anySeg || seg, item+commas
+			}
+			ix.err = syntaxProblem(ix.errLine, item, g, anySeg, f.err)
 			ix.nLines = ix.errLine + 1
 			ix.done, ix.pass = true, nil
 			return
 		}
 		if f.line > 0 {
-			gen, sorted = f.acc[0], f.endSorted
+			gen, sorted, seg, commas = f.acc[0], f.endSorted, f.endSeg, f.endCommas
 			lineCps = len(ix.cps) - (len(f.cps) - f.endCps)
 		} else {
-			gen, sorted = gen+f.acc[0], firstOK && f.endSorted
+			gen, sorted, seg, commas = gen+f.acc[0], firstOK && f.endSorted, seg || f.endSeg, commas+f.endCommas
 		}
 		line += f.line
 		st = vlqState{src: st.src + f.acc[1], line: st.line + f.acc[2], col: st.col + f.acc[3], name: st.name + f.acc[4]}

@@ -12,10 +12,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mapback/mapback/internal/jsonscan"
 	"math"
 	"sort"
+	"strconv"
 	"sync"
+
+	"github.com/mapback/mapback/internal/debugid"
+	"github.com/mapback/mapback/internal/jsonscan"
 )
 
 // Mapping is the result of a lookup. Line and Column are 0-based original
@@ -25,8 +28,13 @@ type Mapping struct {
 	SourceIndex int    // index into Sources()
 	Line        int
 	Column      int
+	SourceNull  bool   // the "sources" entry is null: the map does not say which file
 	Name        string // "names" entry of the segment (the token's name), "" if none
 	Ignored     bool   // source listed in ignoreList (or x_google_ignoreList)
+	// Problem is set when the segment has a problem that did not stop the
+	// lookup (a name index out of range: the position is right, the name is
+	// missing), worded as Problem.Error words it.
+	Problem string
 }
 
 // Map is a parsed source map. It is safe for concurrent use.
@@ -39,6 +47,9 @@ type Map struct {
 	content    json.RawMessage // raw "sourcesContent" array, decoded lazily
 	ignored    []bool          // per source
 	debugID    string
+
+	// problems found while parsing, the faulty parts read as absent
+	problems []Problem
 
 	// index maps
 	sections []section
@@ -65,48 +76,20 @@ type section struct {
 	srcOff    int // index of the section's first source in Sources()
 }
 
-type rawOffset struct {
-	Line   *int `json:"line"`
-	Column *int `json:"column"`
-}
-
-type rawSection struct {
-	Offset *rawOffset      `json:"offset"`
-	Map    json.RawMessage `json:"map"`
-	URL    *string         `json:"url"`
-}
-
-type rawMap struct {
-	Version        *int            `json:"version"`
-	File           string          `json:"file"`
-	SourceRoot     *string         `json:"sourceRoot"`
-	Sources        []*string       `json:"sources"`
-	SourcesContent json.RawMessage `json:"sourcesContent"`
-	Names          []*string       `json:"names"`
-	Mappings       *string         `json:"mappings"`
-	Sections       []rawSection    `json:"sections"`
-	IgnoreList     []int           `json:"ignoreList"`
-	XGoogleIgnore  []int           `json:"x_google_ignoreList"`
-	DebugID        string          `json:"debugId"`
-	DebugIDSnake   string          `json:"debug_id"`
-
-	// fastDecode's undecoded "sources" and "names" (in place of Sources
-	// and Names), and the element offsets of SourcesContent
-	srcList, nameList *strList
-	contentElems      [][2]int
-}
-
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // Loader reads the map an index-map section names by "url", given the URL as
 // written (relative to the index map).
 type Loader func(url string) ([]byte, error)
 
-// Parse parses a source map (regular or index map). It strips a UTF-8 BOM
-// and a first line starting with ")]}" (XSSI prefix). Index-map sections
-// that name their map by "url" need ParseWith. The map reads the big members
-// of data (mappings, sourcesContent, sources, names) in place: data must not
-// change while the map is in use. Strings it returns are copies.
+// Parse parses a source map (regular or index map), leniently: it refuses a
+// map only for the problems listed as fatal (ProblemKind.Fatal), returned as
+// a *Problem; every other problem found while parsing is kept (Problems) and
+// the faulty part is read as absent. It strips a UTF-8 BOM and a first line
+// starting with ")]}" (XSSI prefix). Index-map sections that name their map
+// by "url" need ParseWith. The map reads the big members of data (mappings,
+// sourcesContent, sources, names) in place: data must not change while the
+// map is in use. Strings it returns are copies.
 func Parse(data []byte) (*Map, error) { return ParseWith(data, nil) }
 
 // ParseWith is Parse with a Loader for "url" sections.
@@ -116,7 +99,8 @@ func ParseWith(data []byte, load Loader) (*Map, error) { return parse(data, load
 // read a large "sourcesContent" (a lookup never needs it, and it is most of
 // a map), only the members around it; where the array ends is inferred (see
 // jsonscan.DocumentSkipping). SourceContent reads and checks the skipped
-// text as far as the entry it asks for. Use ParseWith to validate a map.
+// text as far as the entry it asks for. Use ParseWith and Check to validate
+// a map.
 func ParseLazy(data []byte, load Loader) (*Map, error) { return parse(data, load, true) }
 
 func parse(data []byte, load Loader, skipContent bool) (*Map, error) {
@@ -128,144 +112,285 @@ func parse(data []byte, load Loader, skipContent bool) (*Map, error) {
 			data = nil
 		}
 	}
-	r, err := decodeRaw(data, skipContent)
-	if err != nil {
-		return nil, err
+	r, p := decodeRaw(data, skipContent)
+	if p != nil {
+		return nil, p
 	}
-	return build(r, true, load)
-}
-
-// decodeRaw decodes a map document. The fast path (fastDecode) splits the
-// top-level object itself and hands only the small fields to encoding/json;
-// "sourcesContent" (often most of the file) is kept as a sub-slice of data,
-// unvalidated and undecoded. Anything it does not like goes through
-// encoding/json for a precise error.
-func decodeRaw(data []byte, skipContent bool) (*rawMap, error) {
-	if r, err := fastDecode(data, skipContent); err == nil {
-		return r, nil
-	}
-	var r rawMap
-	if err := json.Unmarshal(data, &r); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, fmt.Errorf("invalid source map: field %q has the wrong type (%s, want %s)", te.Field, te.Value, te.Type)
-		}
-		return nil, fmt.Errorf("not JSON: %w", err)
-	}
-	return &r, nil
-}
-
-func checkVersion(v *int) error {
-	if v == nil {
-		return errors.New(`invalid source map: missing "version" (want 3)`)
-	}
-	if *v != 3 {
-		return fmt.Errorf("version %d source maps are not supported (want version 3)", *v)
-	}
-	return nil
-}
-
-func build(r *rawMap, top bool, load Loader) (*Map, error) {
-	if err := checkVersion(r.Version); err != nil {
-		return nil, err
-	}
-	m := &Map{file: r.File, debugID: r.DebugID}
-	if m.debugID == "" {
-		m.debugID = r.DebugIDSnake
-	}
-	if r.Sections != nil {
-		if !top {
-			return nil, errors.New("nested index maps are not supported (a section's map has \"sections\")")
-		}
-		if r.Mappings != nil && *r.Mappings != "" {
-			return nil, errors.New(`invalid index map: has both "sections" and "mappings"`)
-		}
-		return buildIndexMap(m, r, load)
-	}
-	if r.Mappings == nil {
-		return nil, errors.New(`invalid source map: missing "mappings"`)
-	}
-	m.mappings = *r.Mappings
-	if r.SourceRoot != nil {
-		m.sourceRoot = *r.SourceRoot
-	}
-	m.sources, m.names = r.srcList, r.nameList
-	if m.sources == nil {
-		m.sources = decodedList(r.Sources)
-	}
-	if m.names == nil {
-		m.names = decodedList(r.Names)
-	}
-	m.nAll = m.sources.Len()
-	if len(r.SourcesContent) > 0 && r.SourcesContent[0] == '[' {
-		m.content = r.SourcesContent
-		// Known from the member scan, else found as far as needed.
-		m.contOffs, m.contDone = r.contentElems, r.contentElems != nil
-	}
-	list := r.IgnoreList
-	if list == nil {
-		list = r.XGoogleIgnore
-	}
-	if n := m.sources.Len(); len(list) > 0 && n > 0 {
-		m.ignored = make([]bool, n)
-		for _, i := range list {
-			if i >= 0 && i < n {
-				m.ignored[i] = true
-			}
-		}
+	m, p := build(r, true, load)
+	if p != nil {
+		return nil, p
 	}
 	return m, nil
 }
 
-func buildIndexMap(m *Map, r *rawMap, load Loader) (*Map, error) {
-	// An index map answers from its sections; with none, it has no
-	// sources and no names of its own either.
-	m.sources, m.names = &strList{}, &strList{}
+// build makes a Map of a regular map's or an index map's members (top: the
+// document itself, not a section's map).
+func build(r *rawMap, top bool, load Loader) (*Map, *Problem) {
+	if err := checkVersion(r.version); err != nil {
+		return nil, err
+	}
+	m := &Map{sources: &strList{}, names: &strList{}}
+	var err *Problem
+	if m.file, err = optionalString(r.file, "file", &m.problems); err != nil {
+		return nil, err
+	}
+	if m.debugID, err = readDebugID(r, &m.problems); err != nil {
+		return nil, err
+	}
+	if r.sections != nil {
+		if !top {
+			return nil, fatal(ProblemSections, "sections", "a section's map is itself an index map; sections do not nest")
+		}
+		if r.mappings != nil {
+			return nil, fatal(ProblemSections, "mappings", `an index map has "sections" and no "mappings" of its own`)
+		}
+		return buildIndexMap(m, r, load)
+	}
+	if m.mappings, err = requiredMappings(r.mappings); err != nil {
+		return nil, err
+	}
+	switch {
+	case r.sources == nil:
+		return nil, fatal(ProblemType, "sources", `missing (a source map needs "sources", a list)`)
+	case r.sources[0] != '[':
+		return nil, fatal(ProblemType, "sources", "is %s, not a list", describe(r.sources))
+	}
+	if m.sources, err = scanList(r.sources, r.sourceElems, "sources", true, &m.problems); err != nil {
+		return nil, err
+	}
+	if r.sourceRoot != nil {
+		// ECMA-426 reads a sourceRoot of another type as absent; every
+		// mapback command refuses it instead, as the sources it prefixes
+		// would then resolve to the wrong place.
+		s, ok, jerr := jsonString(r.sourceRoot)
+		switch {
+		case jerr != nil:
+			return nil, fatal(ProblemJSON, "sourceRoot", "not valid JSON: %v", jerr)
+		case !ok:
+			return nil, fatal(ProblemType, "sourceRoot", "is %s, not a string: the sources it prefixes cannot be located", describe(r.sourceRoot))
+		}
+		m.sourceRoot = s
+	}
+	switch {
+	case r.names == nil:
+	case r.names[0] != '[':
+		m.problems = append(m.problems, memberProblem(ProblemMember, "names", "is %s, not a list; read as no names", describe(r.names)))
+	default:
+		if m.names, err = scanList(r.names, r.nameElems, "names", false, &m.problems); err != nil {
+			return nil, err
+		}
+	}
+	m.nAll = m.sources.Len()
+	switch {
+	case r.content == nil || string(r.content) == "null":
+	case r.content[0] != '[':
+		m.problems = append(m.problems, memberProblem(ProblemMember, "sourcesContent", "is %s, not a list; read as absent", describe(r.content)))
+	default:
+		m.content = r.content
+		if r.contentElems != nil {
+			// Known from the member scan, else found as far as needed.
+			m.contOffs, m.contDone = r.contentElems, true
+			for i, e := range r.contentElems {
+				if p := contentProblem(r.content[e[0]:e[1]], i); p != nil {
+					m.problems = append(m.problems, *p)
+				}
+			}
+		}
+	}
+	// ECMA-426 names "ignoreList"; browsers read the older
+	// "x_google_ignoreList" when it is absent, and so does mapback.
+	if r.ignoreList != nil {
+		m.ignored = indexList(r.ignoreList, r.ignoreElems, "ignoreList", m.sources.Len(), &m.problems)
+	} else {
+		m.ignored = indexList(r.xIgnore, r.xIgnoreElems, "x_google_ignoreList", m.sources.Len(), &m.problems)
+	}
+	return m, nil
+}
+
+// contentProblem checks one element of sourcesContent: a string or null.
+func contentProblem(t []byte, i int) *Problem {
+	if len(t) > 0 && (t[0] == '"' || t[0] == 'n') {
+		return nil
+	}
+	p := memberProblem(ProblemMember, fmt.Sprintf("sourcesContent[%d]", i), "is %s, not a string or null; read as null", describe(t))
+	return &p
+}
+
+// readDebugID reads "debug_id" and "debugId". A value that is not a debug ID
+// (a UUID) is recorded and read as absent; when both are present and differ,
+// "debug_id" wins, as it does for sentry-cli, and the difference is recorded.
+func readDebugID(r *rawMap, probs *[]Problem) (string, *Problem) {
+	var ids [2]string
+	for k, v := range [2][]byte{r.debugSnake, r.debugID} {
+		member := [2]string{"debug_id", "debugId"}[k]
+		if v == nil {
+			continue
+		}
+		s, ok, err := jsonString(v)
+		switch {
+		case err != nil:
+			return "", fatal(ProblemJSON, member, "not valid JSON: %v", err)
+		case !ok:
+			*probs = append(*probs, memberProblem(ProblemDebugID, member, "is %s, not a debug ID string; read as absent", describe(v)))
+			continue
+		}
+		if _, err := debugid.Parse(s); err != nil {
+			*probs = append(*probs, memberProblem(ProblemDebugID, member, "%q is not a debug ID (a UUID such as 8cf3d888-fc9e-457d-a999-6ffef384b736); read as absent", clip(s, 60)))
+			continue
+		}
+		ids[k] = s
+	}
+	if ids[0] != "" && ids[1] != "" && !sameID(ids[0], ids[1]) {
+		*probs = append(*probs, memberProblem(ProblemDebugID, "debugId", "%s differs from debug_id %s; debug_id is used", ids[1], ids[0]))
+	}
+	if ids[0] != "" {
+		return ids[0], nil
+	}
+	return ids[1], nil
+}
+
+func sameID(a, b string) bool {
+	x, err1 := debugid.Parse(a)
+	y, err2 := debugid.Parse(b)
+	return err1 == nil && err2 == nil && x == y
+}
+
+// clip shortens s for a message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// buildIndexMap reads an index map's sections. Everything about where a
+// section starts must be sound, or lookups would pick the wrong section: a
+// section that is not an object, an offset that is missing or not a pair of
+// non-negative integers, sections out of order, and a section whose map
+// cannot be used all refuse the whole map (ECMA-426 lets a decoder skip
+// such a section; mapback does not, in every command). A section that
+// starts before the previous one's last mapping is a problem Check reports.
+func buildIndexMap(m *Map, r *rawMap, load Loader) (*Map, *Problem) {
+	if r.sections[0] != '[' {
+		return nil, fatal(ProblemSections, "sections", "is %s, not a list", describe(r.sections))
+	}
+	elems, _, err := jsonscan.Array(r.sections, 0)
+	if err != nil {
+		return nil, notJSON(err)
+	}
 	prevL, prevC := -1, -1
-	for i, s := range r.Sections {
-		hasMap := len(s.Map) > 0 && string(s.Map) != "null"
-		if s.URL != nil {
-			switch {
-			case hasMap:
-				return nil, fmt.Errorf("index map section %d: has both \"url\" and \"map\"", i)
-			case load == nil:
-				return nil, fmt.Errorf("index map section %d: \"url\" sections need the map's location to be loaded", i)
+	for i, e := range elems {
+		at := fmt.Sprintf("sections[%d]", i)
+		sec := r.sections[e[0]:e[1]]
+		if sec[0] != '{' {
+			return nil, fatal(ProblemSections, at, "is %s, not an object", describe(sec))
+		}
+		members, _, err := jsonscan.Object(sec, 0)
+		if err != nil {
+			return nil, notJSON(err)
+		}
+		var offset, body, url []byte
+		for _, mb := range members {
+			switch v := sec[mb.ValStart:mb.ValEnd]; mb.Key {
+			case "offset":
+				offset = v
+			case "map":
+				body = v
+			case "url":
+				url = v
 			}
-			data, err := load(*s.URL)
-			if err != nil {
-				return nil, fmt.Errorf("index map section %d: load %s: %w", i, *s.URL, err)
-			}
-			s.Map, hasMap = bytes.TrimPrefix(data, utf8BOM), true
 		}
-		if s.Offset == nil || s.Offset.Line == nil || s.Offset.Column == nil {
-			return nil, fmt.Errorf("index map section %d: missing offset line/column", i)
+		L, C, p := sectionOffset(offset, at)
+		if p != nil {
+			return nil, p
 		}
-		if !hasMap {
-			return nil, fmt.Errorf("index map section %d: missing \"map\"", i)
-		}
-		L, C := *s.Offset.Line, *s.Offset.Column
-		if L < 0 || C < 0 || L > math.MaxInt32 || C > math.MaxInt32 {
-			return nil, fmt.Errorf("index map section %d: invalid offset (%d, %d)", i, L, C)
-		}
-		if L < prevL || (L == prevL && C <= prevC) {
-			return nil, fmt.Errorf("index map sections overlap or are unsorted: section %d at (%d, %d) is not after section %d at (%d, %d)", i, L, C, i-1, prevL, prevC)
+		if L < prevL || (L == prevL && C < prevC) {
+			return nil, fatal(ProblemSections, at+".offset", "(line %d, column %d) comes before sections[%d] (line %d, column %d): sections must be in order", L+1, C+1, i-1, prevL+1, prevC+1)
 		}
 		prevL, prevC = L, C
-		sr, err := decodeRaw(s.Map, false)
-		if err != nil {
-			return nil, fmt.Errorf("index map section %d: %w", i, err)
+		hasMap := body != nil && string(body) != "null"
+		var loadedFrom string
+		if url != nil {
+			u, ok, _ := jsonString(url)
+			switch {
+			case !ok:
+				return nil, fatal(ProblemSections, at+".url", "is %s, not a string", describe(url))
+			case hasMap:
+				return nil, fatal(ProblemSections, at, `has both "url" and "map"`)
+			case load == nil:
+				return nil, fatal(ProblemSections, at+".url", "names a map to load (%s), which only works for a map read from a file", clip(u, 80))
+			}
+			data, lerr := load(u)
+			if lerr != nil {
+				return nil, fatal(ProblemSections, at+".url", "cannot load %s: %v", clip(u, 80), lerr)
+			}
+			body, hasMap, loadedFrom = bytes.TrimPrefix(data, utf8BOM), true, u
 		}
-		sm, err := build(sr, false, nil)
-		if err != nil {
-			return nil, fmt.Errorf("index map section %d: %w", i, err)
+		switch {
+		case !hasMap:
+			return nil, fatal(ProblemSections, at+".map", `missing (each section needs "map", a source map object)`)
+		case url == nil && body[0] != '{':
+			return nil, fatal(ProblemSections, at+".map", "is %s, not a source map object", describe(body))
 		}
-		if s.URL != nil {
-			sm.loadedFrom = *s.URL // its sources are relative to where it lives
+		sr, p := decodeRaw(body, false)
+		if p != nil {
+			p.Section = i
+			return nil, p
+		}
+		sm, p := build(sr, false, nil)
+		if p != nil {
+			p.Section = i
+			return nil, p
+		}
+		sm.loadedFrom = loadedFrom // its sources are relative to where it lives
+		for _, q := range sm.problems {
+			q.Section = i
+			m.problems = append(m.problems, q)
 		}
 		m.sections = append(m.sections, section{line: L, col: C, m: sm, srcOff: m.nAll})
 		m.nAll += sm.nAll
 	}
 	return m, nil
+}
+
+// sectionOffset reads a section's "offset": {"line": L, "column": C}.
+func sectionOffset(v []byte, at string) (line, col int, p *Problem) {
+	if v == nil {
+		return 0, 0, fatal(ProblemSections, at+".offset", `missing (each section needs "offset": {"line": …, "column": …})`)
+	}
+	if v[0] != '{' {
+		return 0, 0, fatal(ProblemSections, at+".offset", "is %s, not an object", describe(v))
+	}
+	members, _, err := jsonscan.Object(v, 0)
+	if err != nil {
+		return 0, 0, notJSON(err)
+	}
+	var vals [2][]byte
+	for _, mb := range members {
+		switch mb.Key {
+		case "line":
+			vals[0] = v[mb.ValStart:mb.ValEnd]
+		case "column":
+			vals[1] = v[mb.ValStart:mb.ValEnd]
+		}
+	}
+	var out [2]int
+	for k, t := range vals {
+		name := at + ".offset." + [2]string{"line", "column"}[k]
+		if t == nil {
+			return 0, 0, fatal(ProblemSections, name, "missing")
+		}
+		n, err := strconv.ParseFloat(string(t), 64)
+		if err != nil || t[0] == '"' || n != math.Trunc(n) || n < 0 || n > math.MaxInt32 {
+			what := describe(t)
+			if what == "a number" {
+				what = string(t)
+			}
+			return 0, 0, fatal(ProblemSections, name, "is %s, not a non-negative integer", what)
+		}
+		out[k] = int(n)
+	}
+	return out[0], out[1], nil
 }
 
 // IsIndexMap reports whether the map has sections.
@@ -322,11 +447,22 @@ func (m *Map) Lookup(line, col int) (Mapping, bool) {
 	return mp, ok
 }
 
-// LookupErr is Lookup with errors: a malformed mappings line, or a chosen
-// segment whose source index or original position is out of range.
+// LookupErr is Lookup with errors: the *Problem that stops the mappings on
+// or before the line, or one that makes the chosen segment map to nothing
+// (a source index or original position out of range). A problem that only
+// costs the segment its name is in Mapping.Problem, with the mapping.
 func (m *Map) LookupErr(line, col int) (Mapping, bool, error) {
+	mp, warn, ok, err := m.lookup(line, col)
+	if warn != nil {
+		mp.Problem = warn.Error()
+	}
+	return mp, ok, err
+}
+
+// lookup is LookupErr with the segment's problem apart.
+func (m *Map) lookup(line, col int) (Mapping, *Problem, bool, error) {
 	if line < 0 || col < 0 {
-		return Mapping{}, false, nil
+		return Mapping{}, nil, false, nil
 	}
 	if m.sections != nil {
 		k := sort.Search(len(m.sections), func(j int) bool {
@@ -334,51 +470,78 @@ func (m *Map) LookupErr(line, col int) (Mapping, bool, error) {
 			return s.line > line || (s.line == line && s.col > col)
 		}) - 1
 		if k < 0 {
-			return Mapping{}, false, nil
+			return Mapping{}, nil, false, nil
 		}
 		s := m.sections[k]
 		c := col
 		if line == s.line {
 			c -= s.col
 		}
-		mp, ok, err := s.m.LookupErr(line-s.line, c)
+		mp, warn, ok, err := s.m.lookup(line-s.line, c)
 		if ok {
 			mp.SourceIndex += s.srcOff
 		}
-		if err != nil {
-			err = fmt.Errorf("index map section %d: %w", k, err)
+		if p, isP := err.(*Problem); isP {
+			err = s.place(k, p)
 		}
-		return mp, ok, err
+		return mp, s.place(k, warn), ok, err
 	}
 	sg, found, err := m.find(line, col)
-	if err != nil || !found {
-		return Mapping{}, false, err
+	if err != nil || !found || sg.fields < 4 {
+		return Mapping{}, nil, false, err
 	}
-	if sg.fields < 4 {
-		return Mapping{}, false, nil
-	}
-	if sg.bad {
-		return Mapping{}, false, fmt.Errorf("generated %d:%d: source index or original position overflows 32 bits", line+1, int(sg.genCol)+1)
-	}
-	if sg.src < 0 || int(sg.src) >= m.sources.Len() {
-		return Mapping{}, false, fmt.Errorf("generated %d:%d: source index %d out of range (map has %d sources)", line+1, int(sg.genCol)+1, sg.src, m.sources.Len())
-	}
-	if sg.line < 0 || sg.col < 0 {
-		return Mapping{}, false, fmt.Errorf("generated %d:%d: original position (%d, %d) out of range", line+1, int(sg.genCol)+1, sg.line, sg.col)
+	lim := m.limits()
+	if sg.prob&(probSource|probOriginal) != 0 {
+		var first *Problem
+		sg.problems(line, lim, func(p Problem) {
+			if first == nil && (p.Kind == ProblemSource || p.Kind == ProblemOriginal) {
+				first = &p
+			}
+		})
+		return Mapping{}, nil, false, first
 	}
 	mp := Mapping{
 		Source:      m.sources.At(int(sg.src)),
 		SourceIndex: int(sg.src),
+		SourceNull:  m.sources.Null(int(sg.src)),
 		Line:        int(sg.line),
 		Column:      int(sg.col),
 	}
-	if sg.name >= 0 && int(sg.name) < m.names.Len() {
+	var warn *Problem
+	if sg.prob&probName != 0 {
+		sg.problems(line, lim, func(p Problem) { warn = &p })
+	} else if sg.name >= 0 {
 		mp.Name = m.names.At(int(sg.name))
 	}
 	if m.ignored != nil {
 		mp.Ignored = m.ignored[sg.src]
 	}
-	return mp, true, nil
+	return mp, warn, true, nil
+}
+
+// limits are the bounds this map's segments are checked against.
+func (m *Map) limits() limits { return limits{sources: m.sources.Len(), names: m.names.Len()} }
+
+// place moves a problem found in section k's own coordinates to the index
+// map's: the section's line offset, and its column offset on its first line.
+func (s section) place(k int, p *Problem) *Problem {
+	if p == nil {
+		return nil
+	}
+	q := *p
+	q.Section = k
+	if q.Kind.InMappings() {
+		if q.Line == 0 {
+			if q.Column >= 0 {
+				q.Column += s.col
+			}
+			if q.AfterColumn >= 0 {
+				q.AfterColumn += s.col
+			}
+		}
+		q.Line += s.line
+	}
+	return &q
 }
 
 // find returns the segment a lookup at (line, col) chooses: on a line with
@@ -388,7 +551,7 @@ func (m *Map) find(line, col int) (segment, bool, error) {
 	ix := m.index(line)
 	m.mu.Unlock()
 	if line < ix.nLines && (ix.errLine < 0 || line < ix.errLine) {
-		if sg, found, ok := lookupSorted(m.mappings, ix, line, col); ok {
+		if sg, found, ok := lookupSorted(m.mappings, ix, line, col, m.limits()); ok {
 			return sg, found, nil
 		}
 	}
@@ -424,7 +587,7 @@ func (m *Map) line(k int) ([]segment, error) {
 	if segs, ok := m.cache[k]; ok {
 		return segs, nil
 	}
-	segs, err := decodeLine(m.mappings, ix, k)
+	segs, err := decodeLine(m.mappings, ix, k, m.limits())
 	if err != nil {
 		return nil, err
 	}

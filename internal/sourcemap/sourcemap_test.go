@@ -1,7 +1,7 @@
 package sourcemap
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand"
@@ -129,8 +129,8 @@ func TestIndexMapSectionColumnOffset(t *testing.T) {
 	m := mustParse(t, `{"version":3,"sections":[
 	 {"offset":{"line":0,"column":0},"map":{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA;AACA"}},
 	 {"offset":{"line":1,"column":10},"map":{"version":3,"sources":["b.js"],"names":["n"],"mappings":"AAAA,KAAKA;AAGL","ignoreList":[0]}}
-	],"debugId":"dbg"}`)
-	if !m.IsIndexMap() || m.DebugID() != "dbg" {
+	],"debugId":"8cf3d888-fc9e-457d-a999-6ffef384b736"}`)
+	if !m.IsIndexMap() || m.DebugID() != "8cf3d888-fc9e-457d-a999-6ffef384b736" {
 		t.Fatal("not an index map / debug id")
 	}
 	if got := strings.Join(m.Sources(), ","); got != "a.js,b.js" {
@@ -168,17 +168,28 @@ func TestIndexMapSectionColumnOffset(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	cases := []struct{ in, want string }{
-		{`nope`, "not JSON"},
-		{`{"version":2,"sources":[],"mappings":""}`, "version 2"},
-		{`{"sources":[],"mappings":""}`, "missing \"version\""},
-		{`{"version":3,"sources":[]}`, "missing \"mappings\""},
-		{`{"version":3,"sources":5,"mappings":""}`, "wrong type"},
-		{`{"version":3,"sections":[{"offset":{"line":1,"column":0},"map":{"version":3,"mappings":""}},{"offset":{"line":0,"column":0},"map":{"version":3,"mappings":""}}]}`, "overlap or are unsorted"},
-		{`{"version":3,"sections":[{"offset":{"line":1,"column":0},"map":{"version":3,"mappings":""}},{"offset":{"line":1,"column":0},"map":{"version":3,"mappings":""}}]}`, "overlap or are unsorted"},
-		{`{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":{"version":3,"sections":[]}}]}`, "nested index maps are not supported"},
-		{`{"version":3,"sections":[{"offset":{"line":0,"column":0},"url":"x.map"}]}`, "url"},
-		{`{"version":3,"sections":[{"offset":{"line":-1,"column":0},"map":{"version":3,"mappings":""}}]}`, "invalid offset"},
-		{`{"version":3,"sections":[{"map":{"version":3,"mappings":""}}]}`, "missing offset"},
+		{`nope`, "not valid JSON: expected '{' at byte 0"},
+		{`{"version":2,"sources":[],"mappings":""}`, "version: is 2; only version 3"},
+		{`{"sources":[],"mappings":""}`, `version: missing`},
+		{`{"version":3,"sources":[]}`, `mappings: missing`},
+		{`{"version":3,"sources":5,"mappings":""}`, "sources: is a number, not a list"},
+		{`{"version":3,"mappings":""}`, "sources: missing"},
+		{`{"version":3,"sources":[],"mappings":""`, "not valid JSON"},
+		{`{"version":3,"sources":[],"sourceRoot":1,"mappings":""}`, "sourceRoot: is a number, not a string"},
+		{`{"version":3,"sections":[{"offset":{"line":1,"column":0},"map":{"version":3,"sources":[],"mappings":""}},{"offset":{"line":0,"column":0},"map":{"version":3,"sources":[],"mappings":""}}]}`, "sections[1].offset: (line 1, column 1) comes before sections[0] (line 2, column 1)"},
+		{`{"version":3,"sections":[{"offset":{"line":1,"column":3},"map":{"version":3,"sources":[],"mappings":""}},{"offset":{"line":1,"column":2},"map":{"version":3,"sources":[],"mappings":""}}]}`, "must be in order"},
+		{`{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":{"version":3,"sources":[],"sections":[]}}]}`, "sections[0].map: sections: a section's map is itself an index map"},
+		{`{"version":3,"sections":[{"offset":{"line":0,"column":0},"url":"x.map"}]}`, "sections[0].url: names a map to load"},
+		{`{"version":3,"sections":[{"offset":{"line":-1,"column":0},"map":{"version":3,"sources":[],"mappings":""}}]}`, "sections[0].offset.line: is -1, not a non-negative integer"},
+		{`{"version":3,"sections":[{"offset":{"line":"1","column":0},"map":{"version":3,"sources":[],"mappings":""}}]}`, "sections[0].offset.line: is a string"},
+		{`{"version":3,"sections":[{"offset":{"line":1.5,"column":0},"map":{"version":3,"sources":[],"mappings":""}}]}`, "is 1.5, not a non-negative integer"},
+		{`{"version":3,"sections":[{"map":{"version":3,"sources":[],"mappings":""}}]}`, "sections[0].offset: missing"},
+		{`{"version":3,"sections":[{"offset":{"line":0,"column":0}}]}`, "sections[0].map: missing"},
+		{`{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":"x"}]}`, "sections[0].map: is a string, not a source map object"},
+		{`{"version":3,"sections":[3]}`, "sections[0]: is a number, not an object"},
+		{`{"version":3,"sections":{}}`, "sections: is an object, not a list"},
+		{`{"version":3,"mappings":"AAAA","sections":[]}`, `an index map has "sections" and no "mappings"`},
+		{`{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":{"version":3,"sources":[],"mappings":5}}]}`, "sections[0].map: mappings: is a number, not a string"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.in))
@@ -204,14 +215,15 @@ func TestHostileMappings(t *testing.T) {
 		line, col      int
 		wantErr        string
 	}{
-		{"overflow", "AAAA;gggggggggggA", 1, 0, "32 bits"},
-		{"bad char", "AAAA;AA!A", 1, 0, "invalid character"},
-		{"truncated", "AAAA;AAAg", 1, 0, "truncated"},
-		{"two fields", "AA", 0, 0, "2 fields"},
-		{"source out of range", "AEAA", 0, 0, "source index 2 out of range"},
-		{"negative source", "ADAA", 0, 0, "source index -1 out of range"},
-		{"negative line", "AADA", 0, 0, "out of range"},
-		{"negative column", "D", 0, 5, "generated column"},
+		{"past 32 bits", "AAAA;ggggggE", 1, 0, "line 2, segment 1: a VLQ value does not fit in 32 bits (byte 5 of the mappings)"},
+		{"bad char", "AAAA;AA!A", 1, 0, "line 2, segment 1: '!' is not a base64 digit (byte 7 of the mappings)"},
+		{"truncated", "AAAA;AAAg", 1, 0, "line 2, segment 1: a VLQ value is cut short"},
+		{"truncated before a comma", "AAAA,Cg,A", 0, 0, "line 1, segment 2 (after column 1): a VLQ value is cut short"},
+		{"two fields", "AA", 0, 0, "line 1, segment 1: a segment has 2 fields (a segment has 1, 4 or 5)"},
+		{"six fields", "AAAA,CAAAAA", 0, 0, "line 1, segment 2 (after column 1): a segment has 6 fields"},
+		{"source out of range", "AEAA", 0, 0, "line 1, column 1: source index 2 is out of range (the map has 1 source)"},
+		{"negative source", "ADAA", 0, 0, "source index -1 is out of range"},
+		{"negative line", "AADA", 0, 0, "original position (line -1, column 0) is out of range"},
 	}
 	for _, c := range cases {
 		m := mustParse(t, `{"version":3,"sources":["a.js"],"names":[],"mappings":"`+c.mappings+`"}`)
@@ -222,6 +234,9 @@ func TestHostileMappings(t *testing.T) {
 		if _, ok := m.Lookup(c.line, c.col); ok {
 			t.Errorf("%s: Lookup ok", c.name)
 		}
+		if ps := m.Check(context.Background(), nil); len(ps.List) == 0 || ps.List[0].Error() != err.Error() {
+			t.Errorf("%s: Check says %v, lookup %v", c.name, ps.List, err)
+		}
 	}
 	// Lines before a malformed line still resolve.
 	m := mustParse(t, `{"version":3,"sources":["a.js"],"mappings":"AAAA;AA!A"}`)
@@ -231,10 +246,26 @@ func TestHostileMappings(t *testing.T) {
 	if m.Err() == nil {
 		t.Error("Err() = nil for malformed mappings")
 	}
-	// Name index out of range is ignored.
+	// A name index out of range costs the segment its name, and says so.
 	m = mustParse(t, `{"version":3,"sources":["a.js"],"names":["x"],"mappings":"AAAAC"}`)
-	if got := fmtLookup(m, 0, 0); got != "a.js:1:1" {
-		t.Errorf("name out of range: %q", got)
+	mp, ok, err := m.LookupErr(0, 0)
+	if !ok || err != nil || mp.Name != "" || mp.Problem != "mappings, generated line 1, column 1: name index 1 is out of range (the map has 1 name); the segment has no name" {
+		t.Errorf("name out of range: %+v %v %v", mp, ok, err)
+	}
+	// A negative generated column drops the segment (and only it).
+	m = mustParse(t, `{"version":3,"sources":["a.js"],"names":[],"mappings":"KAAA,PAAC,SAAC"}`)
+	if got := fmtLookup(m, 0, 4); got != "none" {
+		t.Errorf("negative column: %q", got)
+	}
+	if got := fmtLookup(m, 0, 6); got != "a.js:1:1" {
+		t.Errorf("before a dropped segment: %q", got)
+	}
+	if got := fmtLookup(m, 0, 7); got != "a.js:1:3" {
+		t.Errorf("after a dropped segment: %q", got)
+	}
+	ps := m.Check(context.Background(), nil)
+	if len(ps.List) != 1 || ps.List[0].Error() != "mappings, generated line 1: a segment's generated column is -2, below 0; the segment is left out" {
+		t.Errorf("negative column problems: %v", ps.List)
 	}
 }
 
@@ -271,7 +302,7 @@ func TestManyLinesCheckpoints(t *testing.T) {
 func TestSourceContentAndIgnore(t *testing.T) {
 	m := mustParse(t, `{"version":3,"sources":["a.js","b.js","c.js","d.js"],
 	 "sourcesContent":["a\n\"q\" \u00e9", null , "[x]{y},z"],
-	 "x_google_ignoreList":[1,99,-1],"debug_id":"snake",
+	 "x_google_ignoreList":[1,99,-1],"debug_id":"a938a92f307441f7bfdb1038430a983c",
 	 "mappings":"AAAA,CCAA"}`)
 	if s, ok := m.SourceContent(0); !ok || s != "a\n\"q\" é" {
 		t.Errorf("content 0 = %q %v", s, ok)
@@ -288,7 +319,7 @@ func TestSourceContentAndIgnore(t *testing.T) {
 	if _, ok := m.SourceContent(-1); ok {
 		t.Error("negative index ok")
 	}
-	if m.DebugID() != "snake" {
+	if m.DebugID() != "a938a92f307441f7bfdb1038430a983c" {
 		t.Errorf("debug_id = %q", m.DebugID())
 	}
 	mp, _ := m.Lookup(0, 1)
@@ -332,12 +363,12 @@ func TestReadContent(t *testing.T) {
 	}
 }
 
-// The fast top-level decoder must agree with encoding/json.
-func TestFastDecodeAgrees(t *testing.T) {
+// What the member scan reads must agree with encoding/json: file, sources,
+// names, sourcesContent, debugId and ignoreList.
+func TestMembersAgreeWithEncodingJSON(t *testing.T) {
 	docs := []string{
-		`{"version":3,"file":"a\"b","sources":["x\\\"y",null],"sourcesContent":["q\"]\\",null],"names":["n"],"mappings":"AA\u0041A","x":{"y":[1,"}"]},"ignoreList":[1],"debugId":"d"}`,
+		`{"version":3,"file":"a\"b","sources":["x\\\"y",null],"sourcesContent":["q\"]\\",null],"names":["n"],"mappings":"AA\u0041A","x":{"y":[1,"}"]},"ignoreList":[1],"debugId":"8cf3d888-fc9e-457d-a999-6ffef384b736"}`,
 		` { "version" : 3 , "sources" : [ ] , "mappings" : "" } `,
-		`{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":{"version":3,"sources":["a"],"mappings":"AAAA"}}]}`,
 	}
 	if files, _ := filepath.Glob(filepath.Join(fixturesDir, "*", "*.map")); len(files) > 0 {
 		for _, f := range files {
@@ -346,31 +377,51 @@ func TestFastDecodeAgrees(t *testing.T) {
 		}
 	}
 	for _, d := range docs {
-		fast, err := fastDecode([]byte(d), false)
+		m, err := Parse([]byte(d))
 		if err != nil {
-			t.Errorf("fastDecode declined %.60q: %v", d, err)
+			t.Errorf("Parse(%.60q): %v", d, err)
 			continue
 		}
-		var slow rawMap
-		if err := json.Unmarshal([]byte(d), &slow); err != nil {
+		var raw struct {
+			File           string    `json:"file"`
+			Sources        []*string `json:"sources"`
+			SourcesContent []*string `json:"sourcesContent"`
+			Names          []string  `json:"names"`
+			DebugID        string    `json:"debugId"`
+			IgnoreList     []int     `json:"ignoreList"`
+			Mappings       string    `json:"mappings"`
+		}
+		if err := json.Unmarshal([]byte(d), &raw); err != nil {
 			t.Fatal(err)
 		}
-		// sourcesContent: same bytes (fast keeps a sub-slice, slow a copy).
-		if !bytes.Equal(fast.SourcesContent, slow.SourcesContent) {
-			t.Errorf("sourcesContent differs for %.60q", d)
+		if m.File() != raw.File || m.DebugID() != raw.DebugID || m.mappings != raw.Mappings {
+			t.Errorf("file/debugId/mappings differ for %.60q", d)
 		}
-		fast.SourcesContent, slow.SourcesContent, fast.contentElems = nil, nil, nil
-		// sources and names: fast keeps them as text; decode for the comparison.
-		fast.Sources, fast.srcList = listPtrs(fast.srcList), nil
-		fast.Names, fast.nameList = listPtrs(fast.nameList), nil
-		if !reflect.DeepEqual(fast, &slow) {
-			t.Errorf("fast %+v\nslow %+v", fast, slow)
+		if got, want := m.Sources(), deref(raw.Sources); !reflect.DeepEqual(got, want) {
+			t.Errorf("sources %q, want %q", got, want)
+		}
+		if got := m.names.all(); !reflect.DeepEqual(got, raw.Names) && (len(got) > 0 || len(raw.Names) > 0) {
+			t.Errorf("names %q, want %q", got, raw.Names)
+		}
+		for i, c := range raw.SourcesContent {
+			got, ok := m.SourceContent(i)
+			if ok != (c != nil) || c != nil && got != *c {
+				t.Errorf("sourcesContent[%d] = %q %v", i, got, ok)
+			}
+		}
+		for _, i := range raw.IgnoreList {
+			if !m.ignored[i] {
+				t.Errorf("ignoreList %d not read", i)
+			}
+		}
+		if len(m.Problems()) != 0 {
+			t.Errorf("problems in a valid map: %v", m.Problems())
 		}
 	}
 	for _, bad := range []string{`{"version":3,"mappings":"A"`, `{"version":3,}`, `[1]`, `{"version":3} x`, `{"a":"\"}`,
-		`{"version":3,"sources":[1],"mappings":""}`, `{"version":3,"names":["\x"],"mappings":""}`, `{"version":3,"names":["a	b"],"mappings":""}`, `{"version":3,"names":{},"mappings":""}`} {
-		if _, err := fastDecode([]byte(bad), false); err == nil {
-			t.Errorf("fastDecode accepted %q", bad)
+		`{"version":3,"names":["\x"],"sources":[],"mappings":""}`, `{"version":3,"names":["a	b"],"sources":[],"mappings":""}`} {
+		if _, err := Parse([]byte(bad)); err == nil {
+			t.Errorf("Parse accepted %q", bad)
 		}
 	}
 }
@@ -406,7 +457,7 @@ func TestHugeLineAndManyEmptyLines(t *testing.T) {
 
 func TestURLSections(t *testing.T) {
 	idx := []byte(`{"version":3,"sections":[{"offset":{"line":1,"column":4},"url":"b.js.map"}]}`)
-	if _, err := Parse(idx); err == nil || !strings.Contains(err.Error(), `"url" sections need`) {
+	if _, err := Parse(idx); err == nil || !strings.Contains(err.Error(), `names a map to load (b.js.map), which only works for a map read from a file`) {
 		t.Errorf("Parse without a loader: %v", err)
 	}
 	loaded := ""
@@ -432,39 +483,28 @@ func TestURLSections(t *testing.T) {
 	}
 }
 
-// listPtrs turns a strList back into what encoding/json makes of the array
-// (nil for null elements, nil for a null or absent array).
-func listPtrs(l *strList) []*string {
-	if l == nil || l.raw == nil && l.vals == nil {
-		return nil
-	}
-	out := make([]*string, l.Len())
-	for i := range out {
-		if l.raw != nil && l.raw[l.spans[i][0]] == 'n' {
-			continue
-		}
-		s := l.At(i)
-		out[i] = &s
-	}
-	return out
-}
-
 // Escaped, non-ASCII and invalid UTF-8 names decode as encoding/json does.
 func TestLazyNamesAgree(t *testing.T) {
-	doc := `{"version":3,"sources":["a\u00e9.js","b.js",null],"names":["plain","\u0041\n","é","\ud83d\ude00","ÿþ",null],"mappings":""}`
-	fast, err := fastDecode([]byte(doc), false)
+	doc := `{"version":3,"sources":["a\u00e9.js","b.js",null],"names":["plain","\u0041\n","é","\ud83d\ude00","ÿþ"],"mappings":""}`
+	m, err := Parse([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var slow rawMap
-	if err := json.Unmarshal([]byte(doc), &slow); err != nil {
+	var raw struct {
+		Sources []*string `json:"sources"`
+		Names   []string  `json:"names"`
+	}
+	if err := json.Unmarshal([]byte(doc), &raw); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := listPtrs(fast.nameList), slow.Names; !reflect.DeepEqual(got, want) {
-		t.Errorf("names %q, want %q", deref(got), deref(want))
+	if got := m.names.all(); !reflect.DeepEqual(got, raw.Names) {
+		t.Errorf("names %q, want %q", got, raw.Names)
 	}
-	if got, want := listPtrs(fast.srcList), slow.Sources; !reflect.DeepEqual(got, want) {
-		t.Errorf("sources %q, want %q", deref(got), deref(want))
+	if got, want := m.Sources(), deref(raw.Sources); !reflect.DeepEqual(got, want) {
+		t.Errorf("sources %q, want %q", got, want)
+	}
+	if !m.sources.Null(2) || m.sources.Null(0) {
+		t.Error("Null() wrong")
 	}
 }
 
@@ -474,32 +514,14 @@ func deref(p []*string) []string {
 		if s != nil {
 			out[i] = *s
 		} else {
-			out[i] = "<null>"
+			out[i] = ""
 		}
 	}
 	return out
 }
 
 // vlq encodes one mappings value.
-func vlq(v int) string {
-	u := uint(v) << 1
-	if v < 0 {
-		u = uint(-v)<<1 | 1
-	}
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	var b []byte
-	for {
-		d := u & 31
-		u >>= 5
-		if u != 0 {
-			d |= 32
-		}
-		b = append(b, alphabet[d])
-		if u == 0 {
-			return string(b)
-		}
-	}
-}
+func vlq(v int) string { return string(AppendVLQ(nil, int64(v))) }
 
 // Long lines get column checkpoints; lookups through them must give what
 // decoding the whole line gives, ties and 1-field segments included, and a
@@ -540,7 +562,7 @@ func TestColumnCheckpointsAgree(t *testing.T) {
 		if line != 2 && e-a < 5 {
 			t.Fatalf("line %d has %d column checkpoints", line, e-a)
 		}
-		segs, err := decodeLine(m.mappings, m.ix, line)
+		segs, err := decodeLine(m.mappings, m.ix, line, m.limits())
 		if err != nil {
 			t.Fatal(err)
 		}
