@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/inject"
+	"github.com/mapback/mapback/internal/sourcemap"
 )
 
 // The local checks, by ID.
@@ -63,13 +65,13 @@ var localCases = []localCase{
 	{dir: "bad-json", gen: StatusOK, valid: StatusFail, ids: StatusOK,
 		fix: "the map is damaged", detail: "not valid JSON: unterminated string at line 1, column 76 (byte 75)"},
 	{dir: "wrong-version", gen: StatusOK, valid: StatusFail, ids: StatusOK,
-		fix: "only version 3 source maps", detail: "version 2 source maps are not supported"},
+		fix: "only version 3 source maps", detail: "version: is 2; only version 3 source maps exist"},
 	{dir: "bad-vlq", gen: StatusOK, valid: StatusFail, ids: StatusOK,
-		fix: "rebuild to regenerate the map", detail: "invalid mappings on generated line 3: invalid character '!'"},
+		fix: "rebuild to regenerate the map", detail: "mappings, generated line 3, segment 4 (after column 12): '!' is not a base64 digit (byte 20 of the mappings)"},
 	{dir: "source-index", gen: StatusOK, valid: StatusFail, ids: StatusOK,
-		fix: "an index out of range", detail: "the mapping at generated 4:13 names source #3, but the map lists 1 source"},
+		fix: "an index out of range", detail: "mappings, generated line 4, column 13: source index 3 is out of range (the map has 1 source)"},
 	{dir: "name-index", gen: StatusOK, valid: StatusFail, ids: StatusOK,
-		fix: "an index out of range", detail: "the mapping at generated 4:13 names name #5, but the map lists 2 names"},
+		fix: "an index out of range", detail: "mappings, generated line 4, column 13: name index 5 is out of range (the map has 2 names); the segment has no name"},
 	{dir: "no-sources-content", gen: StatusOK, valid: StatusWarn, ids: StatusOK,
 		fix: "include sourcesContent in the maps", detail: "1 of 1 sources have no sourcesContent and are not on disk"},
 	{dir: "map-shorter", gen: StatusOK, valid: StatusWarn, ids: StatusOK,
@@ -473,8 +475,6 @@ func TestMapExtent(t *testing.T) {
 		{"beyond the last line", bundle, mapWith("AAAA;AACA;;;AACA"), "map has mappings on line 5 but the bundle has 4 lines"},
 		{"past the end of a line", bundle, mapWith("AAAA;AACA,8BAAA"), "map has a mapping at 2:31 but line 2 of the bundle is 24 columns long"},
 		{"no mappings", bundle, mapWith(""), "the map has no mappings"},
-		{"sections overlap", bundle, `{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":` + mapWith("AAAA;AACA") + `},{"offset":{"line":1,"column":0},"map":` + mapWith("AAAA") + `}]}`,
-			"section 0 has mappings on line 2, past section 1's start (line 2)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -484,6 +484,39 @@ func TestMapExtent(t *testing.T) {
 			r := locResult(t, locRun(t, dir), idValid)
 			if r.Status != StatusWarn || !locContains([]string{locDump(r)}, tc.detail) {
 				t.Errorf("want a warning %q\n%s", tc.detail, locDump(r))
+			}
+		})
+	}
+}
+
+// TestIndexMapSections: sections are compared by line and column. Two sections on one line are
+// fine when the first one's mappings end before the second starts; a section that starts at or
+// before the previous one's last mapping fails, naming both positions.
+func TestIndexMapSections(t *testing.T) {
+	const bundle = "function g(n){return\"hello \"+n}console.log(g(\"world\"));\n//# sourceMappingURL=app.js.map\n"
+	sec := func(line, col int, mappings string) string {
+		return fmt.Sprintf(`{"offset":{"line":%d,"column":%d},"map":{"version":3,"sources":["a.js"],"sourcesContent":["x"],"names":[],"mappings":"%s"}}`, line, col, mappings)
+	}
+	index := func(secs ...string) string { return `{"version":3,"sections":[` + strings.Join(secs, ",") + `]}` }
+	cases := []struct {
+		name, m string
+		want    Status
+		detail  string
+	}{
+		{"two sections on one line", index(sec(0, 0, "AAAA,SAAS"), sec(0, 32, "AAAA,IAAI")), StatusOK, "1 map parsed"},
+		{"second starts before the first's last mapping", index(sec(0, 0, "AAAA,kCAAS"), sec(0, 10, "AAAA")), StatusFail,
+			"sections[1].offset: (line 1, column 11) is not after sections[0]'s last mapping (line 1, column 35)"},
+		{"sections on later lines", index(sec(0, 0, "AAAA;AACA"), sec(1, 0, "AAAA")), StatusFail,
+			"sections[1].offset: (line 2, column 1) is not after sections[0]'s last mapping (line 2, column 1)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			locWrite(t, filepath.Join(dir, "app.js"), bundle)
+			locWrite(t, filepath.Join(dir, "app.js.map"), tc.m)
+			r := locResult(t, locRun(t, dir), idValid)
+			if r.Status != tc.want || !locContains([]string{locDump(r)}, tc.detail) {
+				t.Errorf("want %s with %q\n%s", tc.want, tc.detail, locDump(r))
 			}
 		})
 	}
@@ -557,7 +590,7 @@ func TestDebugIDMapKeys(t *testing.T) {
 	}
 }
 
-// FuzzLocalMapWalk: the map walk and the bundle line split read untrusted files; they must not
+// FuzzLocalMapWalk: the map check and the bundle line split read untrusted files; they must not
 // panic or hang, and the split must agree with itself.
 func FuzzLocalMapWalk(f *testing.F) {
 	f.Add([]byte(`{"version":3,"sources":["a"],"names":["n"],"mappings":"AAAAA;;gBAAC,D"}`), []byte("a\r\nb\u2028c/* x */\n//# debugId=1\n"))
@@ -568,8 +601,9 @@ func FuzzLocalMapWalk(f *testing.F) {
 		if len(lens) == 0 || last < 0 || last >= len(lens) {
 			t.Fatalf("bundleLines(%q) = %v, %d", js, lens, last)
 		}
-		w := &mapWalk{lens: lens, lastLine: -1, overCol: -1}
-		if w.walkDoc(m) == nil {
+		w := &extent{lens: lens, lastLine: -1, overCol: -1}
+		if sm, err := sourcemap.Parse(m); err == nil {
+			sm.Check(context.Background(), w.visit)
 			_ = w.coverage("m", len(lens), last)
 		}
 		_ = jsonPos(m, len(m)/2)

@@ -3,7 +3,6 @@ package doctor
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -64,7 +63,7 @@ func checkValid(ctx context.Context, env *Env) Result {
 				h = detectBundler(b.Root)
 				hints[b.Root] = h
 			}
-			res.Findings = append(res.Findings, validateMap(b, h)...)
+			res.Findings = append(res.Findings, validateMap(ctx, b, h)...)
 		}
 		for _, f := range res.Findings[before:] {
 			if f.Status == StatusFail || f.Status == StatusWarn {
@@ -95,7 +94,7 @@ const fixCorrupt = "the map is damaged (a truncated copy, or a build step that w
 
 // validateMap checks one bundle's map and returns its findings (none when all is well, apart
 // from informative ok findings).
-func validateMap(b dist.Bundle, h bundlerHint) []Finding {
+func validateMap(ctx context.Context, b dist.Bundle, h bundlerHint) []Finding {
 	subject, base := b.Map.Path, b.Map.Path
 	data := b.Map.Inline
 	if b.Map.Rule == dist.RuleDataURL {
@@ -112,64 +111,94 @@ func validateMap(b dist.Bundle, h bundlerHint) []Finding {
 	if b.Map.Rule != dist.RuleDataURL && (sameFile(b.Map.Path, b.Path) || !jsonish(data)) {
 		return []Finding{notAMap(b)}
 	}
-	if _, _, _, err := jsonscan.Document(data); err != nil {
-		var se *jsonscan.SyntaxError
-		if errors.As(err, &se) {
-			return fail("not valid JSON: "+se.Msg+" "+jsonPos(data, se.Offset), fixCorrupt)
-		}
-		return fail("not valid JSON: "+err.Error(), fixCorrupt)
-	}
 	var load sourcemap.Loader
 	if b.Map.Rule != dist.RuleDataURL {
 		dir := filepath.Dir(b.Map.Path)
 		load = func(u string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, filepath.FromSlash(u))) }
 	}
+	// The same decoder resolve uses, in its strict form: a map refused here
+	// is one resolve refuses, with the same words, and every other problem
+	// is one resolve works around and says so.
 	m, err := sourcemap.ParseWith(data, load)
 	if err != nil {
-		var se *json.SyntaxError
-		switch {
-		case errors.As(err, &se):
-			return fail("not valid JSON: "+se.Error()+" "+jsonPos(data, int(se.Offset)+prefixLen(data)), fixCorrupt)
-		case strings.Contains(err.Error(), "version"):
-			return fail(err.Error(), "regenerate the map with a current bundler: Sentry and mapback read only version 3 source maps")
+		var p *sourcemap.Problem
+		if !errors.As(err, &p) {
+			return fail("not a usable source map: "+err.Error(), fixCorrupt)
 		}
-		return fail("not a usable source map: "+err.Error(), fixCorrupt)
+		return []Finding{problemFinding(*p, subject, data)}
 	}
-	if err := m.Err(); err != nil {
-		return fail(err.Error(), "rebuild to regenerate the map; if it comes back, a post-build step (banner, minifier, custom plugin) writes broken mappings")
-	}
-
 	js, err := os.ReadFile(b.Path)
 	if err != nil {
 		js = nil
 	}
 	lens, lastCode := bundleLines(js)
-	w := &mapWalk{lens: lens, lastLine: -1, overCol: -1}
-	if err := w.walkDoc(data); err != nil {
-		return fail("invalid mappings: "+err.Error(), fixCorrupt)
-	}
+	cov := &extent{lens: lens, lastLine: -1, overCol: -1}
+	probs := m.Check(ctx, cov.visit)
 	var out []Finding
-	if w.badIndex != "" {
-		out = append(out, Finding{Status: StatusFail, Subject: subject, Detail: w.badIndex,
-			Fix: "rebuild to regenerate the map: an index out of range means the map was merged or edited incorrectly (a post-build step that rewrites maps)"})
+	for _, p := range probs.List[:min(len(probs.List), maxProblemFindings)] {
+		out = append(out, problemFinding(p, subject, data))
 	}
-	if w.overlap != "" {
-		out = append(out, Finding{Status: StatusWarn, Subject: subject, Detail: w.overlap,
-			Fix: "rebuild: the tool that concatenated the chunks wrote section offsets that do not match the bundle"})
+	if more := probs.Total - min(len(probs.List), maxProblemFindings); more > 0 {
+		out = append(out, Finding{Status: StatusFail, Subject: subject,
+			Detail: fmt.Sprintf("and %s more", plural(more, "problem", "problems")), Fix: out[len(out)-1].Fix})
 	}
-	out = append(out, checkSourcesContent(m, subject, base, b.Root, h)...)
-	if js != nil {
-		cov := w.coverage(subject, len(lens), lastCode)
-		if len(cov) > 0 && staleInjectedMap(b, js) {
+	if !hasContentProblem(probs) {
+		out = append(out, checkSourcesContent(m, subject, base, b.Root, h)...)
+	}
+	if js != nil && probs.Fatal() == nil {
+		c := cov.coverage(subject, len(lens), lastCode)
+		if len(c) > 0 && staleInjectedMap(b, js) {
 			// The map does not fit because it was shifted by an earlier injection that this
 			// bundle never had: the debug ID check says so, with the fix (never inject this pair).
-			cov = []Finding{{Status: StatusWarn, Subject: subject,
+			c = []Finding{{Status: StatusWarn, Subject: subject,
 				Detail: "the map does not fit the bundle: it already has a debug ID while the bundle is not injected, so it belongs to an earlier, injected build",
 				Fix:    fixStaleMap(b)}}
 		}
-		out = append(out, cov...)
+		out = append(out, c...)
 	}
 	return out
+}
+
+// maxProblemFindings is how many of a map's problems doctor lists one by one.
+const maxProblemFindings = 5
+
+// problemFinding is the finding for one problem the decoder found: every problem breaks
+// ECMA-426 and fails the check; the fix depends on what kind of problem it is.
+func problemFinding(p sourcemap.Problem, subject string, data []byte) Finding {
+	fd := Finding{Status: StatusFail, Subject: subject, Detail: p.Error(), Fix: problemFix(p.Kind)}
+	var se *jsonscan.SyntaxError
+	if p.Kind == sourcemap.ProblemJSON && errors.As(p.Err, &se) {
+		fd.Detail = "not valid JSON: " + se.Msg + " " + jsonPos(data, se.Offset+prefixLen(data))
+	}
+	return fd
+}
+
+func problemFix(k sourcemap.ProblemKind) string {
+	const rewritten = "rebuild to regenerate the map; if it comes back, a post-build step (banner, minifier, custom plugin) writes broken maps"
+	switch k {
+	case sourcemap.ProblemJSON:
+		return fixCorrupt
+	case sourcemap.ProblemVersion:
+		return "regenerate the map with a current bundler: Sentry and mapback read only version 3 source maps"
+	case sourcemap.ProblemSource, sourcemap.ProblemOriginal, sourcemap.ProblemName:
+		return "rebuild to regenerate the map: an index out of range means the map was merged or edited incorrectly (a post-build step that rewrites maps)"
+	case sourcemap.ProblemOverlap:
+		return "rebuild: the tool that concatenated the chunks wrote section offsets that do not match the bundle"
+	case sourcemap.ProblemDebugID:
+		return "correct or remove the map's debugId/debug_id member (a debug ID is a UUID such as 8cf3d888-fc9e-457d-a999-6ffef384b736); the tool that wrote it is not following the format. Then run mapback sourcemaps inject"
+	}
+	return rewritten
+}
+
+// hasContentProblem reports whether sourcesContent is malformed: then its entries are not
+// "missing", and doctor does not ask for them to be turned on.
+func hasContentProblem(ps sourcemap.Problems) bool {
+	for _, p := range ps.List {
+		if strings.HasPrefix(p.Member, "sourcesContent") {
+			return true
+		}
+	}
+	return false
 }
 
 // staleInjectedMap reports a map that carries a debug ID paired with a bundle that carries none:
@@ -453,174 +482,24 @@ func trimTrailingComments(js []byte) []byte {
 	}
 }
 
-// mapWalk decodes every segment of a map (all sections of an index map) and records what the
-// lookups of resolve would trip over later.
-type mapWalk struct {
+// extent records where a map's segments are, as Check visits them, for comparing the map with
+// its bundle's lines.
+type extent struct {
 	lens     []int // the bundle's line lengths (UTF-16)
 	lastLine int   // last generated line with a segment (0-based, bundle coordinates)
 	overCol  int   // first line with a segment past its end, -1 when none
 	overAt   int   // that segment's column
-	badIndex string
-	overlap  string
-	prevEnd  int // last generated line of the previous section, for the overlap check
 }
 
-func (w *mapWalk) walkDoc(data []byte) error {
-	members, _, _, err := jsonscan.Document(data)
-	if err != nil {
-		return err
+func (w *extent) visit(line, col int) {
+	w.lastLine = max(w.lastLine, line)
+	if w.overCol < 0 && line < len(w.lens) && col > w.lens[line] {
+		w.overCol, w.overAt = line, col
 	}
-	for _, mb := range members {
-		if mb.Key != "sections" {
-			continue
-		}
-		elems, _, err := jsonscan.Array(data, mb.ValStart)
-		if err != nil {
-			return err
-		}
-		w.prevEnd = -1
-		for i, e := range elems {
-			sec := data[e[0]:e[1]]
-			sm, _, err := jsonscan.Object(sec, 0)
-			if err != nil {
-				return fmt.Errorf("section %d: %w", i, err)
-			}
-			var off struct{ Line, Column int }
-			var body []byte
-			for _, f := range sm {
-				switch f.Key {
-				case "offset":
-					_ = json.Unmarshal(sec[f.ValStart:f.ValEnd], &off)
-				case "map":
-					body = sec[f.ValStart:f.ValEnd]
-				}
-			}
-			if body == nil {
-				continue // a "url" section: the engine loaded and checked it; its extent is not walked
-			}
-			if w.prevEnd >= off.Line && w.overlap == "" && i > 0 {
-				w.overlap = fmt.Sprintf("section %d has mappings on line %d, past section %d's start (line %d): those positions resolve through section %d", i-1, w.prevEnd+1, i, off.Line+1, i)
-			}
-			if err := w.walkMap(body, off.Line, off.Column, fmt.Sprintf("section %d: ", i)); err != nil {
-				return fmt.Errorf("section %d: %w", i, err)
-			}
-		}
-		return nil
-	}
-	return w.walkMap(data, 0, 0, "")
-}
-
-// walkMap walks one regular map (a document, or a section's "map" object).
-func (w *mapWalk) walkMap(obj []byte, lineOff, colOff int, prefix string) error {
-	members, _, err := jsonscan.Object(obj, jsonscan.SkipPrefix(obj))
-	if err != nil {
-		return err
-	}
-	var mappings string
-	nSrc, nNames := 0, 0
-	for _, mb := range members {
-		v := obj[mb.ValStart:mb.ValEnd]
-		switch mb.Key {
-		case "mappings":
-			if err := json.Unmarshal(v, &mappings); err != nil {
-				return fmt.Errorf("mappings: %w", err)
-			}
-		case "sources", "names":
-			if len(v) == 0 || v[0] != '[' {
-				continue
-			}
-			elems, _, err := jsonscan.Array(v, 0)
-			if err != nil {
-				return err
-			}
-			if mb.Key == "sources" {
-				nSrc = len(elems)
-			} else {
-				nNames = len(elems)
-			}
-		}
-	}
-	sectionEnd := -1
-	var acc [5]int64
-	line := 0
-	for i := 0; i < len(mappings); {
-		switch mappings[i] {
-		case ';':
-			line++
-			acc[0] = 0
-			i++
-			continue
-		case ',':
-			i++
-			continue
-		}
-		nf := 0
-		for i < len(mappings) && mappings[i] != ',' && mappings[i] != ';' {
-			v, next, err := decodeVLQ(mappings, i)
-			if err != nil {
-				return fmt.Errorf("generated line %d: %w", line+1, err)
-			}
-			i = next
-			if nf < 5 {
-				acc[nf] += v
-			}
-			nf++
-		}
-		if nf != 1 && nf != 4 && nf != 5 {
-			return fmt.Errorf("generated line %d: segment with %d fields (want 1, 4 or 5)", line+1, nf)
-		}
-		gl, gc := line+lineOff, int(acc[0])
-		if line == 0 {
-			gc += colOff
-		}
-		sectionEnd = line + lineOff
-		w.lastLine = max(w.lastLine, gl)
-		if w.overCol < 0 && gl < len(w.lens) && gc > w.lens[gl] {
-			w.overCol, w.overAt = gl, gc
-		}
-		if nf >= 4 && w.badIndex == "" {
-			switch {
-			case acc[1] < 0 || acc[1] >= int64(nSrc):
-				w.badIndex = fmt.Sprintf("%sthe mapping at generated %d:%d names source #%d, but the map lists %s", prefix, gl+1, gc+1, acc[1], plural(nSrc, "source", "sources"))
-			case acc[2] < 0 || acc[3] < 0:
-				w.badIndex = fmt.Sprintf("%sthe mapping at generated %d:%d has a negative original position (%d, %d)", prefix, gl+1, gc+1, acc[2], acc[3])
-			case nf == 5 && (acc[4] < 0 || acc[4] >= int64(nNames)):
-				w.badIndex = fmt.Sprintf("%sthe mapping at generated %d:%d names name #%d, but the map lists %s", prefix, gl+1, gc+1, acc[4], plural(nNames, "name", "names"))
-			}
-		}
-	}
-	w.prevEnd = sectionEnd
-	return nil
-}
-
-// decodeVLQ decodes one base64 VLQ value at s[i].
-func decodeVLQ(s string, i int) (int64, int, error) {
-	var v uint64
-	for shift := uint(0); ; shift += 5 {
-		if i >= len(s) {
-			return 0, i, fmt.Errorf("truncated VLQ value at byte %d", i)
-		}
-		d := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", s[i])
-		if d < 0 {
-			return 0, i, fmt.Errorf("invalid character %q in mappings at byte %d", s[i], i)
-		}
-		if shift > 30 {
-			return 0, i, fmt.Errorf("VLQ value too large at byte %d", i)
-		}
-		i++
-		v |= uint64(d&31) << shift
-		if d&32 == 0 {
-			break
-		}
-	}
-	if v&1 != 0 {
-		return -int64(v >> 1), i, nil
-	}
-	return int64(v >> 1), i, nil
 }
 
 // coverage compares the map's extent with the bundle's lines.
-func (w *mapWalk) coverage(subject string, lines, lastCode int) []Finding {
+func (w *extent) coverage(subject string, lines, lastCode int) []Finding {
 	const rebuilt = "the bundle was changed after the map was written (a minifier or banner step without map chaining)"
 	const fix = "make every step after the bundler pass the map on (e.g. terser `sourceMap: { content: 'inline' }` / `--source-map content=…`), or move the step into the bundler"
 	switch {
