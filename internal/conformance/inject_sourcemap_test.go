@@ -2,19 +2,26 @@
 
 package conformance
 
-// A small, independent source map reader for TestInjectMatchesReference: a
-// VLQ decoder, same-line greatest-lower-bound lookup (regular and index maps)
-// and deterministic sampling of generated positions. It deliberately shares no
-// code with mapback, so a bug there cannot hide itself here.
+// A small source map reader for TestInjectMatchesReference: same-line
+// greatest-lower-bound lookup (regular and index maps) and deterministic
+// sampling of generated positions, written apart from mapback's lookups. The
+// segments themselves are decoded by mapback's engine, the one VLQ decoder in
+// the tree (held to ECMA-426's vectors and to go-sourcemap on the corpus):
+// both sides of each comparison go through it, so what is compared is the
+// two clients' output.
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/mapback/mapback/internal/sourcemap"
 )
 
 // injSeg is one decoded mappings segment with absolute values. n is the number
@@ -24,101 +31,41 @@ type injSeg struct {
 	n                               int8
 }
 
-const injBase64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
-var injBase64Value = func() (t [256]int8) {
-	for i := range t {
-		t[i] = -1
-	}
-	for i := 0; i < len(injBase64); i++ {
-		t[injBase64[i]] = int8(i)
-	}
-	return t
-}()
-
 // injDecodeMappings decodes a mappings string into one slice of absolute
-// segments per generated line.
+// segments per generated line, with mapback's source map engine (the
+// reference client's output is what is under test here, not the decoder).
 func injDecodeMappings(s string) ([][]injSeg, error) {
-	lines := make([][]injSeg, 0, 1+len(s)/64)
-	var cur []injSeg
-	var col, src, srcLine, srcCol, name int64
-	var fields [5]int64
-	nf := 0
-	var v int64
-	shift := uint(0)
-	inValue := false
-	endSeg := func(pos int) error {
-		if inValue {
-			return fmt.Errorf("mappings: unterminated VLQ value at byte %d", pos)
-		}
-		if nf == 0 {
-			return nil // empty segment (",," or a trailing ","): tolerated
-		}
-		if nf != 1 && nf != 4 && nf != 5 {
-			return fmt.Errorf("mappings: segment with %d fields ending at byte %d", nf, pos)
-		}
-		col += fields[0]
-		seg := injSeg{col: int32(col), n: int8(nf)}
-		if nf >= 4 {
-			src += fields[1]
-			srcLine += fields[2]
-			srcCol += fields[3]
-			seg.src, seg.srcLine, seg.srcCol = int32(src), int32(srcLine), int32(srcCol)
-		}
-		if nf == 5 {
-			name += fields[4]
-			seg.name = int32(name)
-		}
-		cur = append(cur, seg)
-		nf = 0
-		return nil
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case ',':
-			if err := endSeg(i); err != nil {
-				return nil, err
-			}
-			continue
-		case ';':
-			if err := endSeg(i); err != nil {
-				return nil, err
-			}
-			lines = append(lines, cur)
-			cur = nil
-			col = 0
-			continue
-		}
-		d := injBase64Value[c]
-		if d < 0 {
-			return nil, fmt.Errorf("mappings: invalid character %q at byte %d", c, i)
-		}
-		inValue = true
-		v += int64(d&31) << shift
-		if d&32 != 0 {
-			shift += 5
-			if shift > 60 {
-				return nil, fmt.Errorf("mappings: VLQ value too long at byte %d", i)
-			}
-			continue
-		}
-		if v&1 != 0 {
-			v = -(v >> 1)
-		} else {
-			v >>= 1
-		}
-		if nf == 5 {
-			return nil, fmt.Errorf("mappings: segment with more than 5 fields at byte %d", i)
-		}
-		fields[nf] = v
-		nf++
-		v, shift, inValue = 0, 0, false
-	}
-	if err := endSeg(len(s)); err != nil {
+	doc, err := json.Marshal(map[string]any{"version": 3, "sources": []string{}, "mappings": s})
+	if err != nil {
 		return nil, err
 	}
-	lines = append(lines, cur)
+	m, err := sourcemap.Parse(doc)
+	if err != nil {
+		return nil, err
+	}
+	var lines [][]injSeg
+	ps := m.Check(context.Background(), func(sg sourcemap.Segment) {
+		for len(lines) <= sg.Line {
+			lines = append(lines, nil)
+		}
+		seg := injSeg{col: int32(sg.Column), n: int8(sg.Fields)}
+		if sg.Fields >= 4 {
+			seg.src, seg.srcLine, seg.srcCol = int32(sg.Source), int32(sg.OriginalLine), int32(sg.OriginalColumn)
+		}
+		if sg.Fields == 5 {
+			seg.name = int32(sg.Name)
+		}
+		lines[sg.Line] = append(lines[sg.Line], seg)
+	})
+	for _, p := range ps.List {
+		if p.Kind == sourcemap.ProblemSyntax || p.Kind == sourcemap.ProblemColumn {
+			return nil, &p
+		}
+	}
+	// One entry per line of the string, as many as its ';' make.
+	for n := strings.Count(s, ";") + 1; len(lines) < n; {
+		lines = append(lines, nil)
+	}
 	return lines, nil
 }
 

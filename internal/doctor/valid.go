@@ -491,10 +491,10 @@ type extent struct {
 	overAt   int   // that segment's column
 }
 
-func (w *extent) visit(line, col int) {
-	w.lastLine = max(w.lastLine, line)
-	if w.overCol < 0 && line < len(w.lens) && col > w.lens[line] {
-		w.overCol, w.overAt = line, col
+func (w *extent) visit(sg sourcemap.Segment) {
+	w.lastLine = max(w.lastLine, sg.Line)
+	if w.overCol < 0 && sg.Line < len(w.lens) && sg.Column > w.lens[sg.Line] {
+		w.overCol, w.overAt = sg.Line, sg.Column
 	}
 }
 

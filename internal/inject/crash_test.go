@@ -37,6 +37,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mapback/mapback/internal/sourcemap"
 )
 
 const (
@@ -219,9 +221,6 @@ func (g *treeGen) put(rel string, data []byte, mode fs.FileMode) {
 	g.modes[rel] = mode
 }
 
-// vlqAlphabet is base64 for source map VLQs.
-const vlqAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
 // mappingsBuilder writes valid mappings (4-field segments, one source).
 type mappingsBuilder struct {
 	sb                 strings.Builder
@@ -229,23 +228,7 @@ type mappingsBuilder struct {
 	segmentsOnThisLine int
 }
 
-func (m *mappingsBuilder) vlq(v int) {
-	u := v << 1
-	if v < 0 {
-		u = -v<<1 | 1
-	}
-	for {
-		d := u & 31
-		u >>= 5
-		if u > 0 {
-			d |= 32
-		}
-		m.sb.WriteByte(vlqAlphabet[d])
-		if u == 0 {
-			return
-		}
-	}
-}
+func (m *mappingsBuilder) vlq(v int) { m.sb.Write(sourcemap.AppendVLQ(nil, int64(v))) }
 
 func (m *mappingsBuilder) segment(genCol, srcLine, srcCol int) {
 	if m.segmentsOnThisLine > 0 {

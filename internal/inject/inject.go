@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/sourcemap"
 	"github.com/mapback/mapback/internal/term"
 )
 
@@ -245,10 +248,10 @@ func processBundle(ctx context.Context, b dist.Bundle, copies []string, dryRun b
 		if err != nil {
 			return fail(&mapError{err})
 		}
-		m, mapInfo = &mapInput{data: data}, info
+		m, mapInfo = &mapInput{data: data, load: sectionLoader(mapPath)}, info
 	}
 
-	o, err := planBundle(js, m)
+	o, err := planBundle(ctx, js, m)
 	if err != nil {
 		if m != nil && !m.inline {
 			err = &mapError{err}
@@ -256,6 +259,7 @@ func processBundle(ctx context.Context, b dist.Bundle, copies []string, dryRun b
 		return fail(err)
 	}
 	r.Status, r.Layout, r.Reason = o.status, o.layout, o.reason
+	r.Warnings = append(r.Warnings, o.warnings...)
 	if !o.id.IsZero() {
 		r.DebugID = o.id.String()
 	}
@@ -282,6 +286,16 @@ func processBundle(ctx context.Context, b dist.Bundle, copies []string, dryRun b
 		return fail(err)
 	}
 	return r
+}
+
+// sectionLoader reads the maps an index map's "url" sections name, beside it.
+func sectionLoader(mapPath string) sourcemap.Loader {
+	return func(u string) ([]byte, error) {
+		if strings.Contains(u, "://") {
+			return nil, fmt.Errorf("%s is remote; inject reads only local files", u)
+		}
+		return os.ReadFile(filepath.Join(filepath.Dir(mapPath), filepath.FromSlash(u)))
+	}
 }
 
 func readFile(path string) ([]byte, os.FileInfo, error) {

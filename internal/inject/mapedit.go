@@ -2,6 +2,7 @@ package inject
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -10,10 +11,13 @@ import (
 
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/jsonscan"
+	"github.com/mapback/mapback/internal/sourcemap"
 )
 
-// sourceMap is what injection needs to know about a map, found by scanning
-// its text (jsonscan.go); the bytes themselves are never re-serialised.
+// sourceMap is what injection needs to know about a map: what the source
+// map engine found in it (its debug ID, its problems) and where the members
+// injection edits lie in its text (jsonscan.go); the bytes themselves are
+// never re-serialised.
 type sourceMap struct {
 	data     []byte
 	members  []jsonscan.Member
@@ -21,81 +25,65 @@ type sourceMap struct {
 	sections *jsonscan.Member // an index map's "sections" array
 	id       debugid.ID
 	hasID    bool
-	// Which of the two ID keys are present (spec inject.md §6.3: mapback
-	// writes both, keeping any that exists).
+	// Which of the two ID keys are present (mapback writes both, keeping
+	// any that exists).
 	hasCamel, hasSnake bool
+	// warnings are the map's problems that injection does not make worse
+	// (resolve and doctor report them too): one line each, at most three.
+	warnings []string
 }
 
-// parseMap checks that data is a version 3 source map and locates the members
-// injection edits.
-func parseMap(data []byte) (*sourceMap, error) {
+// parseMap reads a map with the source map engine, strictly: a map the
+// engine refuses, one whose mappings cannot be read to the end, and one
+// whose debug ID is not valid are refused (the edit would be wrong, or the
+// ID the bundle gets would not be the map's); every other problem becomes a
+// warning. It then locates the members injection edits.
+func parseMap(ctx context.Context, data []byte, load sourcemap.Loader) (*sourceMap, error) {
+	m, err := sourcemap.ParseWith(data, load)
+	if err != nil {
+		return nil, err
+	}
+	ps := m.Check(ctx, nil)
+	sm := &sourceMap{data: data}
+	for _, p := range ps.List {
+		switch p.Kind {
+		case sourcemap.ProblemSyntax:
+			return nil, fmt.Errorf("%s: inject does not edit a map whose mappings cannot be read; rebuild to regenerate it", p.Fault())
+		case sourcemap.ProblemDebugID:
+			return nil, fmt.Errorf("%s: correct or remove the member, then inject again", p.Fault())
+		}
+		if len(sm.warnings) < 3 {
+			sm.warnings = append(sm.warnings, "map problem: "+p.Error())
+		}
+	}
+	if more := ps.Total - len(sm.warnings); more > 0 && len(sm.warnings) > 0 {
+		sm.warnings = append(sm.warnings, fmt.Sprintf("and %d more map problems (mapback doctor lists them)", more))
+	}
+	if s := m.DebugID(); s != "" {
+		id, err := debugid.Parse(s)
+		if err != nil {
+			return nil, err // the engine accepted it: cannot happen
+		}
+		sm.id, sm.hasID = id, true
+	}
 	members, _, _, err := jsonscan.Document(data)
 	if err != nil {
 		return nil, fmt.Errorf("not valid JSON: %w", err)
 	}
-	sm := &sourceMap{data: data, members: members}
-	var version string
-	var camel, snake string
+	sm.members = members
 	for i := range members {
-		m := &members[i]
-		raw := data[m.ValStart:m.ValEnd]
-		switch m.Key {
-		case "version":
-			version = string(raw)
+		switch members[i].Key {
 		case "mappings":
-			if raw[0] != '"' {
-				return nil, errors.New(`"mappings" is not a string`)
-			}
-			sm.mappings = m
+			sm.mappings = &members[i]
 		case "sections":
-			if raw[0] != '[' {
-				return nil, errors.New(`"sections" is not an array`)
-			}
-			sm.sections = m
-		case "debugId", "debug_id":
-			var s string
-			if raw[0] != '"' || len(raw) > 80 || !unquoteJSON(raw, &s) {
-				return nil, fmt.Errorf("%q is not a string", m.Key)
-			}
-			if m.Key == "debugId" {
-				camel, sm.hasCamel = s, true
-			} else {
-				snake, sm.hasSnake = s, true
-			}
+			sm.sections = &members[i]
+		case "debugId":
+			sm.hasCamel = true
+		case "debug_id":
+			sm.hasSnake = true
 		}
-	}
-	if version == "" {
-		return nil, errors.New(`no "version" member: not a source map`)
-	}
-	if v, err := strconv.ParseFloat(version, 64); err != nil || v != 3 {
-		return nil, fmt.Errorf("version is %s; only version 3 source maps are supported", version)
-	}
-	if sm.mappings == nil && sm.sections == nil {
-		return nil, errors.New(`neither "mappings" nor "sections": not a source map`)
-	}
-	// debug_id wins when both exist, as for the reference client.
-	for _, s := range []string{snake, camel} {
-		if s == "" {
-			continue
-		}
-		id, err := debugid.Parse(s)
-		if err != nil {
-			return nil, err
-		}
-		sm.id, sm.hasID = id, true
-		break
 	}
 	return sm, nil
-}
-
-func unquoteJSON(raw []byte, s *string) bool {
-	if bytes.IndexByte(raw, '\\') < 0 {
-		*s = string(raw[1 : len(raw)-1])
-		return true
-	}
-	u, err := strconv.Unquote(string(raw))
-	*s = u
-	return err == nil
 }
 
 // edit replaces data[at:at+del] with ins.
@@ -189,24 +177,24 @@ func shiftMappings(data []byte, m jsonscan.Member, line, col int) ([]edit, error
 		if i := bytes.IndexByte(s[seg:ge], ','); i >= 0 {
 			segEnd = seg + i
 		}
-		delta, n, err := decodeVLQ(s[seg:segEnd])
+		delta, n, err := sourcemap.DecodeVLQ(s[seg:segEnd], 0)
 		if err != nil {
 			return nil, fmt.Errorf("mappings at offset %d: %w", seg, err)
 		}
-		abs += delta
+		abs += int(delta)
 		if abs >= col {
 			ins := ";;"
 			if covering > 0 && abs > col {
 				ins += strings.Repeat("A", covering) + ","
 			}
-			ins += encodeVLQ(abs - col)
+			ins += string(sourcemap.AppendVLQ(nil, int64(abs-col)))
 			if seg == gs {
 				return []edit{{at: start + seg, del: n, ins: ins}}, nil
 			}
 			// Replace the ',' before the segment by the line breaks.
 			return []edit{{at: start + seg - 1, del: 1 + n, ins: ins}}, nil
 		}
-		if covering, err = countFields(s[seg:segEnd]); err != nil {
+		if covering, _, _, err = sourcemap.ScanSegment(s[seg:segEnd], 0); err != nil {
 			return nil, fmt.Errorf("mappings at offset %d: %w", seg, err)
 		}
 		seg = segEnd + 1
@@ -218,20 +206,6 @@ func shiftMappings(data []byte, m jsonscan.Member, line, col int) ([]edit, error
 		ins += strings.Repeat("A", covering)
 	}
 	return []edit{{at: start + ge, ins: ins}}, nil
-}
-
-// countFields returns how many VLQ values a segment holds (1, 4 or 5).
-func countFields(seg []byte) (int, error) {
-	n := 0
-	for len(seg) > 0 {
-		_, size, err := decodeVLQ(seg)
-		if err != nil {
-			return 0, err
-		}
-		seg = seg[size:]
-		n++
-	}
-	return n, nil
 }
 
 // shiftSections adds one to every top-level section's offset.line.

@@ -2,6 +2,7 @@ package inject
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/sourcemap"
 )
 
 // Status is what happened to a bundle.
@@ -27,6 +29,7 @@ const (
 type mapInput struct {
 	data   []byte
 	inline bool
+	load   sourcemap.Loader // reads the maps an index map's "url" sections name
 }
 
 // outcome is the plan for one bundle: new bytes to write and what to report.
@@ -37,18 +40,30 @@ type outcome struct {
 	newJS  []byte // nil: leave the bundle as it is
 	newMap []byte // nil: leave the map file as it is (inline maps travel in newJS)
 	reason string
+	// warnings are the map's problems injection leaves as they are.
+	warnings []string
 }
 
 // planBundle decides what injection does to js and its map (nil when the
-// bundle has none). It reads nothing and writes nothing.
-func planBundle(js []byte, m *mapInput) (outcome, error) {
+// bundle has none). It writes nothing, and reads only the maps an index
+// map's "url" sections name.
+func planBundle(ctx context.Context, js []byte, m *mapInput) (outcome, error) {
 	var sm *sourceMap
 	if m != nil {
 		var err error
-		if sm, err = parseMap(m.data); err != nil {
+		if sm, err = parseMap(ctx, m.data, m.load); err != nil {
 			return outcome{}, err
 		}
 	}
+	o, err := plan(js, m, sm)
+	if sm != nil {
+		o.warnings = sm.warnings
+	}
+	return o, err
+}
+
+// plan is planBundle once the map (sm, nil when none) is read.
+func plan(js []byte, m *mapInput, sm *sourceMap) (outcome, error) {
 	if id, ok := debugid.FindComment(js); ok {
 		return planInjected(js, m, sm, id)
 	}

@@ -2,12 +2,16 @@ package inject
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/mapback/mapback/internal/debugid"
+	"github.com/mapback/mapback/internal/sourcemap"
 )
+
+func vlq(v int) string { return string(sourcemap.AppendVLQ(nil, int64(v))) }
 
 // segment is a decoded mapping with absolute values; fields is 1, 4 or 5.
 type segment struct {
@@ -26,13 +30,13 @@ func decodeMappings(t testing.TB, s string) []segment {
 				continue
 			}
 			var vals []int
-			for b := []byte(seg); len(b) > 0; {
-				v, n, err := decodeVLQ(b)
+			for i := 0; i < len(seg); {
+				v, next, err := sourcemap.DecodeVLQ(seg, i)
 				if err != nil {
 					t.Fatalf("bad VLQ in %q: %v", seg, err)
 				}
-				vals = append(vals, v)
-				b = b[n:]
+				vals = append(vals, int(v))
+				i = next
 			}
 			col += vals[0]
 			sg := segment{line: line, col: col, fields: len(vals)}
@@ -67,11 +71,11 @@ func mappingsFrom(data []byte) string {
 	for range 1 + next()%6 {
 		var segs []string
 		for range next() % 5 {
-			seg := encodeVLQ(next() % 40) // generated column delta
+			seg := vlq(next() % 40) // generated column delta
 			if kind := next() % 3; kind > 0 {
-				seg += encodeVLQ(next()%3-1) + encodeVLQ(next()%7-3) + encodeVLQ(next()%20-10)
+				seg += vlq(next()%3-1) + vlq(next()%7-3) + vlq(next()%20-10)
 				if kind == 2 {
-					seg += encodeVLQ(0) // the one name
+					seg += vlq(0) // the one name
 				}
 			}
 			segs = append(segs, seg)
@@ -97,7 +101,7 @@ func FuzzInjectPreservesMappings(f *testing.F) {
 		js := []byte(preludes[int(preludeIndex)%len(preludes)] + string(body) + "\n//# sourceMappingURL=a.js.map\n")
 		mappings := mappingsFrom(mdata)
 		sm := fmt.Sprintf(`{"version":3,"sources":["a.js","b.js","c.js"],"names":["n"],"mappings":%q,"x_custom":[1,{"y":"z"}]}`, mappings)
-		o, err := planBundle(js, &mapInput{data: []byte(sm)})
+		o, err := planBundle(context.Background(), js, &mapInput{data: []byte(sm)})
 		if err != nil {
 			t.Fatalf("planBundle: %v", err)
 		}
@@ -119,11 +123,11 @@ func checkInjection(t *testing.T, js, sm []byte, o outcome) {
 	}
 	L, C := position(js, at)
 
-	before, err := parseMap(sm)
+	before, err := parseMap(context.Background(), sm, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, err := parseMap(o.newMap)
+	after, err := parseMap(context.Background(), o.newMap, nil)
 	if err != nil {
 		t.Fatalf("injected map does not parse: %v", err)
 	}

@@ -9,25 +9,7 @@ import (
 )
 
 // vlq encodes one base64 VLQ value.
-func vlq(v int) string {
-	const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	u := v << 1
-	if v < 0 {
-		u = (-v << 1) | 1
-	}
-	var sb strings.Builder
-	for {
-		d := u & 31
-		u >>= 5
-		if u > 0 {
-			d |= 32
-		}
-		sb.WriteByte(b64[d])
-		if u == 0 {
-			return sb.String()
-		}
-	}
-}
+func vlq(v int) string { return string(sourcemap.AppendVLQ(nil, int64(v))) }
 
 // seg is one absolute segment on generated line 0: generated column,
 // original line and column, name index (-1: none).

@@ -72,9 +72,9 @@ func TestLenientAndStrictAgree(t *testing.T) {
 func agreeOn(t *testing.T, name string, m *Map) {
 	strict := map[int][]int{}
 	maxLine := -1
-	ps := m.Check(context.Background(), func(line, col int) {
-		strict[line] = append(strict[line], col)
-		maxLine = max(maxLine, line)
+	ps := m.Check(context.Background(), func(sg Segment) {
+		strict[sg.Line] = append(strict[sg.Line], sg.Column)
+		maxLine = max(maxLine, sg.Line)
 	})
 	syntaxLine := -1
 	for _, p := range ps.List {

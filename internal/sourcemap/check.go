@@ -24,13 +24,24 @@ func (m *Map) Problems() []Problem {
 	return out
 }
 
+// Segment is one segment of a map, as Check visits it. Positions are 0-based;
+// the generated one is in the map's coordinates (an index map's).
+type Segment struct {
+	Line, Column int // generated
+	Fields       int // 1, 4 or 5
+	// For 4 and 5 fields: the source index, original line and column, and
+	// (5 fields) the name index, else -1. They may be out of range: Check
+	// reports that as a problem.
+	Source, OriginalLine, OriginalColumn, Name int
+}
+
 // Check decodes the whole map and returns every problem: those Parse kept,
 // then each section's (for an index map), each of its mappings problems in
 // order, sourcesContent entries that are not strings or null, and index map
 // sections that start before the previous section's last mapping. visit,
-// when not nil, is called with the generated position (0-based, in the
-// map's coordinates) of every segment that exists, in mappings order.
-func (m *Map) Check(ctx context.Context, visit func(line, col int)) Problems {
+// when not nil, is called with every segment that exists (a negative
+// generated column leaves one out), in mappings order.
+func (m *Map) Check(ctx context.Context, visit func(Segment)) Problems {
 	var ps Problems
 	if m.sections == nil {
 		m.check(ctx, &ps, -1, section{}, visit)
@@ -47,16 +58,16 @@ func (m *Map) Check(ctx context.Context, visit func(line, col int)) Problems {
 	for k, s := range m.sections {
 		if k > 0 && prevLast[0] >= 0 && (s.line < prevLast[0] || s.line == prevLast[0] && s.col <= prevLast[1]) {
 			ps.add(Problem{Kind: ProblemOverlap, Section: -1, Member: fmt.Sprintf("sections[%d].offset", k), Line: -1, Column: -1, AfterColumn: -1,
-				Detail: fmt.Sprintf("(line %d, column %d) is not after sections[%d]'s last mapping (line %d, column %d): positions from there on resolve through sections[%d]",
-					s.line+1, s.col+1, k-1, prevLast[0]+1, prevLast[1]+1, k)})
+				Detail: fmt.Sprintf("(line %d, column %d) is not after sections[%d]'s last mapping (line %d, column %d)", s.line+1, s.col+1, k-1, prevLast[0]+1, prevLast[1]+1),
+				Effect: fmt.Sprintf("positions from there on resolve through sections[%d]", k)})
 		}
 		last := [2]int{-1, -1}
-		s.m.check(ctx, &ps, k, s, func(line, col int) {
-			if line > last[0] || line == last[0] && col > last[1] {
-				last = [2]int{line, col}
+		s.m.check(ctx, &ps, k, s, func(sg Segment) {
+			if sg.Line > last[0] || sg.Line == last[0] && sg.Column > last[1] {
+				last = [2]int{sg.Line, sg.Column}
 			}
 			if visit != nil {
-				visit(line, col)
+				visit(sg)
 			}
 		})
 		if last[0] >= 0 {
@@ -71,7 +82,7 @@ func (m *Map) Check(ctx context.Context, visit func(line, col int)) Problems {
 
 // check walks one regular map (section k of an index map placed by s, or
 // k = -1) and adds its problems to ps.
-func (m *Map) check(ctx context.Context, ps *Problems, k int, s section, visit func(line, col int)) {
+func (m *Map) check(ctx context.Context, ps *Problems, k int, s section, visit func(Segment)) {
 	place := func(p Problem) Problem {
 		if k < 0 {
 			return p
@@ -109,14 +120,17 @@ func (m *Map) check(ctx context.Context, ps *Problems, k int, s section, visit f
 				}
 			}
 			if sg.prob&probColumn == 0 && visit != nil {
-				l, c := line, int(sg.genCol)
-				if k >= 0 {
-					if l == 0 {
-						c += s.col
-					}
-					l += s.line
+				v := Segment{Line: line, Column: int(sg.genCol), Fields: int(sg.fields), Source: -1, OriginalLine: -1, OriginalColumn: -1, Name: int(sg.name)}
+				if sg.fields >= 4 {
+					v.Source, v.OriginalLine, v.OriginalColumn = int(sg.src), int(sg.line), int(sg.col)
 				}
-				visit(l, c)
+				if k >= 0 {
+					if v.Line == 0 {
+						v.Column += s.col
+					}
+					v.Line += s.line
+				}
+				visit(v)
 			}
 		}
 		if r.i >= len(mp) && !(r.i > i && mp[r.i-1] == ';') {
@@ -141,7 +155,7 @@ func (m *Map) checkContent(add func(Problem)) {
 	offs, err := m.contOffs, m.contErr
 	m.mu.Unlock()
 	if err != nil {
-		add(memberProblem(ProblemMember, "sourcesContent", "cannot be read: %v", err))
+		add(memberProblem(ProblemMember, "sourcesContent", "its entries from there on are left out", "cannot be read: %v", err))
 	}
 	if !lazy {
 		return // Parse checked the entries

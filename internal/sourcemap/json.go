@@ -165,7 +165,7 @@ func optionalString(v []byte, member string, probs *[]Problem) (string, *Problem
 	case err != nil:
 		return "", fatal(ProblemJSON, member, "not valid JSON: %v", err)
 	case !ok:
-		*probs = append(*probs, memberProblem(ProblemMember, member, "is %s, not a string; read as absent", describe(v)))
+		*probs = append(*probs, memberProblem(ProblemMember, member, "read as absent", "is %s, not a string", describe(v)))
 	}
 	return s, nil
 }
@@ -201,7 +201,7 @@ func indexList(v []byte, elems [][2]int, member string, nSources int, probs *[]P
 		return nil
 	}
 	if v[0] != '[' {
-		*probs = append(*probs, memberProblem(ProblemMember, member, "is %s, not a list of source indexes; read as absent", describe(v)))
+		*probs = append(*probs, memberProblem(ProblemMember, member, "read as absent", "is %s, not a list of source indexes", describe(v)))
 		return nil
 	}
 	var ignored []bool
@@ -210,9 +210,9 @@ func indexList(v []byte, elems [][2]int, member string, nSources int, probs *[]P
 		f, err := strconv.ParseFloat(string(t), 64)
 		switch {
 		case len(t) == 0 || (t[0] != '-' && (t[0] < '0' || t[0] > '9')) || err != nil:
-			*probs = append(*probs, memberProblem(ProblemMember, fmt.Sprintf("%s[%d]", member, k), "is %s, not a source index; left out", describe(t)))
+			*probs = append(*probs, memberProblem(ProblemMember, fmt.Sprintf("%s[%d]", member, k), "left out", "is %s, not a source index", describe(t)))
 		case f != math.Trunc(f) || f < 0 || f >= float64(nSources):
-			*probs = append(*probs, memberProblem(ProblemMember, fmt.Sprintf("%s[%d]", member, k), "is %s, which is not an index of sources (the map has %s); left out", t, plural(nSources, "source")))
+			*probs = append(*probs, memberProblem(ProblemMember, fmt.Sprintf("%s[%d]", member, k), "left out", "is %s, which is not an index of sources (the map has %s)", t, plural(nSources, "source")))
 		default:
 			if ignored == nil {
 				ignored = make([]bool, nSources)

@@ -121,23 +121,27 @@ func (sg segment) problems(k int, lim limits, add func(Problem)) {
 	p := Problem{Section: -1, Member: "mappings", Line: k, Column: int(sg.genCol), AfterColumn: -1}
 	if sg.prob&probColumn != 0 {
 		p.Kind, p.Column = ProblemColumn, -1
-		p.Detail = fmt.Sprintf("a segment's generated column is %s; the segment is left out", outOfRange(sg.genCol, "below 0"))
+		p.Detail = fmt.Sprintf("a segment's generated column is %s", outOfRange(sg.genCol, "below 0"))
+		p.Effect = "the segment is left out"
 		add(p)
 		return // the other fields of a segment that does not exist do not matter
 	}
 	if sg.prob&probSource != 0 {
 		p.Kind = ProblemSource
-		p.Detail = fmt.Sprintf("source index %s is out of range (the map has %s); the position maps to nothing", outOfRange(sg.src, ""), plural(lim.sources, "source"))
+		p.Detail = fmt.Sprintf("source index %s is out of range (the map has %s)", outOfRange(sg.src, ""), plural(lim.sources, "source"))
+		p.Effect = "the position maps to nothing"
 		add(p)
 	}
 	if sg.prob&probOriginal != 0 {
 		p.Kind = ProblemOriginal
-		p.Detail = fmt.Sprintf("original position (line %s, column %s) is out of range; the position maps to nothing", outOfRange(sg.line, ""), outOfRange(sg.col, ""))
+		p.Detail = fmt.Sprintf("original position (line %s, column %s) is out of range", outOfRange(sg.line, ""), outOfRange(sg.col, ""))
+		p.Effect = "the position maps to nothing"
 		add(p)
 	}
 	if sg.prob&probName != 0 {
 		p.Kind = ProblemName
-		p.Detail = fmt.Sprintf("name index %s is out of range (the map has %s); the segment has no name", outOfRange(sg.name, ""), plural(lim.names, "name"))
+		p.Detail = fmt.Sprintf("name index %s is out of range (the map has %s)", outOfRange(sg.name, ""), plural(lim.names, "name"))
+		p.Effect = "the segment has no name"
 		add(p)
 	}
 }
@@ -167,7 +171,7 @@ func outOfRange(v int32, neg string) string {
 // It returns the number of fields, the values and the next offset.
 func scanSegment(s string, i int) (n int, f [5]int64, next int, err error) {
 	var acc [8]int64
-	n, next, err = readValues(s, i, &acc)
+	n, next, err = readValues(s, i, &acc, false)
 	if err != nil {
 		return 0, f, next, err
 	}
@@ -192,7 +196,7 @@ func (e fieldCountError) Error() string {
 // line's segments so far: any).
 func syntaxProblem(k, item int, gen int64, any bool, cause error) *Problem {
 	return &Problem{Kind: ProblemSyntax, Section: -1, Member: "mappings", Line: k, Column: -1,
-		Segment: item, AfterColumn: afterColumn(gen, any), Detail: cause.Error() + "; nothing from here on can be read", Err: cause}
+		Segment: item, AfterColumn: afterColumn(gen, any), Detail: cause.Error(), Effect: "nothing from here on can be read", Err: cause}
 }
 
 // afterColumn is Problem.AfterColumn for a running generated column gen.
@@ -350,7 +354,7 @@ func (r *lineReader) emptySegment() {
 	if r.empty != nil {
 		r.empty(Problem{Kind: ProblemSegment, Section: -1, Member: "mappings", Line: r.k, Column: -1,
 			Segment: r.items, AfterColumn: afterColumn(r.gen, r.any),
-			Detail: "an empty segment (a ',' with no segment before or after it); skipped"})
+			Detail: "an empty segment (a ',' with no segment before or after it)", Effect: "skipped"})
 	}
 }
 

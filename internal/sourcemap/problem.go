@@ -25,7 +25,9 @@ type Problem struct {
 	// generated column reached before it (-1 when none is, or it is out of
 	// range).
 	Line, Column, AfterColumn, Segment int
-	Detail                             string
+	// Detail says what is wrong; Effect what a lenient reader (resolve)
+	// does about it, "" for a fatal problem.
+	Detail, Effect string
 	// Err is the underlying error, for ProblemJSON a *jsonscan.SyntaxError
 	// whose offset locates the fault in the text.
 	Err error
@@ -70,8 +72,18 @@ func (k ProblemKind) InMappings() bool {
 }
 
 // Error formats the problem for a message that starts with the map's path:
-// the member, then for mappings the 1-based generated line and column.
+// the member, then for mappings the 1-based generated line and column, what
+// is wrong, and what a lenient reader does about it.
 func (p *Problem) Error() string {
+	if p.Effect == "" {
+		return p.Fault()
+	}
+	return p.Fault() + "; " + p.Effect
+}
+
+// Fault is Error without the effect: for a caller that refuses the map
+// rather than working around the problem.
+func (p *Problem) Fault() string {
 	var b strings.Builder
 	if p.Section >= 0 {
 		fmt.Fprintf(&b, "sections[%d].map: ", p.Section)
@@ -103,9 +115,12 @@ func fatal(kind ProblemKind, member, format string, args ...any) *Problem {
 	return &Problem{Kind: kind, Section: -1, Member: member, Line: -1, Column: -1, AfterColumn: -1, Detail: fmt.Sprintf(format, args...)}
 }
 
-// memberProblem is a problem with an optional member or one of its elements.
-func memberProblem(kind ProblemKind, member, format string, args ...any) Problem {
-	return *fatal(kind, member, format, args...)
+// memberProblem is a problem with an optional member or one of its elements,
+// with its effect on a lenient reader.
+func memberProblem(kind ProblemKind, member, effect, format string, args ...any) Problem {
+	p := *fatal(kind, member, format, args...)
+	p.Effect = effect
+	return p
 }
 
 // Problems is what a check of a whole map found, in the order found. It keeps

@@ -174,7 +174,7 @@ func build(r *rawMap, top bool, load Loader) (*Map, *Problem) {
 	switch {
 	case r.names == nil:
 	case r.names[0] != '[':
-		m.problems = append(m.problems, memberProblem(ProblemMember, "names", "is %s, not a list; read as no names", describe(r.names)))
+		m.problems = append(m.problems, memberProblem(ProblemMember, "names", "read as no names", "is %s, not a list", describe(r.names)))
 	default:
 		if m.names, err = scanList(r.names, r.nameElems, "names", false, &m.problems); err != nil {
 			return nil, err
@@ -184,7 +184,7 @@ func build(r *rawMap, top bool, load Loader) (*Map, *Problem) {
 	switch {
 	case r.content == nil || string(r.content) == "null":
 	case r.content[0] != '[':
-		m.problems = append(m.problems, memberProblem(ProblemMember, "sourcesContent", "is %s, not a list; read as absent", describe(r.content)))
+		m.problems = append(m.problems, memberProblem(ProblemMember, "sourcesContent", "read as absent", "is %s, not a list", describe(r.content)))
 	default:
 		m.content = r.content
 		if r.contentElems != nil {
@@ -212,7 +212,7 @@ func contentProblem(t []byte, i int) *Problem {
 	if len(t) > 0 && (t[0] == '"' || t[0] == 'n') {
 		return nil
 	}
-	p := memberProblem(ProblemMember, fmt.Sprintf("sourcesContent[%d]", i), "is %s, not a string or null; read as null", describe(t))
+	p := memberProblem(ProblemMember, fmt.Sprintf("sourcesContent[%d]", i), "read as null", "is %s, not a string or null", describe(t))
 	return &p
 }
 
@@ -231,17 +231,17 @@ func readDebugID(r *rawMap, probs *[]Problem) (string, *Problem) {
 		case err != nil:
 			return "", fatal(ProblemJSON, member, "not valid JSON: %v", err)
 		case !ok:
-			*probs = append(*probs, memberProblem(ProblemDebugID, member, "is %s, not a debug ID string; read as absent", describe(v)))
+			*probs = append(*probs, memberProblem(ProblemDebugID, member, "read as absent", "is %s, not a debug ID string", describe(v)))
 			continue
 		}
 		if _, err := debugid.Parse(s); err != nil {
-			*probs = append(*probs, memberProblem(ProblemDebugID, member, "%q is not a debug ID (a UUID such as 8cf3d888-fc9e-457d-a999-6ffef384b736); read as absent", clip(s, 60)))
+			*probs = append(*probs, memberProblem(ProblemDebugID, member, "read as absent", "%q is not a debug ID (a UUID such as 8cf3d888-fc9e-457d-a999-6ffef384b736)", clip(s, 60)))
 			continue
 		}
 		ids[k] = s
 	}
 	if ids[0] != "" && ids[1] != "" && !sameID(ids[0], ids[1]) {
-		*probs = append(*probs, memberProblem(ProblemDebugID, "debugId", "%s differs from debug_id %s; debug_id is used", ids[1], ids[0]))
+		*probs = append(*probs, memberProblem(ProblemDebugID, "debugId", "debug_id is used", "%s differs from debug_id %s", ids[1], ids[0]))
 	}
 	if ids[0] != "" {
 		return ids[0], nil

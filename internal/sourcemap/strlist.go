@@ -52,7 +52,7 @@ func scanList(v []byte, elems [][2]int, member string, nullable bool, probs *[]P
 			if nullable {
 				want, as = "a string or null", "null"
 			}
-			*probs = append(*probs, memberProblem(ProblemMember, fmt.Sprintf("%s[%d]", member, i), "is %s, not %s; read as %s", describe(t), want, as))
+			*probs = append(*probs, memberProblem(ProblemMember, fmt.Sprintf("%s[%d]", member, i), "read as "+as, "is %s, not %s", describe(t), want))
 			if l.bad == nil {
 				l.bad = map[int32]bool{}
 			}

@@ -68,13 +68,14 @@ func quoteChar(c byte) string {
 }
 
 // readValues decodes the base64 VLQ values of one segment, from s[i] (not
-// a ',' or ';') to the next ',' or ';' or the end of s, and adds the k-th to
-// acc[k&7]: the decoding pass keeps running sums there, a caller that wants
-// the values passes zeros. It returns how many values there were and the
-// offset after them. This is the one VLQ decoder; it is written as one loop
-// with no call per value because the decoding pass reads a value every
-// byte or two of mappings that can be megabytes long.
-func readValues(s string, i int, acc *[8]int64) (n, next int, err error) {
+// a ',' or ';') to the next ',' or ';' or the end of s, or only the first
+// one when first is set, and adds the k-th to acc[k&7]: the decoding pass
+// keeps running sums there, a caller that wants the values passes zeros. It
+// returns how many values there were and the offset after them. This is the
+// one VLQ decoder; it is written as one loop with no call per value because
+// the decoding pass reads a value every byte or two of mappings that can be
+// megabytes long.
+func readValues(s string, i int, acc *[8]int64, first bool) (n, next int, err error) {
 	for {
 		start := i
 		d := int64(b64[s[i]])
@@ -116,10 +117,18 @@ func readValues(s string, i int, acc *[8]int64) (n, next int, err error) {
 			acc[n&7] += (u>>1 ^ neg) - neg
 		}
 		n++
-		if i >= len(s) || s[i] == ',' || s[i] == ';' {
+		if first || i >= len(s) || s[i] == ',' || s[i] == ';' {
 			return n, i, nil
 		}
 	}
+}
+
+// DecodeVLQ decodes the one base64 VLQ value that starts at s[i] and
+// returns it with the offset just past it; a malformed value is a *VLQError.
+func DecodeVLQ[T ~string | ~[]byte](s T, i int) (v int64, next int, err error) {
+	var acc [8]int64
+	_, next, err = readValues(asString(s), i, &acc, true)
+	return acc[0], next, err
 }
 
 // ScanSegment decodes the segment that starts at s[i] (not a ',' or ';'):
@@ -127,14 +136,16 @@ func readValues(s string, i int, acc *[8]int64) (n, next int, err error) {
 // after it. A segment of other than 1, 4 or 5 fields is an error, as is a
 // malformed value (*VLQError).
 func ScanSegment[T ~string | ~[]byte](s T, i int) (n int, fields [5]int64, next int, err error) {
-	var str string
-	switch v := any(s).(type) {
-	case []byte:
-		str = unsafe.String(unsafe.SliceData(v), len(v)) // read only, not kept
-	default:
-		str = string(s)
+	return scanSegment(asString(s), i)
+}
+
+// asString views s as a string without copying it: the decoder only reads
+// it and keeps nothing.
+func asString[T ~string | ~[]byte](s T) string {
+	if b, ok := any(s).([]byte); ok {
+		return unsafe.String(unsafe.SliceData(b), len(b))
 	}
-	return scanSegment(str, i)
+	return string(s)
 }
 
 // AppendVLQ appends v as base64 VLQ, in the shortest form. v must be within

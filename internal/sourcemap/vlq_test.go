@@ -47,6 +47,10 @@ func TestVLQVectors(t *testing.T) {
 			t.Errorf("%.20q: %d, %v; want error kind %d", c.in, got, err, c.err)
 		}
 	}
+	// DecodeVLQ reads one value, from a string or bytes.
+	if v, next, err := DecodeVLQ([]byte("AiB,C"), 1); v != 17 || next != 3 || err != nil {
+		t.Errorf("DecodeVLQ = %d, %d, %v", v, next, err)
+	}
 	// "g," and "g;" are values cut short, not a bad character.
 	if _, _, _, err := ScanSegment("AAAg,A", 0); err == nil || !strings.Contains(err.Error(), "cut short") {
 		t.Errorf("AAAg,: %v", err)
@@ -72,7 +76,7 @@ func TestVLQRoundTrip(t *testing.T) {
 	}
 	// Several values, as the decoding pass reads them: sums into acc.
 	var acc [8]int64
-	n, next, err := readValues("CDiBV,", 0, &acc)
+	n, next, err := readValues("CDiBV,", 0, &acc, false)
 	if n != 4 || next != 5 || err != nil || acc[0] != 1 || acc[1] != -1 || acc[2] != 17 || acc[3] != -10 {
 		t.Fatalf("readValues: %d %d %v %v", n, next, err, acc)
 	}

@@ -40,7 +40,7 @@ bench_case inject-corpus \
   'rm -rf $SCRATCH/inject && cp -R $CORPUS $SCRATCH/inject && sync' 5
 
 # Resolve one trace with 10 frames spread over the three largest maps (babylon 31 MB, tfjs 17 MB, monaco
-# 13 MB; testdata/bench/make-resolve-trace.py wrote it) in one process, with scope-based names, next to the
+# 13 MB; go run ./testdata/bench/make-resolve-trace wrote it) in one process, with scope-based names, next to the
 # reference client resolving ONE position in the largest map (it resolves one position per call).
 bench_case resolve-3maps \
   "resolve a 10-frame trace over the three largest maps (mapback, scope names) vs one position in the largest (reference)" \
