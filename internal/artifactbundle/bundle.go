@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mapback/mapback/internal/jsonscan"
 	"io"
 	"maps"
 	"net/url"
@@ -184,7 +185,7 @@ func read(r io.ReaderAt, size, maxEntry int64, name string) (*Bundle, error) {
 		return nil, b.errf("%s: %v", ManifestName, err)
 	}
 	if err := json.Unmarshal(data, &b.manifest); err != nil {
-		return nil, b.errf("%s: %v", ManifestName, err)
+		return nil, b.errf("%s", jsonscan.Explain(err, ManifestName))
 	}
 	b.index()
 	return b, nil

@@ -83,9 +83,15 @@ was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, map_error).`,
 				defer f.Close()
 				in = f
 			}
+			if cs := a.streams.StdoutColorScheme(); cs.Enabled() {
+				opts.Dim = cs.Dim
+			}
 			sum, err := resolve.Run(cmd.Context(), opts, in, a.streams.Out)
 			if err != nil {
 				return err
+			}
+			for _, w := range sum.Warnings {
+				a.log.Warn(w)
 			}
 			a.log.Info("resolve", "frames", sum.Frames, "resolved", sum.Resolved, "unresolved", sum.Unresolved)
 			return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/mapback/mapback/internal/jsonscan"
 	"os"
 	"sort"
 	"strconv"
@@ -82,7 +83,7 @@ const fixEventFile = "pass a Sentry event saved as JSON (the issue page's â‹¯ â†
 func readEvent(name string, data []byte) (*sentryEvent, *Result) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, &Result{Status: StatusFail, Detail: fmt.Sprintf("%s is not a Sentry event JSON: %v", name, err), Fix: fixEventFile}
+		return nil, &Result{Status: StatusFail, Detail: fmt.Sprintf("%s is not a Sentry event: %s", name, jsonscan.Explain(err, "the file")), Fix: fixEventFile}
 	}
 	if !hasAny(top, eventMarkers...) {
 		var wrapped map[string]json.RawMessage
@@ -97,7 +98,7 @@ func readEvent(name string, data []byte) (*sentryEvent, *Result) {
 	}
 	var ev sentryEvent
 	if err := json.Unmarshal(data, &ev); err != nil {
-		return nil, &Result{Status: StatusFail, Detail: fmt.Sprintf("%s is not a Sentry event JSON: %v", name, err), Fix: fixEventFile}
+		return nil, &Result{Status: StatusFail, Detail: fmt.Sprintf("%s is not a Sentry event: %s", name, jsonscan.Explain(err, "the event")), Fix: fixEventFile}
 	}
 	for _, e := range ev.Entries {
 		switch e.Type {

@@ -210,7 +210,7 @@ func TestReadEvent(t *testing.T) {
 	for doc, want := range map[string]string{
 		`{"name":"shop","scripts":{}}`: "e.json is not a Sentry event: it has none of exception, debug_meta, entries, event_id, eventID",
 		`{"version":3,"sections":[]}`:  "e.json is not a Sentry event: it is a source map",
-		`[1,2]`:                        "e.json is not a Sentry event JSON",
+		`[1,2]`:                        "e.json is not a Sentry event: the file is a list, not an object",
 	} {
 		if _, bad := readEvent("e.json", []byte(doc)); bad == nil || bad.Status != StatusFail || !strings.Contains(bad.Detail, want) || bad.Fix == "" {
 			t.Errorf("%s: %+v, want a failure %q", doc, bad, want)

@@ -268,8 +268,11 @@ func checkSourcesContent(m *sourcemap.Map, subject, base, root string, h bundler
 		if _, ok := m.SourceContent(i); ok {
 			continue
 		}
-		without++
 		p := m.ResolveSource(base, i)
+		if p == "" {
+			continue // a null source names no file: there is nothing to look for
+		}
+		without++
 		if localFile(p, project) {
 			onDisk++
 			continue

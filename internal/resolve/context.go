@@ -23,7 +23,7 @@ type sourceContext struct {
 // map's sourcesContent, or else from the source file when it exists locally.
 // Library frames (ignore-listed, node_modules and the like) get none.
 func (r *resolver) contextFor(res resolved, n int) (*sourceContext, bool) {
-	if n <= 0 || !res.ok || res.mapping.Ignored || !inApp(res.file) {
+	if n <= 0 || !res.ok || !res.inApp() {
 		return nil, false
 	}
 	text, ok := res.m.SourceContent(res.mapping.SourceIndex)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/jsonscan"
 	"github.com/mapback/mapback/internal/jsscope"
 	"github.com/mapback/mapback/internal/sourcemap"
 	"github.com/mapback/mapback/internal/stacktrace"
@@ -47,16 +48,17 @@ func isEvent(data []byte) bool {
 func (r *resolver) runEvent(ctx context.Context, data []byte, out io.Writer) (Summary, error) {
 	var ev map[string]json.RawMessage
 	if err := json.Unmarshal(data, &ev); err != nil {
-		return Summary{}, fmt.Errorf("read the event: %w", err)
+		return Summary{}, fmt.Errorf("read the event: %s", jsonscan.Explain(err, "the event"))
 	}
 	images := debugImages(ev["debug_meta"])
 	var exc struct {
 		Values []map[string]json.RawMessage `json:"values"`
 	}
 	if err := json.Unmarshal(ev["exception"], &exc); err != nil {
-		return Summary{}, fmt.Errorf("read the event's exception: %w", err)
+		return Summary{}, fmt.Errorf("read the event: %s", jsonscan.Explain(err, "exception"))
 	}
 	var sum Summary
+	var all []resolved
 	for _, v := range exc.Values {
 		var st map[string]json.RawMessage
 		if json.Unmarshal(v["stacktrace"], &st) != nil {
@@ -82,6 +84,7 @@ func (r *resolver) runEvent(ctx context.Context, data []byte, out io.Writer) (Su
 			}
 		}
 		r.nameScopes(results)
+		all = append(all, results...)
 		for i := range raws {
 			if !results[i].ok {
 				continue
@@ -98,6 +101,7 @@ func (r *resolver) runEvent(ctx context.Context, data []byte, out io.Writer) (Su
 		v["stacktrace"] = mustJSON(st)
 	}
 	ev["exception"] = mustJSON(exc)
+	sum.Warnings = mapWarnings(all)
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -183,7 +187,7 @@ func rewriteEventFrame(f eventFrame, res resolved, name string) map[string]json.
 	raw["abs_path"] = mustJSON(res.file)
 	raw["lineno"] = mustJSON(res.mapping.Line + 1)
 	raw["colno"] = mustJSON(res.mapping.Column + 1)
-	raw["in_app"] = mustJSON(inApp(res.file) && !res.mapping.Ignored)
+	raw["in_app"] = mustJSON(res.inApp())
 	return raw
 }
 

@@ -35,6 +35,7 @@ type jsonFrame struct {
 	Column      int           `json:"column,omitempty"`
 	Status      string        `json:"status"`
 	Reason      string        `json:"reason,omitempty"`
+	Warnings    []string      `json:"warnings,omitempty"`
 	Map         *jsonMap      `json:"map,omitempty"`
 	Original    *jsonOriginal `json:"original,omitempty"`
 	Output      string        `json:"output,omitempty"`
@@ -63,10 +64,11 @@ type jsonSum struct {
 	Resolved   int      `json:"resolved"`
 	Unresolved int      `json:"unresolved"`
 	MapsUsed   []string `json:"maps_used"`
+	Warnings   []string `json:"warnings"`
 }
 
 func writeJSON(w io.Writer, lines []stacktrace.Line, results []resolved, contexts []*sourceContext, sum Summary) error {
-	rep := jsonReport{Version: 1, Summary: jsonSum{Frames: sum.Frames, Resolved: sum.Resolved, Unresolved: sum.Unresolved, MapsUsed: []string{}}}
+	rep := jsonReport{Version: 1, Summary: jsonSum{Frames: sum.Frames, Resolved: sum.Resolved, Unresolved: sum.Unresolved, MapsUsed: []string{}, Warnings: append([]string{}, sum.Warnings...)}}
 	used := map[string]bool{}
 	for i, l := range lines {
 		jl := jsonLine{N: i + 1, Kind: "other", Text: l.Text}
@@ -95,7 +97,7 @@ func frameJSON(l stacktrace.Line, r resolved, c *sourceContext) *jsonFrame {
 	f := l.Frame
 	jf := &jsonFrame{
 		Dialect: string(f.Dialect), Function: f.Function, Async: f.Async, Constructor: f.Constructor,
-		Line: f.Line, Column: f.Column, Status: r.status, Reason: r.reason,
+		Line: f.Line, Column: f.Column, Status: r.status, Reason: r.reason, Warnings: r.warnings,
 	}
 	if f.File != "" {
 		file := f.File
@@ -114,7 +116,7 @@ func frameJSON(l stacktrace.Line, r resolved, c *sourceContext) *jsonFrame {
 	}
 	o := &jsonOriginal{
 		File: r.file, Line: r.mapping.Line + 1, Column: r.mapping.Column + 1,
-		Function: r.name, FunctionFrom: r.nameFrom, InApp: inApp(r.file), Ignored: r.mapping.Ignored,
+		Function: r.name, FunctionFrom: r.nameFrom, InApp: r.inApp(), Ignored: r.mapping.Ignored,
 		Context: c,
 	}
 	if o.Function == "" {
@@ -135,6 +137,11 @@ func frameJSON(l stacktrace.Line, r resolved, c *sourceContext) *jsonFrame {
 func isHeader(lines []stacktrace.Line, i int) bool {
 	return i+1 < len(lines) && lines[i+1].Frame != nil && lines[i].Frame == nil && !lines[i].Cont && strings.TrimSpace(lines[i].Text) != ""
 }
+
+// inApp tells a resolved frame in application code from one in a library or
+// a runtime: by its path, and by the map's ignore list, which names
+// third-party sources the path alone does not show.
+func (r resolved) inApp() bool { return inApp(r.file) && !r.mapping.Ignored }
 
 // inApp tells application code from libraries and runtimes by the path.
 func inApp(file string) bool {

@@ -52,6 +52,9 @@ type Options struct {
 	// Bundles are Sentry artifact bundles (--bundle) searched after the
 	// files under Maps.
 	Bundles []string
+	// Dim, when set, marks the lines of resolved library frames in the text
+	// output (the command sets it for a terminal: ANSI faint).
+	Dim func(string) string
 }
 
 // Forced is one --map URL=FILE pairing.
@@ -60,6 +63,10 @@ type Forced struct{ URL, File string }
 // Summary counts what happened to the frames.
 type Summary struct {
 	Frames, Resolved, Unresolved int
+	// Warnings are the problems of the maps used that resolve worked
+	// around, one line each, starting with the map's path: the command
+	// prints them on stderr, --json in its summary.
+	Warnings []string
 }
 
 // Run reads a trace from in and writes it to out with every frame it can
@@ -101,19 +108,65 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 	if opts.JSON {
 		return sum, writeJSON(out, lines, results, contexts, sum)
 	}
-	return sum, stacktrace.Render(out, withContext(lines, results, contexts))
+	all, library := withContext(lines, results, contexts)
+	return sum, render(out, all, library, opts.Dim)
+}
+
+// render writes the trace. With dim, the lines of resolved library frames
+// (ignore-listed sources, node_modules, runtimes) are passed through it: a
+// terminal shows them faint, as browser devtools show ignore-listed frames,
+// and the application's frames stand out. Piped output is never marked.
+func render(out io.Writer, lines []stacktrace.Line, library []bool, dim func(string) string) error {
+	if dim == nil {
+		return stacktrace.Render(out, lines)
+	}
+	var b strings.Builder
+	for i := 0; i < len(lines); {
+		j := i + 1 // a frame and its continuation lines render together
+		for j < len(lines) && lines[j].Cont {
+			j++
+		}
+		text := stacktrace.RenderString(lines[i:j])
+		if !library[i] {
+			b.WriteString(text)
+		} else {
+			for text != "" {
+				line, rest, cut := strings.Cut(text, "\n")
+				body := strings.TrimSuffix(line, "\r")
+				b.WriteString(dim(body))
+				b.WriteString(line[len(body):])
+				if cut {
+					b.WriteByte('\n')
+				}
+				text = rest
+			}
+		}
+		i = j
+	}
+	_, err := io.WriteString(out, b.String())
+	return err
 }
 
 // withContext inserts each frame's context block after its line (after the
-// location line of a two-line numbered frame).
-func withContext(lines []stacktrace.Line, results []resolved, contexts []*sourceContext) []stacktrace.Line {
-	out := make([]stacktrace.Line, 0, len(lines))
+// location line of a two-line numbered frame). library marks the lines of
+// resolved library frames.
+func withContext(lines []stacktrace.Line, results []resolved, contexts []*sourceContext) (out []stacktrace.Line, library []bool) {
+	out = make([]stacktrace.Line, 0, len(lines))
+	library = make([]bool, 0, len(lines))
 	var pending []stacktrace.Line
+	lib := false
 	for i, l := range lines {
 		if len(pending) > 0 && !l.Cont {
 			out, pending = append(out, pending...), nil
+			for len(library) < len(out) {
+				library = append(library, false)
+			}
+		}
+		if !l.Cont {
+			lib = l.Frame != nil && results[i].ok && !results[i].inApp()
 		}
 		out = append(out, l)
+		library = append(library, lib)
 		if c := contexts[i]; c != nil {
 			term := l.Term
 			if term == "" {
@@ -128,7 +181,11 @@ func withContext(lines []stacktrace.Line, results []resolved, contexts []*source
 		out[len(out)-1].Term = pending[0].Term
 		pending[len(pending)-1].Term = ""
 	}
-	return append(out, pending...)
+	out = append(out, pending...)
+	for len(library) < len(out) {
+		library = append(library, false)
+	}
+	return out, library
 }
 
 type resolver struct {
@@ -145,22 +202,30 @@ const (
 	StatusNoMap         = "no_map"         // the bundle has no map
 	StatusNoMapping     = "no_mapping"     // nothing mapped at that position on its line
 	StatusMapError      = "map_error"      // the map could not be read or parsed
+	StatusNoSource      = "no_source"      // the map maps the position to a source it does not name (null)
 )
 
 // resolved is the outcome for one frame.
 type resolved struct {
-	ok         bool
-	status     string
-	reason     string
-	mapping    sourcemap.Mapping
-	file       string // original source for display
-	callName   string // the token name at this frame's position: the callee's original name
-	name       string // the name given to the frame ("" = kept)
-	nameFrom   string // "scope", "callsite", "minified"
-	mapPath    string
-	foundBy    string
-	debugID    string
-	sourcePath string // the original source as a local path, for context lines
+	ok       bool
+	status   string
+	reason   string
+	mapping  sourcemap.Mapping
+	file     string // original source for display
+	callName string // the token name at this frame's position: the callee's original name
+	name     string // the name given to the frame ("" = kept)
+	nameFrom string // "scope", "callsite", "minified"
+	mapPath  string
+	mapLabel string // how messages name the map: its path, or "the inline map of …"
+	foundBy  string
+	// warnings are the problems the map has at this frame's position that
+	// resolve worked around (a name index out of range), worded as doctor
+	// words them; mapProblems those found when the map was parsed (kept
+	// here: the map itself is released once its frames are looked up).
+	warnings    []string
+	mapProblems []sourcemap.Problem
+	debugID     string
+	sourcePath  string // the original source as a local path, for context lines
 
 	bundle    *dist.Bundle // for scope naming
 	scoped    string       // scopeName, when scopedSet
@@ -186,6 +251,7 @@ func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
 		}
 	}
 	r.resolveLocated(found, results)
+	sum.Warnings = mapWarnings(results)
 	for i := range lines {
 		if lines[i].Frame == nil {
 			continue
@@ -356,23 +422,32 @@ func (r *resolver) lookupIn(f *stacktrace.Frame, b *dist.Bundle) resolved {
 	if b.Map == nil {
 		return resolved{status: StatusNoMap, reason: b.Path + " has no source map"}
 	}
-	res := resolved{foundBy: string(b.Map.Rule)}
+	res := resolved{foundBy: string(b.Map.Rule), mapPath: b.Map.Path, mapLabel: mapLabel(b)}
 	m, mapPath, err := r.idx.mapFor(b)
-	res.mapPath = b.Map.Path
 	if err != nil {
-		res.status, res.reason = StatusMapError, err.Error()
+		res.status, res.reason = StatusMapError, res.mapLabel+": "+err.Error()
 		return res
 	}
-	res.debugID = m.DebugID()
+	res.debugID, res.m, res.mapProblems = m.DebugID(), m, m.Problems()
 	_, col := r.genPos(f, b)
 	mp, ok, err := m.LookupErr(f.Line-1, col)
 	switch {
 	case err != nil:
-		res.status, res.reason = StatusMapError, err.Error()
+		res.status, res.reason = StatusMapError, res.mapLabel+": "+err.Error()
 		return res
 	case !ok:
 		res.status, res.reason = StatusNoMapping, fmt.Sprintf("nothing mapped at line %d, column %d (lookups stay on their line)", f.Line, f.Column)
 		return res
+	case mp.SourceNull:
+		// ECMA-426 allows a null source: generated code with no file. The
+		// position is known, the file is not; printing a path would invent one.
+		res.status = StatusNoSource
+		res.reason = fmt.Sprintf("%s maps line %d, column %d to line %d, column %d of a source it does not name (sources[%d] is null)",
+			res.mapLabel, f.Line, f.Column, mp.Line+1, mp.Column+1, mp.SourceIndex)
+		return res
+	}
+	if mp.Problem != "" {
+		res.warnings = append(res.warnings, res.mapLabel+": "+mp.Problem)
 	}
 	res.ok, res.status, res.mapping = true, StatusResolved, mp
 	res.bundle, res.m, res.genLine, res.genColumn = b, m, f.Line-1, col
@@ -387,6 +462,49 @@ func (r *resolver) lookupIn(f *stacktrace.Frame, b *dist.Bundle) resolved {
 		}
 	}
 	return res
+}
+
+// maxWarningsPerMap is how many of a map's problems a run lists.
+const maxWarningsPerMap = 3
+
+// mapWarnings lists the problems of the maps the frames used (found when
+// they were parsed, and at the frames' positions), each map's first few,
+// worded as doctor words them.
+func mapWarnings(results []resolved) []string {
+	var out []string
+	perMap := map[string]int{}
+	seen := map[string]bool{}
+	add := func(label, w string) {
+		if seen[w] {
+			return
+		}
+		seen[w] = true
+		if perMap[label]++; perMap[label] <= maxWarningsPerMap {
+			out = append(out, w)
+		}
+	}
+	for _, res := range results {
+		for _, p := range res.mapProblems {
+			add(res.mapLabel, res.mapLabel+": "+p.Error())
+		}
+		for _, w := range res.warnings {
+			add(res.mapLabel, w)
+		}
+	}
+	for label, n := range perMap {
+		if n > maxWarningsPerMap {
+			out = append(out, fmt.Sprintf("%s: and %d more problems (mapback doctor lists them)", label, n-maxWarningsPerMap))
+		}
+	}
+	return out
+}
+
+// mapLabel is how messages name bundle b's map.
+func mapLabel(b *dist.Bundle) string {
+	if b.Map.Path == "" {
+		return "the inline map of " + b.Path
+	}
+	return b.Map.Path
 }
 
 // localPath turns a resolved source into a file path ("file://" URLs too).

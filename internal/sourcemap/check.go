@@ -20,8 +20,10 @@ import (
 // elements read as null, invalid debug IDs), in document order. Problems in
 // "mappings" are found by lookups and by Check.
 func (m *Map) Problems() []Problem {
-	out := append([]Problem(nil), m.problems...)
-	return out
+	if len(m.problems) == 0 {
+		return nil
+	}
+	return append([]Problem(nil), m.problems...)
 }
 
 // Segment is one segment of a map, as Check visits it. Positions are 0-based;

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// ResolveSource returns source i resolved per spec resolve.md §6:
+// ResolveSource returns source i resolved as docs/internals/sourcemap-format.md says:
 //
 //   - a non-empty sourceRoot is prefixed to relative sources (with a "/"
 //     unless it ends with one); absolute sources (scheme or leading "/")
@@ -21,10 +21,11 @@ import (
 //   - dot segments are normalised.
 //
 // For an index map the section's own sourceRoot applies. It returns "" when
-// i is out of range.
+// i is out of range or the source is null: the map does not name it, and
+// resolving "" against the map's location would name the map's directory.
 func (m *Map) ResolveSource(mapURLorPath string, i int) string {
 	sm, li, ok := m.sourceOwner(i)
-	if !ok {
+	if !ok || sm.sources.Null(li) {
 		return ""
 	}
 	base := mapURLorPath

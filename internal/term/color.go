@@ -1,7 +1,8 @@
 package term
 
-// ColorScheme colours text for stderr when colour is enabled and returns it
-// unchanged otherwise, so callers never test for a TTY themselves.
+// ColorScheme colours text when colour is enabled for its stream (stderr, or
+// stdout with IOStreams.StdoutColorScheme) and returns it unchanged
+// otherwise, so callers never test for a TTY themselves.
 type ColorScheme struct{ enabled bool }
 
 // ColorScheme returns the scheme for these streams.
@@ -19,3 +20,6 @@ func (c ColorScheme) Yellow(s string) string { return c.wrap("33", s) }
 func (c ColorScheme) Red(s string) string    { return c.wrap("31", s) }
 func (c ColorScheme) Bold(s string) string   { return c.wrap("1", s) }
 func (c ColorScheme) Dim(s string) string    { return c.wrap("2", s) }
+
+// Enabled reports whether the scheme colours anything.
+func (c ColorScheme) Enabled() bool { return c.enabled }

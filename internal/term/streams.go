@@ -65,6 +65,12 @@ func (s *IOStreams) SetNoColor(v bool) { s.noColor = s.noColor || v }
 // ColorEnabled reports whether stderr output may use ANSI colour.
 func (s *IOStreams) ColorEnabled() bool { return s.stderrTTY && !s.noColor }
 
+// StdoutColorScheme colours text for stdout: only when stdout is a terminal
+// and colour is not turned off, so piped results stay plain.
+func (s *IOStreams) StdoutColorScheme() ColorScheme {
+	return ColorScheme{enabled: s.stdoutTTY && !s.noColor}
+}
+
 // SetQuiet makes the streams quiet: no progress, no reports, no warnings;
 // errors and results on stdout still appear.
 func (s *IOStreams) SetQuiet(v bool) { s.quiet = v }
