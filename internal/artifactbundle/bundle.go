@@ -178,14 +178,14 @@ func read(r io.ReaderAt, size, maxEntry int64, name string) (*Bundle, error) {
 	}
 	mf, ok := b.entries[ManifestName]
 	if !ok {
-		return nil, b.errf("%s missing", ManifestName)
+		return nil, b.errf("%w", &ManifestError{Missing: true})
 	}
 	data, err := b.readEntry(mf)
 	if err != nil {
-		return nil, b.errf("%s: %v", ManifestName, err)
+		return nil, b.errf("%w", &ManifestError{Reason: err.Error()})
 	}
 	if err := json.Unmarshal(data, &b.manifest); err != nil {
-		return nil, b.errf("%s", jsonscan.Explain(err, ManifestName))
+		return nil, b.errf("%w", &ManifestError{Reason: jsonscan.Explain(err, "the manifest")})
 	}
 	b.index()
 	return b, nil
@@ -228,6 +228,19 @@ func knownType(t string) bool {
 		return true
 	}
 	return false
+}
+
+// ManifestError is a bundle whose manifest.json is missing or cannot be read.
+type ManifestError struct {
+	Missing bool
+	Reason  string
+}
+
+func (e *ManifestError) Error() string {
+	if e.Missing {
+		return ManifestName + " missing"
+	}
+	return ManifestName + ": " + e.Reason
 }
 
 func (b *Bundle) errf(format string, args ...any) error {

@@ -377,6 +377,7 @@ const zipErrPrefix = "not an artifact bundle: zip after SYSB header: "
 // describeBundleError turns an artifactbundle read error into the short reason after "Invalid bundle: ".
 func describeBundleError(err error) string {
 	var ve *artifactbundle.VersionError
+	var me *artifactbundle.ManifestError
 	switch msg := err.Error(); {
 	case errors.Is(err, artifactbundle.ErrNotBundle):
 		return "missing SYSB header"
@@ -384,10 +385,10 @@ func describeBundleError(err error) string {
 		return fmt.Sprintf("unsupported format version %d", ve.Version)
 	case strings.HasPrefix(msg, zipErrPrefix):
 		return "invalid zip (" + strings.TrimPrefix(msg, zipErrPrefix) + ")"
-	case strings.HasPrefix(msg, artifactbundle.ManifestName+" missing"):
+	case errors.As(err, &me) && me.Missing:
 		return "missing manifest"
-	case strings.HasPrefix(msg, artifactbundle.ManifestName+":"):
-		return "invalid manifest (" + strings.TrimSpace(strings.TrimPrefix(msg, artifactbundle.ManifestName+":")) + ")"
+	case errors.As(err, &me):
+		return "invalid manifest (" + me.Reason + ")"
 	default:
 		return firstLine(msg)
 	}
