@@ -84,7 +84,7 @@ func TestInjectCommand(t *testing.T) {
 
 	// --quiet keeps the errors, and only them.
 	r = run(t, f, "-q", "inject", bad)
-	if r.code != ExitFailure || strings.TrimSpace(r.err) != "error: "+wantLine[:strings.Index(wantLine, ": not valid JSON")]+": not valid JSON: unexpected end of JSON at byte 13" {
+	if r.code != ExitFailure || strings.TrimSpace(r.err) != "error: "+wantLine[:strings.Index(wantLine, ": not valid JSON")]+": not valid JSON: unexpected end of JSON at the end of the file (byte 13, line 1): the file is truncated" {
 		t.Errorf("quiet: exit %d, stderr %q", r.code, r.err)
 	}
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
-	"github.com/mapback/mapback/internal/jsonscan"
 	"github.com/mapback/mapback/internal/sourcemap"
 )
 
@@ -109,7 +108,7 @@ func validateMap(ctx context.Context, b dist.Bundle, h bundlerHint) []Finding {
 		return []Finding{{Status: StatusFail, Subject: subject, Detail: detail, Fix: fix}}
 	}
 	if b.Map.Rule != dist.RuleDataURL && (sameFile(b.Map.Path, b.Path) || !jsonish(data)) {
-		return []Finding{notAMap(b)}
+		return []Finding{notAMap(b, data)}
 	}
 	var load sourcemap.Loader
 	if b.Map.Rule != dist.RuleDataURL {
@@ -125,7 +124,7 @@ func validateMap(ctx context.Context, b dist.Bundle, h bundlerHint) []Finding {
 		if !errors.As(err, &p) {
 			return fail("not a usable source map: "+err.Error(), fixCorrupt)
 		}
-		return []Finding{problemFinding(*p, subject, data)}
+		return []Finding{problemFinding(*p, subject)}
 	}
 	js, err := os.ReadFile(b.Path)
 	if err != nil {
@@ -136,7 +135,7 @@ func validateMap(ctx context.Context, b dist.Bundle, h bundlerHint) []Finding {
 	probs := m.Check(ctx, cov.visit)
 	var out []Finding
 	for _, p := range probs.List[:min(len(probs.List), maxProblemFindings)] {
-		out = append(out, problemFinding(p, subject, data))
+		out = append(out, problemFinding(p, subject))
 	}
 	if more := probs.Total - min(len(probs.List), maxProblemFindings); more > 0 {
 		out = append(out, Finding{Status: StatusFail, Subject: subject,
@@ -164,13 +163,8 @@ const maxProblemFindings = 5
 
 // problemFinding is the finding for one problem the decoder found: every problem breaks
 // ECMA-426 and fails the check; the fix depends on what kind of problem it is.
-func problemFinding(p sourcemap.Problem, subject string, data []byte) Finding {
-	fd := Finding{Status: StatusFail, Subject: subject, Detail: p.Error(), Fix: problemFix(p.Kind)}
-	var se *jsonscan.SyntaxError
-	if p.Kind == sourcemap.ProblemJSON && errors.As(p.Err, &se) {
-		fd.Detail = "not valid JSON: " + se.Msg + " " + jsonPos(data, se.Offset+prefixLen(data))
-	}
-	return fd
+func problemFinding(p sourcemap.Problem, subject string) Finding {
+	return Finding{Status: StatusFail, Subject: subject, Detail: p.Error(), Fix: problemFix(p.Kind)}
 }
 
 func problemFix(k sourcemap.ProblemKind) string {
@@ -219,21 +213,25 @@ func staleInjectedMap(b dist.Bundle, js []byte) bool {
 
 // notAMap is the finding for a bundle whose map file is not a source map at all: the bundle
 // itself, or a file such as /etc/passwd named by an absolute sourceMappingURL. Its content is not
-// quoted: it is not a map, and may be anything.
-func notAMap(b dist.Bundle) Finding {
-	what := "which is not a source map (not JSON)"
-	if sameFile(b.Map.Path, b.Path) {
-		what = "which is the bundle itself, not a source map"
+// quoted: it is not a map, and may be anything. The detail starts with the decoder's words (what
+// resolve says of the file) and then says how the file came to be taken for the map.
+func notAMap(b dist.Bundle, data []byte) Finding {
+	what := "not a source map: the file is not a JSON object"
+	if _, err := sourcemap.Parse(data); err != nil {
+		what = err.Error()
 	}
-	fd := Finding{Status: StatusFail, Subject: b.Path,
+	fd := Finding{Status: StatusFail, Subject: b.Map.Path,
 		Fix: "make the sourceMappingURL comment name the bundle's map, relative to the bundle (e.g. //# sourceMappingURL=" + filepath.Base(b.Path) + ".map), or remove the comment and keep the map beside the bundle"}
 	if b.Map.Rule != dist.RuleComment {
-		fd.Detail = fmt.Sprintf("the map found beside the bundle, %s, is not a source map (not JSON)", b.Map.Path)
+		fd.Detail = fmt.Sprintf("%s; it is the file beside %s where its map belongs", what, b.Path)
 		fd.Fix = "keep the bundle's real map beside it (" + filepath.Base(b.Path) + ".map), and no other file under that name"
 		return fd
 	}
 	ref := readRef(b.Path)
-	fd.Detail = fmt.Sprintf("sourceMappingURL=%s points at %s, %s", ref.value, b.Map.Path, what)
+	fd.Detail = fmt.Sprintf("%s; the sourceMappingURL=%s of %s points at it", what, ref.value, b.Path)
+	if sameFile(b.Map.Path, b.Path) {
+		fd.Detail += ", and it is the bundle itself"
+	}
 	if strings.HasPrefix(ref.value, "/") {
 		fd.Detail += "; an absolute sourceMappingURL is a URL path on the server to browsers and Sentry, not a file on this machine"
 	}
@@ -352,25 +350,6 @@ func projectDir(root string) string {
 		}
 		dir = parent
 	}
-}
-
-// jsonPos formats a byte offset as "at line L, column C (byte N) near `…`".
-func jsonPos(data []byte, off int) string {
-	off = max(0, min(off, len(data)))
-	line := bytes.Count(data[:off], []byte("\n")) + 1
-	col := off - (bytes.LastIndexByte(data[:off], '\n') + 1) + 1
-	a, z := max(0, off-20), min(len(data), off+20)
-	for a > 0 && !utf8.RuneStart(data[a]) {
-		a--
-	}
-	for z < len(data) && !utf8.RuneStart(data[z]) {
-		z++
-	}
-	near := strings.Join(strings.Fields(string(data[a:z])), " ")
-	if off >= len(data) {
-		return fmt.Sprintf("at the end of the file (byte %d, line %d): the file is truncated", off, line)
-	}
-	return fmt.Sprintf("at line %d, column %d (byte %d), near `%s`", line, col, off, near)
 }
 
 // prefixLen mirrors what sourcemap.Parse strips before decoding, so its offsets can be turned back

@@ -67,7 +67,7 @@ func TestBadInput(t *testing.T) {
 	}
 	want := map[string]string{ // file → a fragment of its one-line reason
 		"binary.js":      "not a JavaScript file (binary data)",
-		"notjson.js":     "map " + filepath.Join(dir, "notjson.js.map") + ": not valid JSON",
+		"notjson.js":     "map " + filepath.Join(dir, "notjson.js.map") + ": not a source map: the file is not a JSON object",
 		"truncated.js":   "map " + filepath.Join(dir, "truncated.js.map") + ": not valid JSON: unexpected end of JSON",
 		"v2.js":          "version: is 2; only version 3 source maps exist",
 		"notamap.js":     `mappings: missing (a source map needs "mappings", a string)`,

@@ -3,9 +3,12 @@ package sourcemap
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/mapback/mapback/internal/jsonscan"
@@ -101,11 +104,57 @@ func decodeRaw(b []byte, skipContent bool) (*rawMap, *Problem) {
 	return r, nil
 }
 
-// notJSON is the fatal problem for text that is not a JSON object.
+// notJSON is the fatal problem for text that is not valid JSON.
 func notJSON(err error) *Problem {
 	p := fatal(ProblemJSON, "", "not valid JSON: %v", err)
 	p.Err = err
 	return p
+}
+
+// notAnObject is the fatal problem for a document that does not even start
+// like a JSON object: some other file (a bundle, /etc/passwd, an HTML error
+// page), which a message must not quote.
+func notAnObject(data []byte) *Problem {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	switch {
+	case len(t) == 0:
+		return fatal(ProblemJSON, "", "not a source map: the file is empty")
+	case t[0] != '{':
+		return fatal(ProblemJSON, "", "not a source map: the file is not a JSON object")
+	}
+	return nil
+}
+
+// at words a JSON syntax problem with its place in the file: data is the
+// whole file, prefix the length of what Parse stripped before decoding.
+func (p *Problem) at(data []byte, prefix int) *Problem {
+	var se *jsonscan.SyntaxError
+	if !errors.As(p.Err, &se) {
+		return p
+	}
+	q := *p
+	q.Detail = "not valid JSON: " + se.Msg + " " + jsonPos(data, se.Offset+prefix)
+	return &q
+}
+
+// jsonPos formats a byte offset of data as "at line L, column C (byte N)
+// near `…`": 20 bytes either side, whitespace folded.
+func jsonPos(data []byte, off int) string {
+	off = max(0, min(off, len(data)))
+	line := bytes.Count(data[:off], []byte("\n")) + 1
+	col := off - (bytes.LastIndexByte(data[:off], '\n') + 1) + 1
+	if off >= len(data) {
+		return fmt.Sprintf("at the end of the file (byte %d, line %d): the file is truncated", off, line)
+	}
+	a, z := max(0, off-20), min(len(data), off+20)
+	for a > 0 && !utf8.RuneStart(data[a]) {
+		a--
+	}
+	for z < len(data) && !utf8.RuneStart(data[z]) {
+		z++
+	}
+	near := strings.Join(strings.Fields(string(data[a:z])), " ")
+	return fmt.Sprintf("at line %d, column %d (byte %d), near `%s`", line, col, off, near)
 }
 
 // hasLookupMembers reports whether members has no unread member or has

@@ -158,9 +158,9 @@ func (sg segment) problemCount() int {
 func outOfRange(v int32, neg string) string {
 	switch {
 	case v == math.MaxInt32:
-		return "past 2^31-1"
+		return "2147483647 or more"
 	case v == math.MinInt32:
-		return "below -2^31"
+		return "-2147483648 or less"
 	case v < 0 && neg != "":
 		return fmt.Sprintf("%d, %s", v, neg)
 	}

@@ -104,6 +104,7 @@ func ParseWith(data []byte, load Loader) (*Map, error) { return parse(data, load
 func ParseLazy(data []byte, load Loader) (*Map, error) { return parse(data, load, true) }
 
 func parse(data []byte, load Loader, skipContent bool) (*Map, error) {
+	orig := data
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if bytes.HasPrefix(data, []byte(")]}")) {
 		if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
@@ -112,8 +113,14 @@ func parse(data []byte, load Loader, skipContent bool) (*Map, error) {
 			data = nil
 		}
 	}
+	if p := notAnObject(data); p != nil {
+		return nil, p
+	}
 	r, p := decodeRaw(data, skipContent)
 	if p != nil {
+		if p.Kind == ProblemJSON {
+			p = p.at(orig, len(orig)-len(data))
+		}
 		return nil, p
 	}
 	m, p := build(r, true, load)
@@ -160,12 +167,15 @@ func build(r *rawMap, top bool, load Loader) (*Map, *Problem) {
 	}
 	if r.sourceRoot != nil {
 		// ECMA-426 reads a sourceRoot of another type as absent; every
-		// mapback command refuses it instead, as the sources it prefixes
-		// would then resolve to the wrong place.
+		// mapback command refuses it instead (null aside), as the sources
+		// it prefixes would then resolve to the wrong place.
 		s, ok, jerr := jsonString(r.sourceRoot)
 		switch {
 		case jerr != nil:
 			return nil, fatal(ProblemJSON, "sourceRoot", "not valid JSON: %v", jerr)
+		case string(r.sourceRoot) == "null":
+			// null cannot be mistaken for a prefix: it is read as absent.
+			m.problems = append(m.problems, memberProblem(ProblemMember, "sourceRoot", "read as absent", "is null, not a string"))
 		case !ok:
 			return nil, fatal(ProblemType, "sourceRoot", "is %s, not a string: the sources it prefixes cannot be located", describe(r.sourceRoot))
 		}

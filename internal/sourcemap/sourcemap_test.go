@@ -168,7 +168,8 @@ func TestIndexMapSectionColumnOffset(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	cases := []struct{ in, want string }{
-		{`nope`, "not valid JSON: expected '{' at byte 0"},
+		{`nope`, "not a source map: the file is not a JSON object"},
+		{``, "not a source map: the file is empty"},
 		{`{"version":2,"sources":[],"mappings":""}`, "version: is 2; only version 3"},
 		{`{"sources":[],"mappings":""}`, `version: missing`},
 		{`{"version":3,"sources":[]}`, `mappings: missing`},
