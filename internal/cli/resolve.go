@@ -13,9 +13,10 @@ import (
 
 func newResolveCmd(a *app) *cobra.Command {
 	var (
-		opts   resolve.Options
-		names  string
-		forced []string
+		opts       resolve.Options
+		names      string
+		forced     []string
+		transitive bool
 	)
 	cmd := &cobra.Command{
 		Use:   "resolve [FILE]",
@@ -37,6 +38,13 @@ that encloses its position in the minified bundle, mapped back to its
 original name; where that says nothing (top level, an unnamed function), the
 name the caller's call site has in the map (--names callsite does only that);
 else the minified name. --names minified keeps the names from the trace.
+
+Map chains: when a frame resolves to a local file that has a source map of
+its own (an earlier build stage: tsc before terser, babel before webpack, a
+library's published map), resolve follows that map too, to the sources the
+developer wrote; --json lists each intermediate position under map.chain.
+Only files under --root or in the map's own project are read.
+--transitive=false stops at the first map.
 
 --json prints every line with, for each frame, the minified and original
 positions, the map used and how it was found, or why the frame stayed as it
@@ -83,6 +91,7 @@ was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, map_error).`,
 				defer f.Close()
 				in = f
 			}
+			opts.OneLevel = !transitive
 			if cs := a.streams.StdoutColorScheme(); cs.Enabled() {
 				opts.Dim = cs.Dim
 			}
@@ -105,6 +114,7 @@ was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, map_error).`,
 	f.IntVar(&opts.Context, "context", 0, "show N lines of original code around each in-app frame")
 	f.BoolVar(&opts.JSON, "json", false, "print a JSON report: every line, each frame's original position, status and reason")
 	f.StringVar(&opts.Root, "root", "", "show original paths relative to this directory (default: the working directory)")
+	f.BoolVar(&transitive, "transitive", true, "follow an original file's own source map to its sources (a tsc → terser build); --transitive=false stops at the first map")
 	return cmd
 }
 

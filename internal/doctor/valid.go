@@ -259,7 +259,7 @@ func sameFile(a, b string) bool {
 // frames then resolve to a file and line, but no source code is shown around them.
 func checkSourcesContent(m *sourcemap.Map, subject, base, root string, h bundlerHint) []Finding {
 	srcs := m.Sources()
-	project := projectDir(root)
+	project := dist.ProjectDir(root)
 	var missing []string
 	onDisk, without := 0, 0
 	for i := range srcs {
@@ -330,26 +330,6 @@ func localFile(p, project string) bool {
 		}
 	}
 	return false
-}
-
-// projectDir is the first directory at or above root holding package.json or .git, or "".
-func projectDir(root string) string {
-	abs, err := filepath.Abs(root)
-	if err != nil {
-		return ""
-	}
-	for dir := abs; ; {
-		for _, n := range []string{"package.json", ".git"} {
-			if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
-				return dir
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
 }
 
 // prefixLen mirrors what sourcemap.Parse strips before decoding, so its offsets can be turned back

@@ -3,6 +3,7 @@ package resolve
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/rivo/uniseg"
@@ -20,14 +21,22 @@ type sourceContext struct {
 }
 
 // contextFor returns n lines of original code around the frame from the
-// map's sourcesContent, or else from the source file when it exists locally.
-// Library frames (ignore-listed, node_modules and the like) get none.
+// map's sourcesContent, or else from the source file when it exists locally
+// and mayRead allows it (never for a map from an artifact bundle). Library
+// frames (ignore-listed, node_modules and the like) get none.
 func (r *resolver) contextFor(res resolved, n int) (*sourceContext, bool) {
 	if n <= 0 || !res.ok || !res.inApp() {
 		return nil, false
 	}
-	text, ok := res.m.SourceContent(res.mapping.SourceIndex)
+	m := res.contentMap
+	if m == nil {
+		m = res.m
+	}
+	text, ok := m.SourceContent(res.mapping.SourceIndex)
 	if !ok {
+		if res.bundle == nil || r.idx.isVirtualMap(res.bundle) || !filepath.IsAbs(res.sourcePath) || !r.mayRead(res.sourcePath, res.mapDir()) {
+			return nil, false
+		}
 		data, err := os.ReadFile(res.sourcePath)
 		if err != nil {
 			return nil, false

@@ -175,11 +175,15 @@ func (r *resolver) resolveEventFrame(f eventFrame, images map[string]string) res
 
 func rewriteEventFrame(f eventFrame, res resolved, name string) map[string]json.RawMessage {
 	raw := f.raw
-	raw["data"] = mergeMapbackData(raw["data"], map[string]any{
+	mb := map[string]any{
 		"minified": map[string]any{"abs_path": f.AbsPath, "filename": f.Filename, "function": f.Function, "lineno": f.Lineno, "colno": f.Colno},
 		"map":      res.mapPath,
 		"found_by": res.foundBy,
-	})
+	}
+	if len(res.chain) > 0 {
+		mb["chain"] = res.chain
+	}
+	raw["data"] = mergeMapbackData(raw["data"], mb)
 	if name != "" {
 		raw["function"] = mustJSON(name)
 	}

@@ -45,6 +45,11 @@ type jsonMap struct {
 	Path    string  `json:"path"` // "" for an inline map
 	FoundBy string  `json:"found_by"`
 	DebugID *string `json:"debug_id"`
+	// Chain lists the intermediate positions a frame went through, each
+	// looked up in the next map, when its original file had a map of its
+	// own; ChainStopped says why a chain ended before a file's own map.
+	Chain        []link `json:"chain,omitempty"`
+	ChainStopped string `json:"chain_stopped,omitempty"`
 }
 
 type jsonOriginal struct {
@@ -104,7 +109,7 @@ func frameJSON(l stacktrace.Line, r resolved, c *sourceContext) *jsonFrame {
 		jf.File = &file
 	}
 	if r.foundBy != "" {
-		jm := &jsonMap{Path: r.mapPath, FoundBy: r.foundBy}
+		jm := &jsonMap{Path: r.mapPath, FoundBy: r.foundBy, Chain: r.chain, ChainStopped: r.chainStop}
 		if r.debugID != "" {
 			id := r.debugID
 			jm.DebugID = &id

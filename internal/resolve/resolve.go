@@ -55,6 +55,9 @@ type Options struct {
 	// Dim, when set, marks the lines of resolved library frames in the text
 	// output (the command sets it for a terminal: ANSI faint).
 	Dim func(string) string
+	// OneLevel stops at the first map: an original file that has a map of
+	// its own (an earlier build stage) is not followed (chain.go).
+	OneLevel bool
 }
 
 // Forced is one --map URL=FILE pairing.
@@ -89,7 +92,7 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 		defer func() { _ = ab.Close() }() // opened for reading only
 		idx.artifacts = append(idx.artifacts, namedBundle{path: p, b: ab})
 	}
-	r := &resolver{idx: idx, opts: opts}
+	r := &resolver{ctx: ctx, idx: idx, opts: opts}
 	if r.opts.Root == "" {
 		r.opts.Root = "."
 	}
@@ -189,6 +192,7 @@ func withContext(lines []stacktrace.Line, results []resolved, contexts []*source
 }
 
 type resolver struct {
+	ctx  context.Context
 	idx  *Index
 	opts Options
 }
@@ -224,6 +228,13 @@ type resolved struct {
 	// here: the map itself is released once its frames are looked up).
 	warnings    []string
 	mapProblems []sourcemap.Problem
+	// chain lists the positions in intermediate files a frame went through
+	// to its original source (chain.go); chainStop says why it went no
+	// further when an intermediate file had a map that could not take it on.
+	chain       []link
+	chainStop   string
+	contentMap  *sourcemap.Map // the map whose sourcesContent has the frame's source: the last of the chain
+	chainBundle *dist.Bundle   // the file whose map that is
 	debugID     string
 	sourcePath  string // the original source as a local path, for context lines
 
@@ -453,6 +464,9 @@ func (r *resolver) lookupIn(f *stacktrace.Frame, b *dist.Bundle) resolved {
 	res.bundle, res.m, res.genLine, res.genColumn = b, m, f.Line-1, col
 	src := m.ResolveSource(mapPath, mp.SourceIndex)
 	res.file, res.sourcePath = r.display(src), localPath(src)
+	if !r.opts.OneLevel && !r.idx.isVirtualMap(b) {
+		r.follow(&res, b)
+	}
 	// The token name at a call site names the callee only when its segment
 	// starts at the frame's column (or one before: V8 points at the callee);
 	// a segment that began earlier names some other token.
@@ -543,6 +557,7 @@ type Index struct {
 
 	artifacts []namedBundle          // --bundle, searched after local files
 	virtual   map[string]virtualFile // artifact bundle entries by key
+	chained   map[string]*chainEntry // intermediate files of map chains, by path
 }
 
 // once returns the entry for key in m, made on first use; the caller fills
@@ -833,7 +848,7 @@ func NewIndex(ctx context.Context, dirs []string) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := &Index{bundles: scan.Bundles, byBase: map[string][]int{}, cache: map[string]*parsedMap{}, scopes: map[string]*scopeEntry{}, sources: map[string]*sourceEntry{}, virtual: map[string]virtualFile{}}
+	idx := &Index{bundles: scan.Bundles, byBase: map[string][]int{}, cache: map[string]*parsedMap{}, scopes: map[string]*scopeEntry{}, sources: map[string]*sourceEntry{}, virtual: map[string]virtualFile{}, chained: map[string]*chainEntry{}}
 	for i, b := range scan.Bundles {
 		base := filepath.Base(b.Path)
 		idx.byBase[base] = append(idx.byBase[base], i)
@@ -873,6 +888,19 @@ func (idx *Index) match(frameFile string) (b *dist.Bundle, ambiguous bool) {
 		return nil, tie
 	}
 	return &idx.bundles[best], false
+}
+
+// isVirtualMap reports whether b's map came from an artifact bundle or a
+// server, not from a file the user pointed at.
+func (idx *Index) isVirtualMap(b *dist.Bundle) bool {
+	key := b.Map.Path
+	if key == "" {
+		key = b.Path
+	}
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	_, ok := idx.virtual[key]
+	return ok
 }
 
 // mapFor parses (once) the map paired with bundle b.
