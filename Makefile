@@ -38,8 +38,9 @@ cross:
 	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o /dev/null ./cmd/mapback; \
 	done
 
-fixtures: ## rebuild testdata/fixtures with the pinned bundlers (needs the npm registry)
+fixtures: ## rebuild testdata/fixtures and testdata/chain with the pinned bundlers (needs the npm registry)
 	testdata/gen/generate.sh
+	testdata/chain/generate.sh
 
 conformance: ## differential tests against the reference client, sentry-cli 3.8.0
 	$(GO) build -trimpath -o $(CACHE)/bin/mapback ./cmd/mapback
