@@ -51,3 +51,26 @@ func TestResolveCommand(t *testing.T) {
 		t.Errorf("missing file: exit %d %s", r.code, r.err)
 	}
 }
+
+// TestResolveMapChain: the real tsc → terser build of testdata/chain resolves
+// to the TypeScript sources through both maps, stops at tsc's output with
+// --transitive=false, and --json shows the position in between.
+func TestResolveMapChain(t *testing.T) {
+	f := newFakeEnv(t)
+	const dir = "../../testdata/chain"
+	trace := dir + "/traces/method.txt"
+
+	r := run(t, f, "resolve", "--maps", dir+"/dist", "--root", dir, trace)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "    at Cart.total (src/app.ts:22:23)\n") ||
+		!strings.Contains(r.stdout, "    at checkout (src/app.ts:39:22)\n") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.err)
+	}
+	r = run(t, f, "resolve", "--transitive=false", "--maps", dir+"/dist", "--root", dir, trace)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "    at Cart.total (out/app.js:15:27)\n") {
+		t.Fatalf("--transitive=false: exit %d\n%s%s", r.code, r.stdout, r.err)
+	}
+	r = run(t, f, "resolve", "--json", "--maps", dir+"/dist", "--root", dir, trace)
+	if r.code != ExitOK || !strings.Contains(r.stdout, `"chain": [`) || !strings.Contains(r.stdout, `"file": "out/app.js",`) {
+		t.Fatalf("--json: exit %d\n%s%s", r.code, r.stdout, r.err)
+	}
+}

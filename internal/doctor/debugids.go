@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -12,7 +11,7 @@ import (
 
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
-	"github.com/mapback/mapback/internal/jsonscan"
+	"github.com/mapback/mapback/internal/sourcemap"
 )
 
 const fixRebuilt = "the bundle was rebuilt after injection: run inject after every build, then upload"
@@ -99,6 +98,11 @@ func checkDebugIDs(ctx context.Context, env *Env) Result {
 	return res
 }
 
+// fixMapDebugID is the fix for a map whose debug ID member is not a debug ID.
+func fixMapDebugID(b dist.Bundle) string {
+	return "correct or remove the map's debugId/debug_id member (a debug ID is a UUID such as 8cf3d888-fc9e-457d-a999-6ffef384b736; the tool that wrote it does not follow the format), then run mapback sourcemaps inject " + shellArg(b.Root)
+}
+
 // bundleIDFinding judges one bundle: its finding, the ID it carries (zero when none), whether
 // anything injected it at all, and whether its ID could be compared with a map's.
 func bundleIDFinding(b dist.Bundle, js []byte) (_ Finding, _ debugid.ID, injected, compared bool) {
@@ -137,6 +141,11 @@ func bundleIDFinding(b dist.Bundle, js []byte) (_ Finding, _ debugid.ID, injecte
 		return fail(fmt.Sprintf("has the debug ID snippet (%s) but no //# debugId comment: the upload cannot tell the bundle's ID (a later step stripped comments)", snipID),
 			"run inject as the last build step, after any minifier, then upload: "+inject), snipID, true, true
 	default:
+		if mapProblem != "" {
+			// Injecting would fail on this map (inject refuses a map whose debug ID it cannot
+			// read): say what to fix first.
+			return fail("not injected, and "+mapProblem, fixMapDebugID(b)), debugid.ID{}, false, false
+		}
 		if mapHas {
 			// The map was injected, the bundle was not: the map is left over from an earlier,
 			// injected build (inject moves the code down and shifts the map with it). Injecting
@@ -150,7 +159,7 @@ func bundleIDFinding(b dist.Bundle, js []byte) (_ Finding, _ debugid.ID, injecte
 
 	switch {
 	case mapProblem != "":
-		return fail(mapProblem, fixRebuilt), id, true, true
+		return fail(mapProblem, fixMapDebugID(b)), id, true, true
 	case b.Map == nil:
 		return Finding{Status: StatusOK, Subject: b.Path, Detail: fmt.Sprintf("debug ID %s (no map to compare)", id)}, id, true, false
 	case !mapOK:
@@ -231,9 +240,10 @@ func pluginID(js []byte) (debugid.ID, bool) {
 	}
 }
 
-// mapDebugID reads the debugId/debug_id members of the bundle's map. ok is false when the map
-// cannot be read or is not JSON (the valid check says why); problem is set when the members
-// disagree or are not debug IDs.
+// mapDebugID reads the debug ID of the bundle's map with the source map decoder (the rule of
+// which member wins is its). ok is false when the map cannot be read or parsed (the valid check
+// says why); problem is set when a debugId/debug_id member is not a debug ID or the two differ,
+// worded as the valid check and resolve word it.
 func mapDebugID(b dist.Bundle) (id debugid.ID, has, ok bool, problem string) {
 	if b.Map == nil {
 		return id, false, false, ""
@@ -245,32 +255,18 @@ func mapDebugID(b dist.Bundle) (id debugid.ID, has, ok bool, problem string) {
 			return id, false, false, ""
 		}
 	}
-	members, _, _, err := jsonscan.Document(data)
+	m, err := sourcemap.Parse(data)
 	if err != nil {
 		return id, false, false, ""
 	}
-	var got []debugid.ID
-	for _, m := range members {
-		if m.Key != "debugId" && m.Key != "debug_id" {
-			continue
+	for _, p := range m.Problems() {
+		if p.Kind == sourcemap.ProblemDebugID {
+			return id, false, true, fmt.Sprintf("its map %s: %s", mapName(b), p.Fault())
 		}
-		var s string
-		if json.Unmarshal(data[m.ValStart:m.ValEnd], &s) != nil {
-			return id, false, true, fmt.Sprintf("its map %s has a %s member that is not a string", mapName(b), m.Key)
-		}
-		v, err := debugid.Parse(s)
-		if err != nil {
-			return id, false, true, fmt.Sprintf("its map %s has %s %q, not a valid debug ID", mapName(b), m.Key, s)
-		}
-		got = append(got, v)
 	}
-	if len(got) == 0 {
+	if m.DebugID() == "" {
 		return id, false, true, ""
 	}
-	for _, v := range got[1:] {
-		if v != got[0] {
-			return id, false, true, fmt.Sprintf("its map %s has two different debug IDs (%s and %s)", mapName(b), got[0], v)
-		}
-	}
-	return got[0], true, true, ""
+	id, err = debugid.Parse(m.DebugID())
+	return id, err == nil, true, ""
 }

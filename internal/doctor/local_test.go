@@ -564,8 +564,8 @@ func TestDebugIDMapKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ name, from, to, detail string }{
-		{"keys disagree", `"debug_id":"`, `"debug_id":"00000000-0000-5000-8000-00000000000`, "has two different debug IDs"},
-		{"not an ID", `"debugId":"`, `"debugId":"nope`, "not a valid debug ID"},
+		{"keys disagree", `"debug_id":"`, `"debug_id":"00000000-0000-5000-8000-00000000000`, "differs from debug_id 00000000-0000-5000-8000-000000000000"},
+		{"not an ID", `"debugId":"`, `"debugId":"nope`, `debugId: "nope" is not a debug ID`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := locCopyTree(t, src)
@@ -607,4 +607,34 @@ func FuzzLocalMapWalk(f *testing.F) {
 			_ = w.coverage("m", len(lens), last)
 		}
 	})
+}
+
+// TestMapMemberProblems: a malformed sourcesContent is reported as malformed, never as missing
+// with the advice to turn it on; a debugId that is not a UUID is named by the debug ID check,
+// whose fix is to correct it (inject would refuse the map), not to run inject.
+func TestMapMemberProblems(t *testing.T) {
+	const js = "var a=1;\n//# sourceMappingURL=app.js.map\n"
+	dir := t.TempDir()
+	locWrite(t, filepath.Join(dir, "app.js"), js)
+	locWrite(t, filepath.Join(dir, "app.js.map"), `{"version":3,"sources":["../src/a.js"],"sourcesContent":{"a.js":"var a"},"names":[],"mappings":"AAAA"}`)
+	r := locResult(t, locRun(t, dir), idValid)
+	dump := locDump(r)
+	if r.Status != StatusFail || !strings.Contains(dump, "sourcesContent: is an object, not a list; read as absent") ||
+		strings.Contains(dump, "have no sourcesContent") || strings.Contains(dump, "include sourcesContent") {
+		t.Errorf("malformed sourcesContent:\n%s", dump)
+	}
+
+	dir = t.TempDir()
+	locWrite(t, filepath.Join(dir, "app.js"), js)
+	locWrite(t, filepath.Join(dir, "app.js.map"), `{"version":3,"sources":["a.js"],"sourcesContent":["var a=1"],"names":[],"mappings":"AAAA","debugId":"not-a-uuid"}`)
+	rep := locRun(t, dir)
+	r = locResult(t, rep, idDebugIDs)
+	dump = locDump(r)
+	if r.Status != StatusFail || !strings.Contains(dump, `debugId: "not-a-uuid" is not a debug ID`) ||
+		!strings.Contains(dump, "fix: correct or remove the map's debugId/debug_id member") {
+		t.Errorf("invalid debugId, debug ID check:\n%s", dump)
+	}
+	if v := locResult(t, rep, idValid); v.Status != StatusFail || !strings.Contains(locDump(v), `debugId: "not-a-uuid" is not a debug ID`) {
+		t.Errorf("invalid debugId, valid check:\n%s", locDump(v))
+	}
 }

@@ -148,3 +148,44 @@ func TestLibraryFramesMarked(t *testing.T) {
 		t.Errorf("marked:\n%q\nwant:\n%q", marked, want)
 	}
 }
+
+// An event frame the map maps to a null source is left as it was: no
+// filename or abs_path of "." (the map's directory) as there once was.
+func TestEventNullSource(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"app.js":     "var a=1;\n//# sourceMappingURL=app.js.map\n",
+		"app.js.map": `{"version":3,"sources":[null,"a.js"],"names":[],"mappings":"AAAA,ICAA"}`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	frame := func(col int) map[string]any {
+		return map[string]any{"abs_path": "https://cdn.example.com/app.js", "filename": "/app.js", "function": "f", "lineno": 1, "colno": col}
+	}
+	in, _ := json.Marshal(map[string]any{"exception": map[string]any{"values": []any{map[string]any{"type": "Error",
+		"stacktrace": map[string]any{"frames": []any{frame(1), frame(5)}}}}}})
+	var out bytes.Buffer
+	sum, err := Run(context.Background(), Options{Maps: []string{dir}}, bytes.NewReader(in), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Exception struct {
+			Values []struct {
+				Stacktrace struct{ Frames []map[string]any }
+			}
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &ev); err != nil {
+		t.Fatal(err)
+	}
+	frames := ev.Exception.Values[0].Stacktrace.Frames
+	if frames[0]["filename"] != "/app.js" || frames[0]["abs_path"] != "https://cdn.example.com/app.js" || frames[0]["lineno"] != 1.0 {
+		t.Errorf("null-source frame rewritten: %v", frames[0])
+	}
+	if !strings.HasSuffix(frames[1]["filename"].(string), "a.js") || sum.Resolved != 1 || sum.Unresolved != 1 {
+		t.Errorf("second frame %v, summary %+v", frames[1], sum)
+	}
+}
