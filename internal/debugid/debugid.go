@@ -9,6 +9,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+
+	"github.com/mapback/mapback/internal/bytesearch"
 )
 
 // ID is a debug ID: a UUID (version 5 bits when derived here).
@@ -111,7 +113,7 @@ func FindComment(js []byte) (ID, bool) {
 	const key = "debugId="
 	end := len(js)
 	for {
-		i := bytes.LastIndex(js[:end], []byte(key))
+		i := bytesearch.LastIndex(js[:end], []byte(key))
 		if i < 0 {
 			return ID{}, false
 		}

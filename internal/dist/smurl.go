@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode"
+
+	"github.com/mapback/mapback/internal/bytesearch"
 )
 
 const smKey = "sourceMappingURL="
@@ -34,7 +36,7 @@ func findSourceMappingURL(js []byte) (raw string, lineStart, lineEnd int, ok boo
 	key := []byte(smKey)
 	end := len(js)
 	for {
-		i := bytes.LastIndex(js[:end], key)
+		i := bytesearch.LastIndex(js[:end], key)
 		if i < 4 {
 			// No hit, or a hit too close to the start to have a "//# " prefix.
 			return "", 0, 0, false

@@ -5,6 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mapback/mapback/internal/bytesearch"
 	"github.com/mapback/mapback/internal/debugid"
 )
 
@@ -234,7 +235,7 @@ func injectEnd(js []byte, id debugid.ID) []byte {
 func lastSourceMappingURLLine(js []byte) (start, end, next int, ok bool) {
 	limit := len(js)
 	for {
-		i := bytes.LastIndex(js[:limit], []byte("sourceMappingURL="))
+		i := bytesearch.LastIndex(js[:limit], []byte("sourceMappingURL="))
 		if i < 0 {
 			return 0, 0, 0, false
 		}

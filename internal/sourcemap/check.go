@@ -106,7 +106,7 @@ func (m *Map) check(ctx context.Context, ps *Problems, k int, s section, visit f
 		r := newLineReader(mp, i, st, line, lim)
 		r.empty = func(p Problem) { ps.add(place(p)) }
 		for {
-			sg, ok, p := r.next()
+			n, ok, p := r.step()
 			if p != nil {
 				ps.add(place(*p))
 				return // nothing after malformed text can be read
@@ -114,16 +114,21 @@ func (m *Map) check(ctx context.Context, ps *Problems, k int, s section, visit f
 			if !ok {
 				break
 			}
-			if sg.prob != 0 {
+			if prob := segmentFlags(&r.acc, n, lim); prob != 0 {
+				sg := segmentAt(&r.acc, n, lim)
 				if len(ps.List) < MaxProblems {
 					sg.problems(line, lim, func(p Problem) { ps.add(place(p)) })
 				} else {
 					ps.Total += sg.problemCount() // formatting them would be wasted
 				}
+				if prob&probColumn != 0 {
+					continue // the segment does not exist
+				}
 			}
-			if sg.prob&probColumn == 0 && visit != nil {
-				v := Segment{Line: line, Column: int(sg.genCol), Fields: int(sg.fields), Source: -1, OriginalLine: -1, OriginalColumn: -1, Name: int(sg.name)}
-				if sg.fields >= 4 {
+			if visit != nil {
+				sg := segmentAt(&r.acc, n, lim)
+				v := Segment{Line: line, Column: int(sg.genCol), Fields: n, Source: -1, OriginalLine: -1, OriginalColumn: -1, Name: int(sg.name)}
+				if n >= 4 {
 					v.Source, v.OriginalLine, v.OriginalColumn = int(sg.src), int(sg.line), int(sg.col)
 				}
 				if k >= 0 {
@@ -138,7 +143,7 @@ func (m *Map) check(ctx context.Context, ps *Problems, k int, s section, visit f
 		if r.i >= len(mp) && !(r.i > i && mp[r.i-1] == ';') {
 			break // the last line: it did not end with a ';'
 		}
-		i, st = r.i, r.st
+		i, st = r.i, r.state()
 	}
 }
 

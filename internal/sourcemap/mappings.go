@@ -38,19 +38,6 @@ type vlqState struct {
 	src, line, col, name int64
 }
 
-// add applies a segment's deltas (n fields) to the running state, which
-// carries across lines.
-func (st *vlqState) add(n int, f [5]int64) {
-	if n >= 4 {
-		st.src += f[1]
-		st.line += f[2]
-		st.col += f[3]
-		if n == 5 {
-			st.name += f[4]
-		}
-	}
-}
-
 // checkpoint is the VLQ state at a line start, or (col) at a segment inside
 // a line whose columns never decrease: gen0 is the column before that
 // segment, genAt the segment's own.
@@ -87,30 +74,38 @@ type limits struct{ sources, names int }
 
 func sat32(v int64) int32 { return int32(max(math.MinInt32, min(math.MaxInt32, v))) }
 
-// makeSegment applies a segment's deltas (n fields f) to st and returns the
-// segment at generated column gen, with its problems flagged. This is the
-// one place where ECMA-426's rules for a segment's values are applied, for
-// lookups and for Check alike.
-func makeSegment(gen int64, n int, f [5]int64, st *vlqState, lim limits) segment {
-	sg := segment{genCol: sat32(gen), fields: uint8(n), name: -1}
-	if gen < 0 || gen > math.MaxInt32 {
-		sg.prob |= probColumn
+// segmentFlags returns the problems of the segment of n fields whose
+// running values are acc (the generated column, then source, original line
+// and column, and name, as readValues leaves them): the one place where
+// ECMA-426's rules for a segment's values are applied, for lookups and for
+// Check alike. Unsigned comparisons test "below 0 or above the bound" at once.
+func segmentFlags(acc *[8]int64, n int, lim limits) (prob uint8) {
+	if uint64(acc[0]) > math.MaxInt32 {
+		prob = probColumn
 	}
-	if n < 4 {
-		return sg
+	if n >= 4 {
+		if uint64(acc[1]) >= uint64(lim.sources) {
+			prob |= probSource
+		}
+		if uint64(acc[2]) > math.MaxInt32 || uint64(acc[3]) > math.MaxInt32 {
+			prob |= probOriginal
+		}
+		if n == 5 && uint64(acc[4]) >= uint64(lim.names) {
+			prob |= probName
+		}
 	}
-	st.add(n, f)
-	sg.src, sg.line, sg.col = sat32(st.src), sat32(st.line), sat32(st.col)
-	if st.src < 0 || st.src >= int64(lim.sources) {
-		sg.prob |= probSource
-	}
-	if st.line < 0 || st.line > math.MaxInt32 || st.col < 0 || st.col > math.MaxInt32 {
-		sg.prob |= probOriginal
-	}
-	if n == 5 {
-		sg.name = sat32(st.name)
-		if st.name < 0 || st.name >= int64(lim.names) {
-			sg.prob |= probName
+	return prob
+}
+
+// segmentAt makes the segment of n fields whose running values are acc,
+// its problems flagged (segmentFlags); values out of int32's range are
+// saturated, for messages.
+func segmentAt(acc *[8]int64, n int, lim limits) segment {
+	sg := segment{genCol: sat32(acc[0]), fields: uint8(n), name: -1, prob: segmentFlags(acc, n, lim)}
+	if n >= 4 {
+		sg.src, sg.line, sg.col = sat32(acc[1]), sat32(acc[2]), sat32(acc[3])
+		if n == 5 {
+			sg.name = sat32(acc[4])
 		}
 	}
 	return sg
@@ -171,7 +166,7 @@ func outOfRange(v int32, neg string) string {
 // It returns the number of fields, the values and the next offset.
 func scanSegment(s string, i int) (n int, f [5]int64, next int, err error) {
 	var acc [8]int64
-	n, next, err = readValues(s, i, &acc, false)
+	n, next, err = readValues(s, i, &acc)
 	if err != nil {
 		return 0, f, next, err
 	}
@@ -248,13 +243,13 @@ func lookupSorted(s string, ix *lineIndex, k, col int, lim limits) (seg segment,
 	}
 	best := segment{genCol: -1}
 	r := newLineReader(s, i, st, k, lim)
-	r.gen = gen
+	r.acc[0] = gen
 	for {
 		sg, ok, p := r.next()
 		if p != nil {
 			return segment{}, false, false // cannot happen: the line was checked
 		}
-		if !ok || r.gen > int64(col) {
+		if !ok || r.acc[0] > int64(col) {
 			break
 		}
 		if sg.genCol > best.genCol { // the first of equal columns wins
@@ -284,11 +279,14 @@ func seek(s string, ix *lineIndex, k int) (int, vlqState, error) {
 			i++
 			continue
 		}
-		n, f, next, err := scanSegment(s, i)
+		acc := [8]int64{1: st.src, 2: st.line, 3: st.col, 4: st.name}
+		n, next, err := readValues(s, i, &acc)
 		if err != nil {
 			return 0, st, err
 		}
-		st.add(n, f)
+		if n >= 4 {
+			st = vlqState{src: acc[1], line: acc[2], col: acc[3], name: acc[4]}
+		}
 		i = next
 	}
 	return i, st, nil
@@ -299,14 +297,16 @@ func seek(s string, ix *lineIndex, k int) (int, vlqState, error) {
 // lookupSorted) and by Check alike, so they cannot disagree about which
 // segments a line has.
 type lineReader struct {
-	s     string
-	i     int // the next byte
-	k     int // the generated line, for problems
-	st    vlqState
-	gen   int64 // the generated column of the last segment (0 at the line's start)
-	any   bool  // a segment was read on the line
-	items int   // comma-separated segments begun on the line, empty ones too
-	sep   bool  // at the line's start or just after a ','
+	s string
+	i int // the next byte
+	k int // the generated line, for problems
+	// acc holds the running values: acc[0] the generated column of the last
+	// segment (0 at the line's start), acc[1:5] the source, original line,
+	// original column and name, which carry across lines.
+	acc   [8]int64
+	any   bool // a segment was read on the line
+	items int  // comma-separated segments begun on the line, empty ones too
+	sep   bool // at the line's start or just after a ','
 	lim   limits
 	// empty, when not nil, is told of each empty segment (",,", or a ','
 	// first or last on the line) as a Problem without its line. An empty
@@ -315,13 +315,29 @@ type lineReader struct {
 }
 
 func newLineReader(s string, i int, st vlqState, k int, lim limits) *lineReader {
-	return &lineReader{s: s, i: i, k: k, st: st, items: 1, sep: true, lim: lim}
+	return &lineReader{s: s, i: i, k: k, acc: [8]int64{1: st.src, 2: st.line, 3: st.col, 4: st.name}, items: 1, sep: true, lim: lim}
 }
 
-// next returns the line's next segment, its problems flagged (makeSegment).
+// state is the running source, original line, column and name.
+func (r *lineReader) state() vlqState {
+	return vlqState{src: r.acc[1], line: r.acc[2], col: r.acc[3], name: r.acc[4]}
+}
+
+// next returns the line's next segment, its problems flagged (segmentAt).
 // At the line's end ok is false and r.i is past the ';'. Malformed text
 // returns a ProblemSyntax.
 func (r *lineReader) next() (sg segment, ok bool, p *Problem) {
+	n, ok, p := r.step()
+	if !ok {
+		return segment{}, false, p
+	}
+	return segmentAt(&r.acc, n, r.lim), true, nil
+}
+
+// step is next without making the segment: it reads the line's next
+// segment into r.acc and returns its number of fields, for a caller (Check)
+// that needs the segment only when it has a problem.
+func (r *lineReader) step() (n int, ok bool, p *Problem) {
 	s := r.s
 	for r.i < len(s) && s[r.i] == ',' {
 		if r.sep {
@@ -338,22 +354,24 @@ func (r *lineReader) next() (sg segment, ok bool, p *Problem) {
 		if r.i < len(s) {
 			r.i++
 		}
-		return segment{}, false, nil
+		return 0, false, nil
 	}
-	n, f, next, err := scanSegment(s, r.i)
+	gen := r.acc[0]
+	n, next, err := readValues(s, r.i, &r.acc)
+	if err == nil && n != 1 && n != 4 && n != 5 {
+		err = fieldCountError(n)
+	}
 	if err != nil {
-		return segment{}, false, syntaxProblem(r.k, r.items, r.gen, r.any, err)
+		return 0, false, syntaxProblem(r.k, r.items, gen, r.any, err)
 	}
-	r.gen += f[0]
-	sg = makeSegment(r.gen, n, f, &r.st, r.lim)
 	r.any, r.sep, r.i = true, false, next
-	return sg, true, nil
+	return n, true, nil
 }
 
 func (r *lineReader) emptySegment() {
 	if r.empty != nil {
 		r.empty(Problem{Kind: ProblemSegment, Section: -1, Member: "mappings", Line: r.k, Column: -1,
-			Segment: r.items, AfterColumn: afterColumn(r.gen, r.any),
+			Segment: r.items, AfterColumn: afterColumn(r.acc[0], r.any),
 			Detail: "an empty segment (a ',' with no segment before or after it)", Effect: "skipped"})
 	}
 }

@@ -242,7 +242,7 @@ func (f *frag) run(s string) {
 		if wantCp {
 			segSt = state()
 		}
-		nf, next, err := readValues(s, i, &acc, false)
+		nf, next, err := readValues(s, i, &acc)
 		if err != nil {
 			fail(err, prevGen)
 			return

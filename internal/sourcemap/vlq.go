@@ -68,24 +68,27 @@ func quoteChar(c byte) string {
 }
 
 // readValues decodes the base64 VLQ values of one segment, from s[i] (not
-// a ',' or ';') to the next ',' or ';' or the end of s, or only the first
-// one when first is set, and adds the k-th to acc[k&7]: the decoding pass
-// keeps running sums there, a caller that wants the values passes zeros. It
-// returns how many values there were and the offset after them. This is the
-// one VLQ decoder; it is written as one loop with no call per value because
-// the decoding pass reads a value every byte or two of mappings that can be
-// megabytes long.
-func readValues(s string, i int, acc *[8]int64, first bool) (n, next int, err error) {
+// a ',' or ';') to the next ',' or ';' or the end of s, and adds the k-th to
+// acc[k&7]: the decoding pass keeps running sums there, a caller that wants
+// the values passes zeros. It returns how many values there were and the
+// offset after them. This is the one VLQ decoder; it is written as one loop
+// with no call per value, and reads the one-digit values most segments hold
+// from a table, because the decoding pass reads a value every byte or two of
+// mappings that can be megabytes long.
+func readValues(s string, i int, acc *[8]int64) (n, next int, err error) {
 	for {
-		start := i
-		d := int64(b64[s[i]])
-		if d < 0 {
-			return n, i, &VLQError{At: i, Kind: VLQBadChar, Char: s[i]}
-		}
-		i++
-		u := d & 31
-		if d >= 32 {
-			for shift := 5; ; {
+		if v := oneDigit[s[i]]; v != notOneDigit {
+			acc[n&7] += int64(v)
+			i++
+		} else {
+			start := i
+			d := int64(b64[s[i]])
+			if d < 0 {
+				return n, i, &VLQError{At: i, Kind: VLQBadChar, Char: s[i]}
+			}
+			i++
+			u := d & 31
+			for shift := 5; d >= 32; {
 				if i >= len(s) {
 					return n, i, &VLQError{At: i - 1, Kind: VLQTruncated}
 				}
@@ -102,32 +105,62 @@ func readValues(s string, i int, acc *[8]int64, first bool) (n, next int, err er
 				} else if d&31 != 0 {
 					u = 1 << 32 // out of range, however many digits follow
 				}
-				if d < 32 {
-					break
-				}
 			}
-			if u >= 1<<32 {
+			switch {
+			case u >= 1<<32:
 				return n, i, &VLQError{At: start, Kind: VLQRange}
+			case u == 1:
+				acc[n&7] += math.MinInt32 // negative zero
+			default:
+				neg := -(u & 1)
+				acc[n&7] += (u>>1 ^ neg) - neg
 			}
-		}
-		if u == 1 {
-			acc[n&7] += math.MinInt32 // negative zero
-		} else {
-			neg := -(u & 1)
-			acc[n&7] += (u>>1 ^ neg) - neg
 		}
 		n++
-		if first || i >= len(s) || s[i] == ',' || s[i] == ';' {
+		if i >= len(s) || s[i] == ',' || s[i] == ';' {
 			return n, i, nil
 		}
 	}
 }
 
+// oneDigit is the value of each one-digit VLQ ('A' to 'f' but for 'B',
+// negative zero), notOneDigit for every other byte.
+var oneDigit = func() (t [256]int8) {
+	for i := range t {
+		t[i] = notOneDigit
+	}
+	for d := 0; d < 32; d++ {
+		switch {
+		case d == 1:
+		case d&1 != 0:
+			t[base64Alphabet[d]] = -int8(d >> 1)
+		default:
+			t[base64Alphabet[d]] = int8(d >> 1)
+		}
+	}
+	return t
+}()
+
+const notOneDigit = math.MinInt8
+
 // DecodeVLQ decodes the one base64 VLQ value that starts at s[i] and
 // returns it with the offset just past it; a malformed value is a *VLQError.
 func DecodeVLQ[T ~string | ~[]byte](s T, i int) (v int64, next int, err error) {
+	str := asString(s)
+	if i >= len(str) {
+		return 0, i, &VLQError{At: i, Kind: VLQTruncated}
+	}
+	// Read up to the value's last digit (the first without the continuation
+	// bit), so that readValues stops after it.
+	end := i
+	for end < len(str) && b64[str[end]] >= 32 {
+		end++
+	}
+	if end < len(str) {
+		end++
+	}
 	var acc [8]int64
-	_, next, err = readValues(asString(s), i, &acc, true)
+	_, next, err = readValues(str[:end], i, &acc)
 	return acc[0], next, err
 }
 

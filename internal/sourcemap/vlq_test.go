@@ -76,7 +76,7 @@ func TestVLQRoundTrip(t *testing.T) {
 	}
 	// Several values, as the decoding pass reads them: sums into acc.
 	var acc [8]int64
-	n, next, err := readValues("CDiBV,", 0, &acc, false)
+	n, next, err := readValues("CDiBV,", 0, &acc)
 	if n != 4 || next != 5 || err != nil || acc[0] != 1 || acc[1] != -1 || acc[2] != 17 || acc[3] != -10 {
 		t.Fatalf("readValues: %d %d %v %v", n, next, err, acc)
 	}
