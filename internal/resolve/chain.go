@@ -130,13 +130,19 @@ func under(dir, path string) bool {
 // (its sourceMappingURL, else a map beside it): a bundle under --maps, else
 // the file on its own. nil when the file has no map.
 func (idx *Index) fileWithMap(ctx context.Context, path string) *dist.Bundle {
-	for i := range idx.bundles {
-		if abs, err := filepath.Abs(idx.bundles[i].Path); err == nil && abs == path {
-			if idx.bundles[i].Map == nil {
-				return nil
+	idx.absOnce.Do(func() {
+		idx.byAbs = make(map[string]int, len(idx.bundles))
+		for i := range idx.bundles {
+			if abs, err := filepath.Abs(idx.bundles[i].Path); err == nil {
+				idx.byAbs[abs] = i
 			}
-			return &idx.bundles[i]
 		}
+	})
+	if i, ok := idx.byAbs[path]; ok {
+		if idx.bundles[i].Map == nil {
+			return nil
+		}
+		return &idx.bundles[i]
 	}
 	e := once(idx, idx.chained, path)
 	e.once.Do(func() {

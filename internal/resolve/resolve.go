@@ -558,6 +558,8 @@ type Index struct {
 	artifacts []namedBundle          // --bundle, searched after local files
 	virtual   map[string]virtualFile // artifact bundle entries by key
 	chained   map[string]*chainEntry // intermediate files of map chains, by path
+	absOnce   sync.Once
+	byAbs     map[string]int // bundle index by absolute path, for map chains
 }
 
 // once returns the entry for key in m, made on first use; the caller fills
