@@ -9,8 +9,12 @@ import (
 // LastIndex agrees with bytes.LastIndex.
 func TestLastIndexAgrees(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	for range 5000 {
-		b := make([]byte, rng.Intn(200))
+	for k := range 5000 {
+		n := rng.Intn(200)
+		if k%10 == 0 {
+			n = tail - 100 + rng.Intn(300) // around the tail's edge
+		}
+		b := make([]byte, n)
 		for i := range b {
 			b[i] = "ab/# =x"[rng.Intn(7)]
 		}
@@ -35,4 +39,21 @@ func BenchmarkLastIndexMissing(b *testing.B) {
 			LastIndex(data, sep)
 		}
 	})
+}
+
+// An instance that starts just before the tail and ends inside it is found.
+func TestLastIndexAcrossTheTail(t *testing.T) {
+	sep := []byte("//# debugId=")
+	for size := tail; size < tail+40; size++ {
+		for at := size - tail - len(sep); at <= size-tail+2; at++ {
+			if at < 0 || at+len(sep) > size {
+				continue
+			}
+			b := bytes.Repeat([]byte("x"), size)
+			copy(b[at:], sep)
+			if got := LastIndex(b, sep); got != at {
+				t.Fatalf("size %d, at %d: got %d", size, at, got)
+			}
+		}
+	}
 }
