@@ -17,6 +17,7 @@ func newResolveCmd(a *app) *cobra.Command {
 		names      string
 		forced     []string
 		transitive bool
+		strict     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "resolve [FILE]",
@@ -48,7 +49,13 @@ Only files under --root or in the map's own project are read.
 
 --json prints every line with, for each frame, the minified and original
 positions, the map used and how it was found, or why the frame stayed as it
-was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, map_error).`,
+was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, no_source,
+map_error).
+
+When frames stay as they were, stderr says how many and why, with what to do
+(-q silences it). Exit status: 0 when every frame that could resolve did (or
+there were none: native frames only); 1 when there were some and none
+resolved; with --strict, 1 as soon as one did not.`,
 		Example: `  # Paste a trace from a CI log
   mapback resolve --maps dist/ < trace.txt
 
@@ -102,8 +109,10 @@ was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, map_error).`,
 			for _, w := range sum.Warnings {
 				a.log.Warn(w)
 			}
-			a.log.Info("resolve", "frames", sum.Frames, "resolved", sum.Resolved, "unresolved", sum.Unresolved)
-			return nil
+			if text := sum.Explain(); text != "" && !a.streams.Quiet() {
+				fmt.Fprintln(a.streams.ErrOut, text)
+			}
+			return resolveOutcome(sum, strict)
 		},
 	}
 	f := cmd.Flags()
@@ -114,8 +123,31 @@ was (not_resolvable, no_file, ambiguous_file, no_map, no_mapping, map_error).`,
 	f.IntVar(&opts.Context, "context", 0, "show N lines of original code around each in-app frame")
 	f.BoolVar(&opts.JSON, "json", false, "print a JSON report: every line, each frame's original position, status and reason")
 	f.StringVar(&opts.Root, "root", "", "show original paths relative to this directory (default: the working directory)")
+	f.BoolVar(&strict, "strict", false, "exit 1 unless every frame that could resolve did (default: only when none did)")
 	f.BoolVar(&transitive, "transitive", true, "follow an original file's own source map to its sources (a tsc → terser build); --transitive=false stops at the first map")
 	return cmd
+}
+
+// errNothingResolved and errPartlyResolved end a resolve run whose trace was
+// written but whose frames did not resolve: the reasons are already on
+// stderr, the exit status tells a script.
+var (
+	errNothingResolved = fmt.Errorf("no frame resolved: %w", ErrSilent)
+	errPartlyResolved  = fmt.Errorf("not every frame resolved (--strict): %w", ErrSilent)
+)
+
+// resolveOutcome is resolve's exit status: 0 when every frame that could
+// resolve did, or when there were none (a trace of native frames, a log
+// without traces); 1 when there were some and none resolved, and with
+// --strict when any did not.
+func resolveOutcome(sum resolve.Summary, strict bool) error {
+	switch {
+	case sum.Candidates > 0 && sum.Resolved == 0:
+		return errNothingResolved
+	case strict && sum.Resolved < sum.Candidates:
+		return errPartlyResolved
+	}
+	return nil
 }
 
 // resolveMemoryLimit is the heap size at which the garbage collector starts working during resolve.

@@ -76,12 +76,7 @@ func (r *resolver) runEvent(ctx context.Context, data []byte, out io.Writer) (Su
 			}
 			frames[i] = parseEventFrame(raw)
 			results[i] = r.resolveEventFrame(frames[i], images)
-			sum.Frames++
-			if results[i].ok {
-				sum.Resolved++
-			} else {
-				sum.Unresolved++
-			}
+			sum.count(results[i])
 		}
 		r.nameScopes(results)
 		all = append(all, results...)
@@ -102,6 +97,7 @@ func (r *resolver) runEvent(ctx context.Context, data []byte, out io.Writer) (Su
 	}
 	ev["exception"] = mustJSON(exc)
 	sum.Warnings = mapWarnings(all)
+	sum.Notes = notes(all, func(int) bool { return true })
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

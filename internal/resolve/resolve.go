@@ -66,6 +66,12 @@ type Forced struct{ URL, File string }
 // Summary counts what happened to the frames.
 type Summary struct {
 	Frames, Resolved, Unresolved int
+	// Candidates are the frames that could have resolved: all but native
+	// code and runtime internals (status not_resolvable).
+	Candidates int
+	// Notes explain the candidates that did not resolve, one line per
+	// cause, with what to do (summary.go).
+	Notes []string
 	// Warnings are the problems of the maps used that resolve worked
 	// around, one line each, starting with the map's path: the command
 	// prints them on stderr, --json in its summary.
@@ -264,16 +270,11 @@ func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
 	r.resolveLocated(found, results)
 	sum.Warnings = mapWarnings(results)
 	for i := range lines {
-		if lines[i].Frame == nil {
-			continue
-		}
-		sum.Frames++
-		if results[i].ok {
-			sum.Resolved++
-		} else {
-			sum.Unresolved++
+		if lines[i].Frame != nil {
+			sum.count(results[i])
 		}
 	}
+	sum.Notes = notes(results, func(i int) bool { return lines[i].Frame != nil })
 	// The caller's call site names the callee: in a V8-style trace the
 	// caller is the next frame line below (the next outer frame).
 	for i := range lines {
@@ -290,6 +291,19 @@ func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
 		f.Replace(name, results[i].file, results[i].mapping.Line+1, results[i].mapping.Column+1)
 	}
 	return results, sum
+}
+
+// searched names where bundles were looked for, for messages.
+func (r *resolver) searched() string {
+	where := r.opts.Maps
+	if len(where) == 0 {
+		where = []string{"."}
+	}
+	s := strings.Join(where, ", ")
+	if len(r.opts.Bundles) > 0 {
+		s += " or in " + strings.Join(r.opts.Bundles, ", ")
+	}
+	return s
 }
 
 // forcedMap returns the --map file whose URL matches the frame's file: the
@@ -412,7 +426,7 @@ func (r *resolver) locate(f *stacktrace.Frame) (*dist.Bundle, resolved) {
 	case ambiguous:
 		return nil, resolved{status: StatusAmbiguous, reason: "several local bundles match " + f.File + " equally well"}
 	case b == nil:
-		return nil, resolved{status: StatusNoFile, reason: "no bundle under --maps (or in --bundle) matches " + f.File}
+		return nil, resolved{status: StatusNoFile, reason: "no bundle under " + r.searched() + " matches " + f.File}
 	}
 	return b, resolved{}
 }
