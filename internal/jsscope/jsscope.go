@@ -587,6 +587,27 @@ func (ix *Index) pos(off int) Pos {
 	return Pos{Line: line, Col: ix.u16At(off) - ix.u16At(ix.lines[line])}
 }
 
+// Width returns the number of lines of the bundle and the UTF-16 length of
+// line (0-based; without its line break), or -1 when there is no such line.
+// A position past them is not in this bundle: the trace came from another
+// build of it.
+func (ix *Index) Width(line int) (lines, length int) {
+	if line < 0 || line >= len(ix.lines) {
+		return len(ix.lines), -1
+	}
+	end := len(ix.src)
+	if line+1 < len(ix.lines) {
+		end = ix.lines[line+1]
+	}
+	for end > ix.lines[line] && (ix.src[end-1] == '\n' || ix.src[end-1] == '\r') {
+		end--
+	}
+	if end >= ix.lines[line]+3 && string(ix.src[end-3:end]) == "\u2028" || end >= ix.lines[line]+3 && string(ix.src[end-3:end]) == "\u2029" {
+		end -= 3
+	}
+	return len(ix.lines), ix.u16At(end) - ix.u16At(ix.lines[line])
+}
+
 // offset converts a line and UTF-16 column to a byte offset; a column in the
 // middle of a surrogate pair gives the character's offset.
 func (ix *Index) offset(line, col int) (int, bool) {

@@ -27,6 +27,7 @@ type eventFrame struct {
 	Function string
 	Lineno   int
 	Colno    int
+	DebugID  string // the frame's own debug_id, normalised; "" when none
 }
 
 // isEvent reports whether the input is a Sentry event rather than trace text.
@@ -114,6 +115,12 @@ func parseEventFrame(raw map[string]json.RawMessage) eventFrame {
 	_ = json.Unmarshal(raw["function"], &f.Function)
 	_ = json.Unmarshal(raw["lineno"], &f.Lineno)
 	_ = json.Unmarshal(raw["colno"], &f.Colno)
+	var id string
+	if json.Unmarshal(raw["debug_id"], &id) == nil {
+		if parsed, err := debugid.Parse(id); err == nil {
+			f.DebugID = parsed.String()
+		}
+	}
 	return f
 }
 
@@ -149,24 +156,42 @@ func (r *resolver) resolveEventFrame(f eventFrame, images map[string]string) res
 	if !sf.Resolvable {
 		sf.Reason = "no_location"
 	}
-	id := images[f.AbsPath]
+	id := f.DebugID // the frame's own, else the image of its file
+	if id == "" {
+		id = images[f.AbsPath]
+	}
 	if id == "" {
 		id = images[f.Filename]
 	}
-	if id != "" && sf.Resolvable && f.Lineno > 0 && f.Colno > 0 {
-		b := r.idx.byDebugID(id)
-		if b == nil {
-			b = r.idx.artifactByDebugID(id)
-		}
-		if b != nil {
-			res := r.lookupIn(sf, b)
-			if res.foundBy != "" {
-				res.foundBy = "debug_id"
-			}
-			return res
-		}
+	if id == "" || !sf.Resolvable || f.Lineno <= 0 || f.Colno <= 0 {
+		return r.resolveFrame(sf)
 	}
-	return r.resolveFrame(sf)
+	b := r.idx.byDebugID(id)
+	if b == nil {
+		b = r.idx.artifactByDebugID(id)
+	}
+	if b != nil {
+		res := r.lookupIn(sf, b)
+		if res.foundBy != "" {
+			res.foundBy = "debug_id"
+		}
+		return res
+	}
+	// The event names the build that ran; a local bundle of the same path
+	// with another ID (or none) is another build, whose positions would be
+	// answered confidently and wrongly.
+	pb, res := r.locate(sf)
+	if pb == nil {
+		res.reason += "; and no bundle has the event's debug ID " + id
+		return res
+	}
+	other := "no debug ID (it is not injected)"
+	if got := r.idx.bundleDebugID(pb); got != "" {
+		other = "debug ID " + got
+	}
+	return resolved{status: StatusDebugIDMismatch, reason: fmt.Sprintf(
+		"the event's frame of %s is from the build with debug ID %s, and the local %s has %s: another build, whose positions would be wrong (pass --maps with the build that ran, or its artifact bundle with --bundle)",
+		file, id, pb.Path, other)}
 }
 
 func rewriteEventFrame(f eventFrame, res resolved, name string) map[string]json.RawMessage {
@@ -209,31 +234,45 @@ func mustJSON(v any) json.RawMessage {
 // byDebugID finds the local bundle whose //# debugId= comment, or whose
 // map's debugId, is id. The index is built on first use: only events need it.
 func (idx *Index) byDebugID(id string) *dist.Bundle {
-	idx.debugOnce.Do(func() {
-		idx.debugIDs = map[string]int{}
-		for i := range idx.bundles {
-			b := &idx.bundles[i]
-			if src, err := os.ReadFile(b.Path); err == nil {
-				if got, ok := debugid.FindComment(src); ok {
-					idx.debugIDs[got.String()] = i
-					continue
-				}
-			}
-			if b.Map != nil && b.Map.Path != "" {
-				if data, err := os.ReadFile(b.Map.Path); err == nil {
-					if m, err := sourcemap.Parse(data); err == nil && m.DebugID() != "" {
-						if got, err := debugid.Parse(m.DebugID()); err == nil {
-							idx.debugIDs[got.String()] = i
-						}
-					}
-				}
-			}
-		}
-	})
+	idx.indexDebugIDs()
 	if i, ok := idx.debugIDs[id]; ok {
 		return &idx.bundles[i]
 	}
 	return nil
+}
+
+// bundleDebugID is the debug ID of local bundle b ("" when it has none).
+func (idx *Index) bundleDebugID(b *dist.Bundle) string {
+	idx.indexDebugIDs()
+	return idx.idOf[b.Path]
+}
+
+// indexDebugIDs reads every local bundle's debug ID, once.
+func (idx *Index) indexDebugIDs() {
+	idx.debugOnce.Do(func() {
+		idx.debugIDs, idx.idOf = map[string]int{}, map[string]string{}
+		for i := range idx.bundles {
+			b := &idx.bundles[i]
+			id := ""
+			if src, err := os.ReadFile(b.Path); err == nil {
+				if got, ok := debugid.FindComment(src); ok {
+					id = got.String()
+				}
+			}
+			if id == "" && b.Map != nil && b.Map.Path != "" {
+				if data, err := os.ReadFile(b.Map.Path); err == nil {
+					if m, err := sourcemap.Parse(data); err == nil && m.DebugID() != "" {
+						if got, err := debugid.Parse(m.DebugID()); err == nil {
+							id = got.String()
+						}
+					}
+				}
+			}
+			if id != "" {
+				idx.debugIDs[id], idx.idOf[b.Path] = i, id
+			}
+		}
+	})
 }
 
 // nameScopes works out the scope names of the resolved frames, parsing each
@@ -255,6 +294,7 @@ func (r *resolver) nameScopes(results []resolved) {
 				pos = at[res.bundle.Path]
 			}
 			res.scoped, res.scopedSet = r.scopeName(*res, pos), true
+			r.checkBuild(res, pos)
 		}
 	}
 }

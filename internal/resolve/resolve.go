@@ -213,6 +213,9 @@ const (
 	StatusNoMapping     = "no_mapping"     // nothing mapped at that position on its line
 	StatusMapError      = "map_error"      // the map could not be read or parsed
 	StatusNoSource      = "no_source"      // the map maps the position to a source it does not name (null)
+	// StatusDebugIDMismatch: the input names its build by debug ID and the
+	// local bundle of that path is another build.
+	StatusDebugIDMismatch = "debug_id_mismatch"
 )
 
 // resolved is the outcome for one frame.
@@ -365,6 +368,28 @@ func (r *resolver) scopeName(res resolved, at []jsscope.Pos) string {
 	}
 	name, _ := s.OriginalName(res.m)
 	return name
+}
+
+// checkBuild warns when a resolved frame's position is not in its bundle at
+// all (a line past the last, a column past the end of its line): the trace
+// came from another build of the bundle, and the map of this one answered
+// for code that is not there. It needs the bundle's line index, which scope
+// naming builds; with --names minified it is not checked.
+func (r *resolver) checkBuild(res *resolved, at []jsscope.Pos) {
+	if res.bundle == nil || res.bundle.Path == "" {
+		return
+	}
+	ix := r.idx.scopesFor(res.bundle, at)
+	if ix == nil {
+		return
+	}
+	const other = "the trace comes from another build of it, so this answer is likely wrong (resolve it with the build that ran)"
+	switch lines, width := ix.Width(res.genLine); {
+	case width < 0:
+		res.warnings = append(res.warnings, fmt.Sprintf("%s has %d lines and the frame is on line %d: %s", res.bundle.Path, lines, res.genLine+1, other))
+	case res.genColumn > width:
+		res.warnings = append(res.warnings, fmt.Sprintf("line %d of %s is %d columns long and the frame is at column %d: %s", res.genLine+1, res.bundle.Path, width, res.genColumn+1, other))
+	}
 }
 
 // useful rejects names that say nothing about the code (spec resolve.md §5).
@@ -567,7 +592,8 @@ type Index struct {
 	sources map[string]*sourceEntry // bundle bytes, read once, for scopes and columns
 
 	debugOnce sync.Once
-	debugIDs  map[string]int // debug ID → bundle index (events only)
+	debugIDs  map[string]int    // debug ID → bundle index (events only)
+	idOf      map[string]string // bundle path → its debug ID
 
 	artifacts []namedBundle          // --bundle, searched after local files
 	virtual   map[string]virtualFile // artifact bundle entries by key
@@ -1061,6 +1087,7 @@ func (r *resolver) resolveLocated(frames []located, results []resolved) {
 				for _, l := range group {
 					if res := &results[l.i]; res.ok {
 						res.scoped, res.scopedSet = r.scopeName(*res, at[l.b.Path]), true
+						r.checkBuild(res, at[l.b.Path])
 					}
 				}
 			}
