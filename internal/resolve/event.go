@@ -60,7 +60,8 @@ func (r *resolver) runEvent(ctx context.Context, data []byte, out io.Writer) (Su
 	}
 	var sum Summary
 	var all []resolved
-	for _, v := range exc.Values {
+	var report []jsonEventFrame
+	for k, v := range exc.Values {
 		var st map[string]json.RawMessage
 		if json.Unmarshal(v["stacktrace"], &st) != nil {
 			continue
@@ -82,16 +83,20 @@ func (r *resolver) runEvent(ctx context.Context, data []byte, out io.Writer) (Su
 		r.nameScopes(results)
 		all = append(all, results...)
 		for i := range raws {
-			if !results[i].ok {
-				continue
+			var c *sourceContext
+			if results[i].ok {
+				// Oldest call first: the caller of frame i is frame i-1.
+				var caller *resolved
+				if i > 0 {
+					caller = &results[i-1]
+				}
+				results[i].name, results[i].nameFrom = r.chooseName(results[i], caller)
+				c, _ = r.contextFor(results[i], r.opts.Context)
+				raws[i] = rewriteEventFrame(frames[i], results[i], results[i].name, c)
 			}
-			// Oldest call first: the caller of frame i is frame i-1.
-			var caller *resolved
-			if i > 0 {
-				caller = &results[i-1]
+			if r.opts.JSON {
+				report = append(report, jsonEventFrame{Exception: k, Index: i, jsonFrame: frameReport(frames[i].traceFrame(), results[i], c)})
 			}
-			name, _ := r.chooseName(results[i], caller)
-			raws[i] = rewriteEventFrame(frames[i], results[i], name)
 		}
 		st["frames"] = mustJSON(raws)
 		v["stacktrace"] = mustJSON(st)
@@ -102,6 +107,12 @@ func (r *resolver) runEvent(ctx context.Context, data []byte, out io.Writer) (Su
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
+	if r.opts.JSON {
+		if report == nil {
+			report = []jsonEventFrame{}
+		}
+		return sum, enc.Encode(jsonEventReport{Version: 1, Input: "sentry_event", Frames: report, Summary: summaryJSON(sum, all)})
+	}
 	return sum, enc.Encode(ev)
 }
 
@@ -145,17 +156,21 @@ func debugImages(raw json.RawMessage) map[string]string {
 	return out
 }
 
-// resolveEventFrame finds the frame's map by debug ID first, then by path
-// like a trace frame.
-func (r *resolver) resolveEventFrame(f eventFrame, images map[string]string) resolved {
+// traceFrame is the event frame as resolve sees a frame of a trace: its
+// abs_path (else filename), line and column.
+func (f eventFrame) traceFrame() *stacktrace.Frame {
 	file := f.AbsPath
 	if file == "" {
 		file = f.Filename
 	}
-	sf := &stacktrace.Frame{Dialect: "event", Function: f.Function, File: file, Line: f.Lineno, Column: f.Colno, HasColumn: f.Colno > 0, Resolvable: file != ""}
-	if !sf.Resolvable {
-		sf.Reason = "no_location"
-	}
+	return stacktrace.NewFrame("event", f.Function, file, f.Lineno, f.Colno)
+}
+
+// resolveEventFrame finds the frame's map by debug ID first, then by path
+// like a trace frame.
+func (r *resolver) resolveEventFrame(f eventFrame, images map[string]string) resolved {
+	sf := f.traceFrame()
+	file := sf.File
 	id := f.DebugID // the frame's own, else the image of its file
 	if id == "" {
 		id = images[f.AbsPath]
@@ -194,7 +209,11 @@ func (r *resolver) resolveEventFrame(f eventFrame, images map[string]string) res
 		file, id, pb.Path, other)}
 }
 
-func rewriteEventFrame(f eventFrame, res resolved, name string) map[string]json.RawMessage {
+// rewriteEventFrame writes a resolved frame back into the event: function,
+// filename (as displayed), abs_path (the original's full path or URL),
+// lineno, colno, in_app, and with --context Sentry's pre_context,
+// context_line and post_context; the minified values go to data.mapback.
+func rewriteEventFrame(f eventFrame, res resolved, name string, c *sourceContext) map[string]json.RawMessage {
 	raw := f.raw
 	mb := map[string]any{
 		"minified": map[string]any{"abs_path": f.AbsPath, "filename": f.Filename, "function": f.Function, "lineno": f.Lineno, "colno": f.Colno},
@@ -209,7 +228,12 @@ func rewriteEventFrame(f eventFrame, res resolved, name string) map[string]json.
 		raw["function"] = mustJSON(name)
 	}
 	raw["filename"] = mustJSON(res.file)
-	raw["abs_path"] = mustJSON(res.file)
+	raw["abs_path"] = mustJSON(res.absPath())
+	if c != nil {
+		raw["pre_context"] = mustJSON(append([]string{}, c.Pre...))
+		raw["context_line"] = mustJSON(c.Line)
+		raw["post_context"] = mustJSON(append([]string{}, c.Post...))
+	}
 	raw["lineno"] = mustJSON(res.mapping.Line + 1)
 	raw["colno"] = mustJSON(res.mapping.Column + 1)
 	raw["in_app"] = mustJSON(res.inApp())

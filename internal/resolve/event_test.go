@@ -104,3 +104,74 @@ func TestEventByDebugID(t *testing.T) {
 		t.Errorf("names %v", names)
 	}
 }
+
+// TestEventJSONAndContext: --json on an event reports every frame's status
+// and reason, as for traces; --context fills Sentry's pre_context,
+// context_line and post_context; abs_path is the original's full path.
+func TestEventJSONAndContext(t *testing.T) {
+	const dir = "../../testdata/fixtures/esbuild-cjs"
+	raw, _ := os.ReadFile("../../testdata/fixtures/esbuild-cjs/traces/class-method.txt")
+	var frames []map[string]any
+	for _, l := range stacktrace.ParseString(string(raw)) {
+		if f := l.Frame; f != nil && f.File != "" {
+			frames = append([]map[string]any{{"abs_path": f.File, "filename": filepath.Base(f.File), "function": f.Function, "lineno": f.Line, "colno": f.Column}}, frames...)
+		}
+	}
+	in, _ := json.Marshal(map[string]any{"exception": map[string]any{"values": []any{map[string]any{"type": "Error", "stacktrace": map[string]any{"frames": frames}}}}})
+
+	var out bytes.Buffer
+	if _, err := Run(context.Background(), Options{Maps: []string{dir}, JSON: true}, bytes.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Input  string
+		Frames []struct {
+			Exception, Index int
+			Status, Reason   string
+		}
+		Summary jsonSum
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("not the JSON report: %v\n%s", err, out.String())
+	}
+	statuses := map[string]int{}
+	for _, f := range rep.Frames {
+		statuses[f.Status]++
+		if f.Status != StatusResolved && f.Reason == "" {
+			t.Errorf("frame %d: %s without a reason", f.Index, f.Status)
+		}
+	}
+	if rep.Input != "sentry_event" || len(rep.Frames) != len(frames) || statuses[StatusResolved] != 6 || statuses[StatusNotResolvable] != 4 || rep.Summary.Resolved != 6 {
+		t.Errorf("report: input %q, %d frames, statuses %v, summary %+v", rep.Input, len(rep.Frames), statuses, rep.Summary)
+	}
+
+	out.Reset()
+	if _, err := Run(context.Background(), Options{Maps: []string{dir}, Context: 1, Root: "../.."}, bytes.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Exception struct {
+			Values []struct {
+				Stacktrace struct{ Frames []map[string]any }
+			}
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &ev); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range ev.Exception.Values[0].Stacktrace.Frames {
+		if f["filename"] != "testdata/gen/app/src/models/cart.js" || f["lineno"] != 18.0 {
+			continue
+		}
+		found = true
+		abs, _ := filepath.Abs("../../testdata/gen/app/src/models/cart.js")
+		if f["abs_path"] != abs || !strings.Contains(f["context_line"].(string), "throw new Error(`out of stock") ||
+			len(f["pre_context"].([]any)) != 1 || len(f["post_context"].([]any)) != 1 {
+			t.Errorf("frame: %v", f)
+		}
+	}
+	if !found {
+		t.Errorf("no frame at cart.js:18:\n%s", out.String())
+	}
+}

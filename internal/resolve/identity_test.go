@@ -53,7 +53,7 @@ func TestEventDebugIDMismatch(t *testing.T) {
 	check := func(name, localID string, in []byte) {
 		t.Helper()
 		var out bytes.Buffer
-		opts := Options{Maps: []string{dir}, JSON: true}
+		opts := Options{Maps: []string{dir}}
 		sum, err := Run(context.Background(), opts, bytes.NewReader(in), &out)
 		if err != nil {
 			t.Fatal(err)

@@ -73,33 +73,41 @@ type jsonSum struct {
 }
 
 func writeJSON(w io.Writer, lines []stacktrace.Line, results []resolved, contexts []*sourceContext, sum Summary) error {
-	rep := jsonReport{Version: 1, Summary: jsonSum{Frames: sum.Frames, Resolved: sum.Resolved, Unresolved: sum.Unresolved, MapsUsed: []string{}, Warnings: append([]string{}, sum.Warnings...)}}
-	used := map[string]bool{}
+	var framed []resolved
+	for i, l := range lines {
+		if l.Frame != nil {
+			framed = append(framed, results[i])
+		}
+	}
+	rep := jsonReport{Version: 1, Summary: summaryJSON(sum, framed)}
 	for i, l := range lines {
 		jl := jsonLine{N: i + 1, Kind: "other", Text: l.Text}
 		switch {
 		case l.Frame != nil:
 			jl.Kind = "frame"
 			jl.Frame = frameJSON(l, results[i], contexts[i])
-			if results[i].ok && results[i].mapPath != "" {
-				used[results[i].mapPath] = true
-			}
 		case isHeader(lines, i):
 			jl.Kind = "header"
 		}
 		rep.Lines = append(rep.Lines, jl)
 	}
-	for p := range used {
-		rep.Summary.MapsUsed = append(rep.Summary.MapsUsed, p)
-	}
-	sort.Strings(rep.Summary.MapsUsed)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
 }
 
 func frameJSON(l stacktrace.Line, r resolved, c *sourceContext) *jsonFrame {
-	f := l.Frame
+	jf := frameReport(l.Frame, r, c)
+	if r.ok {
+		jf.Output = stacktrace.RenderString([]stacktrace.Line{l})
+		jf.Output = strings.TrimSuffix(strings.TrimSuffix(jf.Output, "\n"), "\r")
+	}
+	return jf
+}
+
+// frameReport is a frame's --json entry without the rewritten line: f as
+// the input gave it, r what became of it.
+func frameReport(f *stacktrace.Frame, r resolved, c *sourceContext) *jsonFrame {
 	jf := &jsonFrame{
 		Dialect: string(f.Dialect), Function: f.Function, Async: f.Async, Constructor: f.Constructor,
 		Line: f.Line, Column: f.Column, Status: r.status, Reason: r.reason, Warnings: r.warnings,
@@ -132,9 +140,36 @@ func frameJSON(l stacktrace.Line, r resolved, c *sourceContext) *jsonFrame {
 		o.TokenName = &name
 	}
 	jf.Original = o
-	jf.Output = stacktrace.RenderString([]stacktrace.Line{l})
-	jf.Output = strings.TrimSuffix(strings.TrimSuffix(jf.Output, "\n"), "\r")
 	return jf
+}
+
+// jsonEventReport is --json for a Sentry event: every exception frame, in
+// the event's order (oldest call first), with what became of it.
+type jsonEventReport struct {
+	Version int              `json:"version"`
+	Input   string           `json:"input"` // "sentry_event"
+	Frames  []jsonEventFrame `json:"frames"`
+	Summary jsonSum          `json:"summary"`
+}
+
+type jsonEventFrame struct {
+	Exception int `json:"exception"` // index in exception.values
+	Index     int `json:"index"`     // index in its stacktrace.frames
+	*jsonFrame
+}
+
+// summaryJSON is the summary of a run, for both reports.
+func summaryJSON(sum Summary, results []resolved) jsonSum {
+	js := jsonSum{Frames: sum.Frames, Resolved: sum.Resolved, Unresolved: sum.Unresolved, MapsUsed: []string{}, Warnings: append([]string{}, sum.Warnings...)}
+	used := map[string]bool{}
+	for _, r := range results {
+		if r.ok && r.mapPath != "" && !used[r.mapPath] {
+			used[r.mapPath] = true
+			js.MapsUsed = append(js.MapsUsed, r.mapPath)
+		}
+	}
+	sort.Strings(js.MapsUsed)
+	return js
 }
 
 // isHeader: a non-frame line directly followed by a frame is the error's

@@ -560,6 +560,15 @@ func mapLabel(b *dist.Bundle) string {
 	return b.Map.Path
 }
 
+// absPath is the resolved source as a full path or URL (Sentry's abs_path):
+// the local path when it is absolute, else the source as displayed.
+func (res resolved) absPath() string {
+	if filepath.IsAbs(res.sourcePath) || strings.Contains(res.sourcePath, "://") {
+		return res.sourcePath
+	}
+	return res.file
+}
+
 // localPath turns a resolved source into a file path ("file://" URLs too).
 func localPath(src string) string {
 	if strings.HasPrefix(src, "file://") {

@@ -96,6 +96,15 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' }
 
 func hasSpace(s string) bool { return strings.ContainsAny(s, " \t") }
 
+// NewFrame is a frame from another source than trace text (a Sentry event's
+// frame), classified as a parsed frame would be: a node: file or
+// "<anonymous>" is not resolvable, whatever its position.
+func NewFrame(dialect Dialect, function, file string, line, column int) *Frame {
+	f := &Frame{Dialect: dialect, Function: function, File: file, Line: line, Column: column, HasColumn: column > 0, noLine: line == 0 && file != ""}
+	f.classify()
+	return f
+}
+
 // classify sets Resolvable and Reason from File, Line and Column.
 func (f *Frame) classify() {
 	file := f.File
