@@ -240,12 +240,15 @@ type resolved struct {
 	// chain lists the positions in intermediate files a frame went through
 	// to its original source (chain.go); chainStop says why it went no
 	// further when an intermediate file had a map that could not take it on.
-	chain       []link
-	chainStop   string
-	contentMap  *sourcemap.Map // the map whose sourcesContent has the frame's source: the last of the chain
-	chainBundle *dist.Bundle   // the file whose map that is
-	debugID     string
-	sourcePath  string // the original source as a local path, for context lines
+	chain      []link
+	chainStop  string
+	contentMap *sourcemap.Map // the map whose sourcesContent has the frame's source: the last of the chain
+	// sourceLine is the original source line, for a Node crash header.
+	sourceLine   string
+	sourceLineOK bool
+	chainBundle  *dist.Bundle // the file whose map that is
+	debugID      string
+	sourcePath   string // the original source as a local path, for context lines
 
 	bundle    *dist.Bundle // for scope naming
 	scoped    string       // scopeName, when scopedSet
@@ -257,7 +260,8 @@ type resolved struct {
 
 func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
 	var sum Summary
-	results := make([]resolved, len(lines))
+	headers := r.headerPositions(lines)
+	results := make([]resolved, len(lines)+len(headers))
 	var found []located
 	for i := range lines {
 		f := lines[i].Frame
@@ -270,7 +274,14 @@ func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
 			results[i] = res
 		}
 	}
+	// Crash headers are looked up with the frames, as frames of their own
+	// after the lines' results.
+	for k, h := range headers {
+		found = append(found, located{i: len(lines) + k, f: h.f, b: h.b, header: true})
+	}
 	r.resolveLocated(found, results)
+	r.rewriteNodeHeaders(lines, headers, results[len(lines):])
+	results = results[:len(lines)]
 	sum.Warnings = mapWarnings(results)
 	for i := range lines {
 		if lines[i].Frame != nil {
@@ -1047,6 +1058,9 @@ type located struct {
 	i int
 	f *stacktrace.Frame
 	b *dist.Bundle
+	// header marks the position of a Node crash header (nodeheader.go):
+	// its original source line is read while the map is at hand.
+	header bool
 }
 
 // resolveLocated looks the frames up in their maps and, for scope names,
@@ -1128,6 +1142,9 @@ func (r *resolver) resolveLocated(frames []located, results []resolved) {
 		tasks = append(tasks, task{size: size, splits: true, run: func() {
 			for _, l := range group {
 				results[l.i] = r.lookupIn(l.f, l.b)
+				if l.header && results[l.i].ok {
+					results[l.i].sourceLine, results[l.i].sourceLineOK = r.originalLine(results[l.i])
+				}
 			}
 			r.idx.evictMap(mapKey(b))
 			done()

@@ -38,6 +38,12 @@ func TestFixtureTracesMatchNode(t *testing.T) {
 		}
 		inLines, outLines := stacktrace.ParseString(string(in)), stacktrace.ParseString(out.String())
 		nodeFrames := frames(stacktrace.ParseString(string(node)))
+		// A Node crash header is rewritten as Node rewrites it, with one
+		// more blank line (TestNodeHeaderMatchesNode compares it); every
+		// other line must come back as it was.
+		if hs := findNodeHeaders(inLines); len(hs) == 1 && hs[0].at == 0 && len(outLines) == len(inLines)+1 {
+			inLines, outLines = inLines[4:], outLines[5:]
+		}
 		if len(inLines) != len(outLines) {
 			t.Fatalf("%s: %d lines in, %d out", raw, len(inLines), len(outLines))
 		}
