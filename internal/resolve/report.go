@@ -19,10 +19,13 @@ type jsonReport struct {
 }
 
 type jsonLine struct {
-	N     int        `json:"n"`
-	Kind  string     `json:"kind"` // header, frame, other
-	Text  string     `json:"text"`
-	Frame *jsonFrame `json:"frame,omitempty"`
+	N int `json:"n"`
+	// InputLine is, for JSON input, the input line the trace text is in
+	// (a JSON string holds a whole trace on one line).
+	InputLine int        `json:"input_line,omitempty"`
+	Kind      string     `json:"kind"` // header, frame, other
+	Text      string     `json:"text"`
+	Frame     *jsonFrame `json:"frame,omitempty"`
 }
 
 type jsonFrame struct {
@@ -73,6 +76,11 @@ type jsonSum struct {
 }
 
 func writeJSON(w io.Writer, lines []stacktrace.Line, results []resolved, contexts []*sourceContext, sum Summary) error {
+	return writeJSONLines(w, lines, results, contexts, sum, nil)
+}
+
+// writeJSONLines is writeJSON with the input line of each line (JSON input).
+func writeJSONLines(w io.Writer, lines []stacktrace.Line, results []resolved, contexts []*sourceContext, sum Summary, inputLine []int) error {
 	var framed []resolved
 	for i, l := range lines {
 		if l.Frame != nil {
@@ -82,6 +90,9 @@ func writeJSON(w io.Writer, lines []stacktrace.Line, results []resolved, context
 	rep := jsonReport{Version: 1, Summary: summaryJSON(sum, framed)}
 	for i, l := range lines {
 		jl := jsonLine{N: i + 1, Kind: "other", Text: l.Text}
+		if inputLine != nil {
+			jl.InputLine = inputLine[i]
+		}
 		switch {
 		case l.Frame != nil:
 			jl.Kind = "frame"

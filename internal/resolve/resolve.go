@@ -108,6 +108,9 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 	if isEvent(data) {
 		return r.runEvent(ctx, data, out)
 	}
+	if pieces := jsonPieces(data); pieces != nil {
+		return r.runJSONLog(data, pieces, out)
+	}
 	lines := stacktrace.ParseString(string(data))
 	results, sum := r.resolveAll(lines)
 	contexts := make([]*sourceContext, len(lines))
