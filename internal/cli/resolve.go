@@ -35,10 +35,12 @@ names, or the map beside it. Lookups stay on the frame's line: a position
 before the first mapping of its line is left unmapped rather than guessed.
 
 Function names: --names scope (default) names each frame after the function
-that encloses its position in the minified bundle, mapped back to its
-original name; where that says nothing (top level, an unnamed function), the
-name the caller's call site has in the map (--names callsite does only that);
-else the minified name. --names minified keeps the names from the trace.
+that encloses its original position, found by parsing the original source
+(else the function enclosing it in the bundle, mapped back through the map),
+and keeps the runtime's name when it already is the original's. An unnamed
+function prints as <anonymous>; top-level code keeps the runtime's label.
+--names callsite also names unnamed functions after the caller's call site
+in the map; --names minified keeps the names from the trace.
 
 Map chains: when a frame resolves to a local file that has a source map of
 its own (an earlier build stage: tsc before terser, babel before webpack, a

@@ -35,13 +35,13 @@ var origFuncs = []origFunc{
 	{"util/errors.js", "CheckoutError", 2, -1, 5, -1},
 	{"util/errors.js", "CouponError", 9, -1, 13, -1},
 	{"models/cart.js", "LineItem", 4, -1, 9, -1},
-	{"models/cart.js", "LineItem.subtotal", 11, -1, 13, -1},
+	{"models/cart.js", "LineItem.get subtotal", 11, -1, 13, -1},
 	{"models/cart.js", "LineItem.assertInStock", 15, -1, 21, -1},
 	{"models/cart.js", "Cart", 25, -1, 29, -1},
 	{"models/cart.js", "Cart.add", 31, -1, 34, -1},
-	{"models/cart.js", "Cart.subtotal", 36, -1, 38, -1},
+	{"models/cart.js", "Cart.get subtotal", 36, -1, 38, -1},
 	{"models/cart.js", Anonymous, 37, 29, 37, 68},
-	{"models/cart.js", "Cart.total", 40, -1, 47, -1},
+	{"models/cart.js", "Cart.get total", 40, -1, 47, -1},
 	{"models/cart.js", "Cart.checkout", 49, -1, 52, -1},
 	{"models/cart.js", Anonymous, 50, 37, 50, 74},
 	{"services/pricing.js", "delay", 6, -1, 6, -1},
@@ -258,7 +258,7 @@ func TestFixtureScopesParse(t *testing.T) {
 			names[o] = true
 		}
 		// Named in the source and kept as scopes by every bundler.
-		for _, want := range []string{"formatMoney", "LineItem", "LineItem.assertInStock", "Cart.checkout", "Cart.total", "lookupRate", "sampleCart", "class-method", "fire"} {
+		for _, want := range []string{"formatMoney", "LineItem", "LineItem.assertInStock", "Cart.checkout", "Cart.get total", "lookupRate", "sampleCart", "class-method", "fire"} {
 			if !names[want] {
 				var all []string
 				for n := range names {

@@ -32,6 +32,11 @@ type Pos struct{ Line, Col int }
 type NamePart struct {
 	Name string
 	Pos  Pos
+	// Original: the part is not a minified identifier: a property key or
+	// member name (minifiers keep them), or keepNames' __name(fn, "name").
+	Original bool
+	// Prefix is "get " or "set " for an accessor: V8 prints "Cart.get total".
+	Prefix string
 }
 
 // Scope is a function scope: [Start, End) in generated positions, its
@@ -74,8 +79,11 @@ type Index struct {
 }
 
 type rawPart struct {
-	name string
-	off  int
+	name     string
+	off      int
+	keepName bool   // from keepNames' __name(fn, "name"): the original name itself
+	stable   bool   // a property key or member name, which minifiers keep
+	prefix   string // "get " or "set " for an accessor, kept when the name is mapped
 }
 
 type node struct {
@@ -305,8 +313,8 @@ func (ix *Index) scope(n *node) Scope {
 		names := make([]string, len(n.parts))
 		s.Parts = make([]NamePart, len(n.parts))
 		for i, p := range n.parts {
-			names[i] = p.name
-			s.Parts[i] = NamePart{Name: p.name, Pos: ix.pos(p.off)}
+			names[i] = p.prefix + p.name
+			s.Parts[i] = NamePart{Name: p.name, Pos: ix.pos(p.off), Original: p.keepName || p.stable, Prefix: p.prefix}
 		}
 		s.Name = strings.Join(names, ".")
 	}
@@ -336,12 +344,12 @@ func (s Scope) OriginalName(m *sourcemap.Map) (string, bool) {
 	names := make([]string, len(s.Parts))
 	renamed := false
 	for i, p := range s.Parts {
-		names[i] = p.Name
+		names[i] = p.Prefix + p.Name
 		if m == nil {
 			continue
 		}
 		if n, ok := nameAt(m, p.Pos); ok {
-			names[i] = n
+			names[i] = p.Prefix + n
 			renamed = true
 		}
 	}
@@ -457,6 +465,43 @@ func segmentAt(m *sourcemap.Map, p Pos) (sourcemap.Mapping, bool) {
 
 // nameAt returns the name of the segment starting at p's column or one
 // before.
+// MappedName is OriginalName for a caller that must not print a minified
+// identifier as if it were original. Each part is the map's name for it, or
+// the part itself when it is not a minified identifier (a property key, a
+// member name, keepNames' string); a part that is neither (a minified class
+// or variable name the map does not name) and "prototype" are left out:
+// "WN.prototype.createMultipleRenderTarget" gives "createMultipleRenderTarget".
+// complete reports whether the name says something: it came from the
+// original source, or its last part is known.
+func (s Scope) MappedName(m *sourcemap.Map) (name string, complete bool) {
+	if m != nil && s.kind != kindNamed {
+		if n, ok := originalOwnName(m, s.Start, s.kind == kindArrow); ok {
+			return n, true
+		}
+	}
+	if len(s.Parts) == 0 {
+		return Anonymous, true
+	}
+	var names []string
+	lastKnown := false
+	for _, p := range s.Parts {
+		n, known := p.Name, p.Original
+		if m != nil {
+			if mapped, ok := nameAt(m, p.Pos); ok {
+				n, known = mapped, true
+			}
+		}
+		lastKnown = known
+		if known && n != "prototype" {
+			names = append(names, p.Prefix+n)
+		}
+	}
+	if !lastKnown || len(names) == 0 {
+		return "", false
+	}
+	return strings.Join(names, "."), true
+}
+
 func nameAt(m *sourcemap.Map, p Pos) (string, bool) {
 	seg, ok := segmentAt(m, p)
 	if !ok || seg.Name == "" {
@@ -606,6 +651,13 @@ func (ix *Index) Width(line int) (lines, length int) {
 		end -= 3
 	}
 	return len(ix.lines), ix.u16At(end) - ix.u16At(ix.lines[line])
+}
+
+// Contains reports whether (line, col), 0-based with col in UTF-16 units, is
+// a position of the file.
+func (ix *Index) Contains(line, col int) bool {
+	_, ok := ix.offset(line, col)
+	return ok
 }
 
 // offset converts a line and UTF-16 column to a byte offset; a column in the

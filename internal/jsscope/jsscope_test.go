@@ -46,8 +46,8 @@ func TestNamingRules(t *testing.T) {
 		{"async arrow", `const y = async () => { await HERE }`, "HERE", "y"},
 		{"class constructor", `class C { constructor(){ HERE } }`, "HERE", "C"},
 		{"class method", `class C { m(){ HERE } }`, "HERE", "C.m"},
-		{"class getter", `class C { get g(){ return HERE } }`, "HERE", "C.g"},
-		{"class setter", `class C { set s(v){ HERE } }`, "HERE", "C.s"},
+		{"class getter", `class C { get g(){ return HERE } }`, "HERE", "C.get g"}, // as V8 prints it
+		{"class setter", `class C { set s(v){ HERE } }`, "HERE", "C.set s"},
 		{"class static", `class C { static s(){ HERE } }`, "HERE", "C.s"},
 		{"class async generator", `class C { async *gen(){ HERE } }`, "HERE", "C.gen"},
 		{"var class expression", `var K = class { m(){ HERE } }`, "HERE", "K.m"},

@@ -27,6 +27,45 @@ func (w *walker) add(start, end file.Idx, parts []rawPart, kind scopeKind) {
 	w.scopes = append(w.scopes, &node{start: off(start), end: off(end), parts: parts, kind: kind})
 }
 
+// keepName recognises esbuild's keepNames wrapper, always on in wrangler
+// builds: __name(function(…){…}, "name") sets the function's name to the
+// original one, the string, whatever the minifier calls the helper. Only a
+// call of a plain name with a function and a string literal that is an
+// identifier qualifies.
+func keepName(e *ast.CallExpression) ([]rawPart, bool) {
+	if len(e.ArgumentList) != 2 {
+		return nil, false
+	}
+	if _, ok := e.Callee.(*ast.Identifier); !ok {
+		return nil, false
+	}
+	switch e.ArgumentList[0].(type) {
+	case *ast.FunctionLiteral, *ast.ArrowFunctionLiteral:
+	default:
+		return nil, false
+	}
+	lit, ok := e.ArgumentList[1].(*ast.StringLiteral)
+	if !ok || !isIdentifierName(string(lit.Value)) {
+		return nil, false
+	}
+	return []rawPart{{name: string(lit.Value), off: off(lit.Idx), keepName: true}}, true
+}
+
+func isIdentifierName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_' || r == '$' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 0x7f:
+		case i > 0 && r >= '0' && r <= '9':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func (w *walker) stmts(list []ast.Statement) {
 	for _, s := range list {
 		w.stmt(s)
@@ -197,7 +236,10 @@ func (w *walker) function(fn *ast.FunctionLiteral, ctx []rawPart) {
 		return
 	}
 	parts, kind := ctx, kindFunction
-	if fn.Name != nil {
+	switch {
+	case len(ctx) == 1 && ctx[0].keepName:
+		kind = kindNamed // keepNames gave it its original name
+	case fn.Name != nil:
 		parts, kind = ident(fn.Name), kindNamed
 	}
 	w.add(fn.Idx0(), fn.Idx1(), parts, kind)
@@ -206,7 +248,11 @@ func (w *walker) function(fn *ast.FunctionLiteral, ctx []rawPart) {
 }
 
 func (w *walker) arrow(fn *ast.ArrowFunctionLiteral, ctx []rawPart) {
-	w.add(fn.Idx0(), fn.Idx1(), ctx, kindArrow)
+	kind := kindArrow
+	if len(ctx) == 1 && ctx[0].keepName {
+		kind = kindNamed // keepNames gave it its original name
+	}
+	w.add(fn.Idx0(), fn.Idx1(), ctx, kind)
 	w.params(fn.ParameterList)
 	switch b := fn.Body.(type) {
 	case *ast.BlockStatement:
@@ -236,6 +282,13 @@ func (w *walker) class(c *ast.ClassLiteral, ctx []rawPart) {
 			case ok && key.name == "constructor" && el.Kind == ast.PropertyKindMethod && !el.Static:
 				parts = cls
 			case ok:
+				// V8 names accessors "Class.get name" / "Class.set name".
+				switch el.Kind {
+				case ast.PropertyKindGet:
+					key.prefix = "get "
+				case ast.PropertyKindSet:
+					key.prefix = "set "
+				}
 				parts = appendParts(cls, key)
 			}
 			if el.Computed {
@@ -275,13 +328,13 @@ func keyPart(k ast.Expression, computed bool) (rawPart, bool) {
 		if computed {
 			return rawPart{}, false
 		}
-		return rawPart{name: string(k.Name), off: off(k.Idx)}, true
+		return rawPart{name: string(k.Name), off: off(k.Idx), stable: true}, true
 	case *ast.PrivateIdentifier:
-		return rawPart{name: "#" + string(k.Name), off: off(k.Idx)}, true
+		return rawPart{name: "#" + string(k.Name), off: off(k.Idx), stable: true}, true
 	case *ast.StringLiteral:
-		return rawPart{name: string(k.Value), off: off(k.Idx)}, true
+		return rawPart{name: string(k.Value), off: off(k.Idx), stable: true}, true
 	case *ast.NumberLiteral:
-		return rawPart{name: k.Literal, off: off(k.Idx)}, true
+		return rawPart{name: k.Literal, off: off(k.Idx), stable: true}, true
 	}
 	return rawPart{}, false
 }
@@ -299,13 +352,13 @@ func assignTarget(e ast.Expression) []rawPart {
 		if left == nil {
 			return nil
 		}
-		return appendParts(left, rawPart{name: string(e.Identifier.Name), off: off(e.Identifier.Idx)})
+		return appendParts(left, rawPart{name: string(e.Identifier.Name), off: off(e.Identifier.Idx), stable: true})
 	case *ast.PrivateDotExpression:
 		left := assignTarget(e.Left)
 		if left == nil {
 			return nil
 		}
-		return appendParts(left, rawPart{name: "#" + string(e.Identifier.Name), off: off(e.Identifier.Idx)})
+		return appendParts(left, rawPart{name: "#" + string(e.Identifier.Name), off: off(e.Identifier.Idx), stable: true})
 	case *ast.BracketExpression:
 		left := assignTarget(e.Left)
 		if left == nil {
@@ -399,6 +452,10 @@ func (w *walker) expr(e ast.Expression, ctx []rawPart) {
 		w.expr(e.Member, nil)
 	case *ast.CallExpression:
 		w.expr(e.Callee, nil)
+		if name, ok := keepName(e); ok {
+			w.expr(e.ArgumentList[0], name)
+			return
+		}
 		for _, a := range e.ArgumentList {
 			w.expr(a, nil)
 		}

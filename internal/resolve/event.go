@@ -302,7 +302,7 @@ func (idx *Index) indexDebugIDs() {
 // nameScopes works out the scope names of the resolved frames, parsing each
 // bundle once for the positions of all its frames.
 func (r *resolver) nameScopes(results []resolved) {
-	if r.opts.Names != NamesScope {
+	if r.opts.Names == NamesMinified {
 		return
 	}
 	at := map[string][]jsscope.Pos{}
@@ -311,14 +311,18 @@ func (r *resolver) nameScopes(results []resolved) {
 			at[res.bundle.Path] = append(at[res.bundle.Path], jsscope.Pos{Line: res.genLine, Col: res.genColumn})
 		}
 	}
+	var named []*resolved
 	for i := range results {
 		if res := &results[i]; res.ok {
 			var pos []jsscope.Pos
 			if res.bundle != nil {
 				pos = at[res.bundle.Path]
 			}
-			res.scoped, res.scopedSet = r.scopeName(*res, pos), true
+			res.scoped, res.scopedComplete = r.scopeName(*res, pos)
+			res.scopedSet = true
 			r.checkBuild(res, pos)
+			named = append(named, res)
 		}
 	}
+	r.nameOriginals(named)
 }

@@ -230,7 +230,7 @@ type resolved struct {
 	file     string // original source for display
 	callName string // the token name at this frame's position: the callee's original name
 	name     string // the name given to the frame ("" = kept)
-	nameFrom string // "scope", "callsite", "minified"
+	nameFrom string // "original", "scope", "callsite", "runtime", "minified" (names.go)
 	mapPath  string
 	mapLabel string // how messages name the map: its path, or "the inline map of …"
 	foundBy  string
@@ -253,12 +253,15 @@ type resolved struct {
 	debugID      string
 	sourcePath   string // the original source as a local path, for context lines
 
-	bundle    *dist.Bundle // for scope naming
-	scoped    string       // scopeName, when scopedSet
-	scopedSet bool
-	m         *sourcemap.Map
-	genLine   int // 0-based generated line
-	genColumn int // 0-based generated column in UTF-16 units
+	bundle         *dist.Bundle // for scope naming
+	scoped         string       // scopeName, when scopedSet
+	scopedComplete bool         // every part of scoped was mapped (or read from the original source)
+	scopedSet      bool
+	original       originalScope // the function enclosing the original position (names.go)
+	runtime        string        // the function name the runtime printed
+	m              *sourcemap.Map
+	genLine        int // 0-based generated line
+	genColumn      int // 0-based generated column in UTF-16 units
 }
 
 func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
@@ -337,51 +340,26 @@ func (r *resolver) forcedMap(frameFile string) (string, bool) {
 	return "", false
 }
 
-// chooseName names a resolved frame (spec resolve.md §5): the enclosing
-// scope's original name; where that says nothing, the caller's call-site
-// name; an unnamed function as <anonymous>; else "" (keep the minified
-// name). caller is the next outer frame, nil when there is none.
-func (r *resolver) chooseName(res resolved, caller *resolved) (name, from string) {
-	scoped := ""
-	if r.opts.Names == NamesScope {
-		scoped = res.scoped
-		if !res.scopedSet {
-			scoped = r.scopeName(res, nil)
-		}
-		if useful(scoped) {
-			return scoped, "scope"
-		}
-	}
-	if r.opts.Names != NamesMinified && caller != nil && caller.ok && caller.callName != "" {
-		return caller.callName, "callsite"
-	}
-	if scoped == jsscope.Anonymous {
-		return scoped, "scope" // an unnamed function says so
-	}
-	return "", "minified"
-}
-
 // scopeName is the original name of the function enclosing the frame's
 // generated position, "" at top level or when the bundle cannot be parsed.
 // at are the positions the bundle's scope index is made for (nil: this
 // frame's alone); they include the frame's.
-func (r *resolver) scopeName(res resolved, at []jsscope.Pos) string {
+func (r *resolver) scopeName(res resolved, at []jsscope.Pos) (name string, complete bool) {
 	if res.bundle == nil || res.bundle.Path == "" {
-		return "" // a --map without its bundle: nothing to parse
+		return "", false // a --map without its bundle: nothing to parse
 	}
 	if at == nil {
 		at = []jsscope.Pos{{Line: res.genLine, Col: res.genColumn}}
 	}
 	ix := r.idx.scopesFor(res.bundle, at)
 	if ix == nil {
-		return ""
+		return "", false
 	}
 	s, ok := ix.Enclosing(res.genLine, res.genColumn)
 	if !ok {
-		return ""
+		return "", false
 	}
-	name, _ := s.OriginalName(res.m)
-	return name
+	return s.MappedName(res.m)
 }
 
 // checkBuild warns when a resolved frame's position is not in its bundle at
@@ -493,6 +471,7 @@ func (r *resolver) lookupIn(f *stacktrace.Frame, b *dist.Bundle) resolved {
 		return res
 	}
 	res.debugID, res.m, res.mapProblems = m.DebugID(), m, m.Problems()
+	res.runtime = f.Function
 	_, col := r.genPos(f, b)
 	mp, ok, err := m.LookupErr(f.Line-1, col)
 	switch {
@@ -1076,7 +1055,7 @@ type located struct {
 // bundle are unmapped: the files of one group at a time stay in memory, not
 // all of them.
 func (r *resolver) resolveLocated(frames []located, results []resolved) {
-	scopes := r.opts.Names == NamesScope
+	scopes := r.opts.Names != NamesMinified
 	byUnit, keys := groupBy(frames, func(l located) string { return l.b.Path + "\x00" + mapKey(l.b) })
 	at := map[string][]jsscope.Pos{} // positions per bundle
 	var mu sync.Mutex                // guards the reference counts
@@ -1110,12 +1089,16 @@ func (r *resolver) resolveLocated(frames []located, results []resolved) {
 				return
 			}
 			if scopes {
+				var named []*resolved
 				for _, l := range group {
 					if res := &results[l.i]; res.ok {
-						res.scoped, res.scopedSet = r.scopeName(*res, at[l.b.Path]), true
+						res.scoped, res.scopedComplete = r.scopeName(*res, at[l.b.Path])
+						res.scopedSet = true
 						r.checkBuild(res, at[l.b.Path])
+						named = append(named, res)
 					}
 				}
+				r.nameOriginals(named) // while the group's map is open
 			}
 			if !release {
 				return

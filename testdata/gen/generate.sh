@@ -74,4 +74,7 @@ node "$GEN/capture.mjs" "$list" "$FIX"
 echo "== check"
 node "$GEN/check.mjs" "$FIX"
 
+echo "== function-name oracle"
+node "$GEN/names-oracle.mjs" "$FIX"
+
 echo "== done: $(du -sh "$FIX" | cut -f1) in $FIX"
