@@ -1,6 +1,12 @@
 package cli
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
 	"github.com/spf13/cobra"
 
 	"github.com/mapback/mapback/internal/inject"
@@ -64,6 +70,10 @@ failed: the others are still injected.`,
 		Annotations: needsConfigAnnotation,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Scan.Paths = args
+			opts.Lock.Dir = a.lockDir()
+			opts.Lock.OnWait = func(tree string) {
+				a.log.Warn(fmt.Sprintf("waiting for another mapback run that is writing %s (or a tree inside it), for up to %s", tree, opts.Lock.Timeout))
+			}
 			opts.NewProgress = func(total int) term.Progress {
 				return a.streams.NewProgress("injecting", int64(total), term.Items)
 			}
@@ -92,7 +102,19 @@ failed: the others are still injected.`,
 	f.StringArrayVarP(&opts.Scan.Ignore, "ignore", "i", nil, "skip paths matching this glob (doublestar syntax, e.g. 'legacy/**'), repeatable")
 	f.StringVarP(&opts.Scan.IgnoreFile, "ignore-file", "I", "", "skip paths matched by this file (gitignore syntax)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "report what would change without writing anything")
+	f.BoolVar(&opts.AllowOutside, "allow-outside", false, "also edit maps outside the given paths (named by an absolute or ../ sourceMappingURL, or behind a symlink)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON on stdout")
 	f.IntVar(&opts.Jobs, "jobs", 0, "bundles processed at once (default 4 per CPU)")
+	f.DurationVar(&opts.Lock.Timeout, "lock-timeout", 5*time.Minute, "how long to wait for another run writing the same tree; 0 fails at once")
 	return cmd
+}
+
+// lockDir is where runs that write a tree keep their lock files: the user's
+// cache directory, else a per-user directory under the system's temporary
+// one (never inside the tree, which would ship the lock file).
+func (a *app) lockDir() string {
+	if a.env.UserCacheDir != "" {
+		return filepath.Join(a.env.UserCacheDir, "mapback", "locks")
+	}
+	return filepath.Join(os.TempDir(), "mapback-locks-"+strconv.Itoa(os.Getuid()))
 }

@@ -65,6 +65,7 @@ func TestCrashSafety(t *testing.T) {
 
 	t.Run("random-kills", func(t *testing.T) { tr.randomKills(t, bin, work, seed) })
 	t.Run("syscall-kills", func(t *testing.T) { tr.syscallKills(t, bin, work) })
+	t.Run("concurrent-runs", func(t *testing.T) { tr.concurrentRuns(t, bin, work) })
 	if err := tr.checkPristine(); err != nil {
 		t.Error(err)
 	}
@@ -139,7 +140,17 @@ func injectArgv(bin, dir string, extra ...string) []string {
 }
 
 func runArgv(argv []string, kill time.Duration) *runResult {
+	return runArgvKill(argv, nil, kill)
+}
+
+// runArgvEnv runs argv to completion with extra environment variables.
+func runArgvEnv(argv, env []string) *runResult { return runArgvKill(argv, env, -1) }
+
+func runArgvKill(argv, env []string, kill time.Duration) *runResult {
 	cmd := exec.Command(argv[0], argv[1:]...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	r := &runResult{}
 	cmd.Stdout, cmd.Stderr = &r.out, &r.errOut
 	t0 := time.Now()
@@ -1065,6 +1076,55 @@ func (tr *crashTree) randomKills(t *testing.T, bin, work string, seed uint64) {
 // group of copies also between two of its bundles). A kill the run never
 // reaches lets it finish. Each kill is checked like a random one, and a
 // last run to completion must give the injected tree.
+// concurrentRuns starts runs on one tree at once, as two CI steps, a watcher
+// and a manual run, or a monorepo runner doing dist and dist/sub would: the
+// whole tree twice and one directory of it (whose maps in ../maps are outside
+// its PATH, hence --allow-outside). Without the tree lock each took the
+// other's live journal for a crash leftover and "recovered" it, shifting a
+// map against its bundle. Each run must succeed, and the tree must end as one
+// run leaves it.
+func (tr *crashTree) concurrentRuns(t *testing.T, bin, work string) {
+	trials := 16
+	if testing.Short() {
+		trials = 4
+	}
+	lockDir := filepath.Join(work, "locks")
+	for i := range trials {
+		dir := filepath.Join(work, fmt.Sprintf("concurrent%02d", i))
+		tr.mustCopyTree(t, dir)
+		argvs := [][]string{
+			injectArgv(bin, dir),
+			injectArgv(bin, filepath.Join(dir, "d3"), "--allow-outside"),
+			injectArgv(bin, dir),
+		}
+		// Rotate who starts first.
+		argvs = append(argvs[i%3:], argvs[:i%3]...)
+		results := make([]*runResult, len(argvs))
+		var wg sync.WaitGroup
+		for k, argv := range argvs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[k] = runArgvEnv(argv, []string{"XDG_CACHE_HOME=" + lockDir})
+			}()
+		}
+		wg.Wait()
+		for k, r := range results {
+			if !r.exitedCleanly() {
+				t.Fatalf("trial %d: %s failed: %s", i, strings.Join(argvs[k][1:], " "), r.describe())
+			}
+		}
+		if err := tr.verifyFinal(dir); err != nil {
+			t.Fatalf("trial %d, after three concurrent runs: %v", i, err)
+		}
+		os.RemoveAll(dir)
+	}
+	if err := tr.touchedPristine(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d trials of three concurrent runs: every tree as one run leaves it", trials)
+}
+
 func (tr *crashTree) syscallKills(t *testing.T, bin, work string) {
 	strace, err := exec.LookPath("strace")
 	if err == nil {

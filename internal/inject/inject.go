@@ -19,17 +19,25 @@ import (
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/sourcemap"
 	"github.com/mapback/mapback/internal/term"
+	"github.com/mapback/mapback/internal/treelock"
 )
 
 // Options configure a run.
 type Options struct {
 	Scan   dist.Options
 	DryRun bool
+	// AllowOutside lets a run edit maps outside the given paths (named by an
+	// absolute or ../ sourceMappingURL, or reached through a symlink); without
+	// it such a bundle fails and nothing of its unit is written.
+	AllowOutside bool
 	// Jobs bounds how many bundles are processed at once; 0 picks a default
 	// above the core count, since much of the time is spent waiting on fsync.
 	Jobs int
 	// NewProgress, when set, is called once with the number of bundles.
 	NewProgress func(total int) term.Progress
+	// Lock keeps two runs from writing one tree at once (see lockTrees);
+	// with Lock.Dir empty no lock is taken.
+	Lock treelock.Options
 }
 
 // FileReport is the result for one bundle.
@@ -75,10 +83,11 @@ func (r *Report) Count(s Status) int {
 // bundle that fails is reported in its FileReport and the others go on.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	opts.Scan.Leftovers = leftoverSuffixes
-	scan, err := dist.Scan(ctx, opts.Scan)
+	lock, scan, err := lockAndScan(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
+	defer lock.Release()
 	// An interrupted run is finished (or undone) before anything else, and
 	// the tree scanned again: pairing depends on the files' contents.
 	var recovered []string
@@ -114,7 +123,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	for _, u := range units(scan.Bundles) {
 		g.Go(func() error {
 			leader := scan.Bundles[u[0]]
-			r := processBundle(gctx, leader, copyPaths(scan.Bundles, u[1:]), opts.DryRun, dirs)
+			r := processBundle(gctx, leader, copyPaths(scan.Bundles, u[1:]), opts, dirs)
 			report.Files[u[0]] = r
 			for _, i := range u[1:] {
 				report.Files[i] = followerReport(r, scan.Bundles[i], leader.Path)
@@ -132,6 +141,68 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return report, waitErr
 	}
 	return report, ctx.Err()
+}
+
+// lockAndScan locks every tree the run may write, then scans. The locks come
+// first: a writer's journal must never look like a crashed run's to another
+// run recovering it. A PATH that is a file locks its directory, where its map
+// and the temporaries go; with AllowOutside, the directories of maps outside
+// the PATHs are locked too, which the scan reveals: the locks are then taken
+// again, all at once and in the one order, and the tree scanned again. A dry
+// run writes nothing and takes shared locks, so it waits only for writers.
+func lockAndScan(ctx context.Context, opts Options) (*treelock.Lock, *dist.Result, error) {
+	paths := opts.Scan.Paths
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	trees := make([]string, 0, len(paths))
+	for _, p := range paths {
+		if info, err := os.Stat(p); err == nil && !info.IsDir() {
+			p = filepath.Dir(p)
+		}
+		trees = append(trees, p)
+	}
+	mode := treelock.Exclusive
+	if opts.DryRun {
+		mode = treelock.Shared
+	}
+	locked := map[string]bool{}
+	for {
+		var lock *treelock.Lock
+		if opts.Lock.Dir != "" {
+			var err error
+			if lock, err = treelock.Acquire(ctx, trees, mode, opts.Lock); err != nil {
+				return nil, nil, err
+			}
+		}
+		for _, t := range trees {
+			locked[t] = true
+		}
+		scan, err := dist.Scan(ctx, opts.Scan)
+		if err != nil {
+			lock.Release()
+			return nil, nil, err
+		}
+		more := false
+		if opts.AllowOutside && opts.Lock.Dir != "" {
+			for _, b := range scan.Bundles {
+				if b.Map != nil && b.Map.Outside {
+					real, err := filepath.EvalSymlinks(b.Map.Path)
+					if err != nil {
+						real = b.Map.Path
+					}
+					if d := filepath.Dir(real); !locked[d] {
+						trees, more = append(trees, d), true
+						locked[d] = true
+					}
+				}
+			}
+		}
+		if !more {
+			return lock, scan, nil
+		}
+		lock.Release()
+	}
 }
 
 func pendingIfDryRun(dryRun bool, leftovers []string) []string {
@@ -210,7 +281,7 @@ func (e *mapError) Error() string { return e.err.Error() }
 
 // processBundle injects one bundle, and with it its byte-identical copies
 // (which get the same new bytes).
-func processBundle(ctx context.Context, b dist.Bundle, copies []string, dryRun bool, dirs *dirSyncer) FileReport {
+func processBundle(ctx context.Context, b dist.Bundle, copies []string, opts Options, dirs *dirSyncer) FileReport {
 	r := FileReport{Path: b.Path, Pairing: dist.RuleNone, Warnings: b.Warnings}
 	mapPath := ""
 	if b.Map != nil {
@@ -267,25 +338,74 @@ func processBundle(ctx context.Context, b dist.Bundle, copies []string, dryRun b
 	if o.newJS == nil && o.newMap == nil {
 		return r
 	}
+	jsPath := b.Path
 	if o.newJS != nil {
-		for _, p := range append([]string{b.Path}, copies...) {
+		for i, p := range append([]string{b.Path}, copies...) {
 			if info, err := os.Stat(p); err != nil {
 				return fail(err)
 			} else if isReadOnly(info) {
 				return fail(fmt.Errorf("%s is read-only; make it writable or exclude it", p))
 			}
+			real, note, err := writeThrough(p)
+			if err != nil {
+				return fail(err)
+			}
+			if note != "" {
+				r.Warnings = append(r.Warnings, note)
+			}
+			if i == 0 {
+				jsPath = real
+			} else {
+				copies[i-1] = real
+			}
 		}
 	}
-	if o.newMap != nil && isReadOnly(mapInfo) {
-		return fail(&mapError{fmt.Errorf("read-only; make it writable or exclude its bundle")})
+	if o.newMap != nil {
+		if isReadOnly(mapInfo) {
+			return fail(&mapError{fmt.Errorf("read-only; make it writable or exclude its bundle")})
+		}
+		if b.Map.Outside && !opts.AllowOutside {
+			r.MapChanged = false
+			where := "outside the given paths"
+			if real, _, err := writeThrough(mapPath); err == nil && real != mapPath {
+				where = "a symlink to " + real + ", " + where
+			}
+			return fail(&mapError{fmt.Errorf("%s, so neither it nor the bundle was changed; add its directory as a PATH, or pass --allow-outside to edit it", where)})
+		}
+		real, note, err := writeThrough(mapPath)
+		if err != nil {
+			return fail(&mapError{err})
+		}
+		if note != "" {
+			r.Warnings = append(r.Warnings, note)
+		}
+		mapPath = real
 	}
-	if dryRun {
+	if opts.DryRun {
 		return r
 	}
-	if err := writePair(ctx, b.Path, copies, js, o.newJS, mapPath, o.newMap, dirs); err != nil {
+	if err := writePair(ctx, jsPath, copies, js, o.newJS, mapPath, o.newMap, dirs); err != nil {
 		return fail(err)
 	}
 	return r
+}
+
+// writeThrough is the file a write to path replaces: path itself, or the
+// file a symlink at path leads to, so the link stays a link (a rename over
+// the link would turn it into a copy). The note says when it differs.
+func writeThrough(path string) (real, note string, err error) {
+	info, err := os.Lstat(path)
+	if err != nil {
+		return "", "", err
+	}
+	if info.Mode()&os.ModeSymlink == 0 {
+		return path, "", nil
+	}
+	real, err = filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", "", err
+	}
+	return real, fmt.Sprintf("%s is a symlink: wrote through it to %s", path, real), nil
 }
 
 // sectionLoader reads the maps an index map's "url" sections name, beside it.

@@ -242,11 +242,22 @@ func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJ
 
 func writeJournal(path string, targets []string) error {
 	dir := filepath.Dir(path)
+	// Targets are relative to the journal; both sides absolute, since a
+	// target can be absolute (named by an absolute sourceMappingURL) while the
+	// PATH, and so the journal's directory, was given relative.
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
 	var j journal
 	for _, t := range targets {
-		rel, err := filepath.Rel(dir, t)
+		abs, err := filepath.Abs(t)
 		if err != nil {
 			return err
+		}
+		rel, err := filepath.Rel(absDir, abs)
+		if err != nil {
+			return fmt.Errorf("journal for %s: %w", path, err)
 		}
 		j.Targets = append(j.Targets, filepath.ToSlash(rel))
 	}
