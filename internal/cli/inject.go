@@ -55,7 +55,7 @@ else with a map beside it (app.js.map, app.map).
 Already injected bundles are left alone; if such a bundle's map lacks the ID,
 it is added when mapback can prove the map is the right one. The report goes
 to stderr; --json prints the same to stdout. Exit status 1 if any bundle
-failed: the others are still injected.`,
+failed or a directory could not be read: the others are still injected.`,
 		Example: `  # Inject everything under ./dist
   mapback sourcemaps inject ./dist
 
@@ -91,7 +91,7 @@ failed: the others are still injected.`,
 					return err
 				}
 			}
-			if report.Count(inject.StatusFailed) > 0 {
+			if report.Count(inject.StatusFailed) > 0 || report.Unreadable() > 0 {
 				return ErrSilent
 			}
 			return nil

@@ -80,6 +80,11 @@ type Bundle struct {
 type Skipped struct {
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
+	// Error marks what could not be read (a directory, an ignore file, a
+	// symlink's target) or a PATH that cannot be processed, as opposed to a
+	// deliberate skip: files below it may be bundles that were never seen,
+	// so commands that write or upload fail rather than report success.
+	Error bool `json:"error,omitempty"`
 }
 
 // Result is the outcome of Scan.
@@ -220,6 +225,22 @@ func (w *walker) skip(path, reason string) {
 	w.skipped = append(w.skipped, Skipped{Path: path, Reason: reason})
 }
 
+// fail records what the walk could not read (see Skipped.Error).
+func (w *walker) fail(path, reason string) {
+	w.skipped = append(w.skipped, Skipped{Path: path, Reason: reason, Error: true})
+}
+
+// Errors returns the skipped entries that are errors.
+func (r *Result) Errors() []Skipped {
+	var out []Skipped
+	for _, s := range r.Skipped {
+		if s.Error {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func (w *walker) isBundleName(name string) bool {
 	for _, e := range w.exts {
 		if strings.HasSuffix(name, e) {
@@ -267,7 +288,7 @@ func (w *walker) walkRoot(p string) error {
 		name := filepath.Base(clean)
 		switch {
 		case !info.Mode().IsRegular():
-			w.skip(clean, "not a regular file")
+			w.fail(clean, "not a regular file ("+fileKind(info.Mode())+")")
 		case w.isBundleName(name) || isMapName(name):
 			w.addFile(clean, abs, real, root, false, !w.isBundleName(name))
 		default:
@@ -306,7 +327,7 @@ func (w *walker) walkDir(job dirJob) {
 
 	entries, err := os.ReadDir(job.path)
 	if err != nil {
-		w.skip(job.path, "cannot read directory: "+errReason(err).Error())
+		w.fail(job.path, "cannot read directory: "+errReason(err).Error())
 		return
 	}
 	ignores := job.ignores
@@ -320,7 +341,7 @@ func (w *walker) walkDir(job dirJob) {
 			if fi, serr := os.Stat(p); serr == nil && fi.IsDir() {
 				continue
 			}
-			w.skip(p, "cannot read ignore file: "+errReason(err).Error())
+			w.fail(p, "cannot read ignore file: "+errReason(err).Error())
 			continue
 		}
 		if pats := parseIgnore(data); len(pats) > 0 {
@@ -368,7 +389,7 @@ func (w *walker) walkDir(job dirJob) {
 				if errors.Is(statErr, fs.ErrNotExist) {
 					w.skip(p, fmt.Sprintf("dangling symlink to %s", target))
 				} else {
-					w.skip(p, fmt.Sprintf("symlink to %s: %v", target, errReason(statErr)))
+					w.fail(p, fmt.Sprintf("symlink to %s: %v", target, errReason(statErr)))
 				}
 				continue
 			}
@@ -377,7 +398,7 @@ func (w *walker) walkDir(job dirJob) {
 				r, err = filepath.Abs(r)
 			}
 			if err != nil {
-				w.skip(p, fmt.Sprintf("symlink to %s: %v", target, errReason(err)))
+				w.fail(p, fmt.Sprintf("symlink to %s: %v", target, errReason(err)))
 				continue
 			}
 			real = r
@@ -398,7 +419,7 @@ func (w *walker) walkDir(job dirJob) {
 			continue
 		}
 		if !mode.IsRegular() {
-			w.skip(p, "not a regular file")
+			w.skip(p, "not a regular file ("+fileKind(mode)+")")
 			continue
 		}
 		w.addFile(p, abs, real, job.root, job.link || isLink, !w.isBundleName(name))
@@ -472,6 +493,21 @@ func within(dir, p string) bool {
 
 func isDotDot(rel string) bool {
 	return rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// fileKind names what a non-regular file is, for messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a plain file"
 }
 
 // errReason drops the operation and path from an *fs.PathError: callers name the file themselves.

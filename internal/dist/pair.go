@@ -338,6 +338,7 @@ func (pr *pairer) resolveComment(f *found, raw string, p *probe) {
 	if dec, err := url.PathUnescape(local); err == nil && dec != local {
 		candidates = append(candidates, dec)
 	}
+	why := "does not exist"
 	for _, c := range candidates {
 		path, abs := filepath.Clean(filepath.FromSlash(c)), ""
 		if isAbs {
@@ -355,6 +356,7 @@ func (pr *pairer) resolveComment(f *found, raw string, p *probe) {
 			return
 		}
 		if !fi.Mode().IsRegular() {
+			why = "is not a regular file (" + fileKind(fi.Mode()) + ")"
 			continue
 		}
 		p.ref = pr.ref(path, abs)
@@ -369,7 +371,7 @@ func (pr *pairer) resolveComment(f *found, raw string, p *probe) {
 			return
 		}
 	}
-	p.why = "does not exist"
+	p.why = why
 }
 
 func (pr *pairer) ref(path, abs string) *mapRef {

@@ -67,6 +67,18 @@ type Report struct {
 	Pending []string `json:"pending,omitempty"`
 }
 
+// Unreadable counts the paths the scan could not read (see dist.Skipped):
+// bundles below them were never seen, so the run must not look successful.
+func (r *Report) Unreadable() int {
+	n := 0
+	for _, s := range r.Skipped {
+		if s.Error {
+			n++
+		}
+	}
+	return n
+}
+
 // Count returns how many bundles ended with status s.
 func (r *Report) Count(s Status) int {
 	n := 0

@@ -56,7 +56,11 @@ func WriteText(w io.Writer, r *Report, cs term.ColorScheme) {
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(w, "%s (%d):\n", cs.Bold("Not processed"), len(r.Skipped))
 		for _, s := range r.Skipped {
-			fmt.Fprintf(w, "  %s %s: %s\n", cs.Yellow("-"), s.Path, s.Reason)
+			mark := cs.Yellow("-")
+			if s.Error {
+				mark = cs.Red("x")
+			}
+			fmt.Fprintf(w, "  %s %s: %s\n", mark, s.Path, s.Reason)
 		}
 	}
 	if len(r.UnpairedMaps) > 0 {
@@ -74,6 +78,11 @@ func WriteFailures(w io.Writer, r *Report) {
 	for _, f := range r.Files {
 		if f.Status == StatusFailed {
 			fmt.Fprintf(w, "error: %s: %s\n", f.Path, f.Reason)
+		}
+	}
+	for _, s := range r.Skipped {
+		if s.Error {
+			fmt.Fprintf(w, "error: %s: %s\n", s.Path, s.Reason)
 		}
 	}
 }
@@ -124,6 +133,9 @@ func summary(r *Report) string {
 	s := fmt.Sprintf("%d injected, %d repaired, %d already injected, %d skipped, %d failed",
 		r.Count(StatusModified), r.Count(StatusRepaired), r.Count(StatusAlreadyInjected),
 		r.Count(StatusSkipped), r.Count(StatusFailed))
+	if n := r.Unreadable(); n > 0 {
+		s += fmt.Sprintf(", %d not readable (bundles in them were not injected)", n)
+	}
 	if r.DryRun {
 		s += " (dry run: nothing was written)"
 	}

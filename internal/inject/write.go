@@ -214,7 +214,7 @@ func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJ
 	}
 	if err := renameFile(temps[0], jsPath); err != nil {
 		cleanup()
-		return fmt.Errorf("replace %s: %w", jsPath, err)
+		return fmt.Errorf("replace %s: %w", jsPath, bare(err))
 	}
 	// Past the commit point: a failure now is undone by restoring what was
 	// already replaced.
@@ -228,7 +228,7 @@ func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJ
 				}
 			}
 			cleanup()
-			return fmt.Errorf("replace %s: %w (the bundle was restored)", targets[i], err)
+			return fmt.Errorf("replace %s: %w (the bundle was restored)", targets[i], bare(err))
 		}
 	}
 	if err := syncDirs(targets); err != nil {
@@ -267,14 +267,14 @@ func writeJournal(path string, targets []string) error {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
+		return fmt.Errorf("create %s: %w", path, bare(err))
 	}
 	_, werr := f.Write(data)
 	serr := f.Sync()
 	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
+	if err := firstErr(werr, serr, cerr); err != nil {
 		os.Remove(path)
-		return fmt.Errorf("write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, bare(err))
 	}
 	return syncDir(dir)
 }
@@ -302,7 +302,7 @@ func replaceFile(path string, data []byte, dirs *dirSyncer) error {
 	}
 	if err := renameFile(tmp, path); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("replace %s: %w", path, err)
+		return fmt.Errorf("replace %s: %w", path, bare(err))
 	}
 	if dirs != nil {
 		dirs.add(filepath.Dir(path))
@@ -350,14 +350,14 @@ func writeTemp(path string, data []byte) (string, error) {
 	tmp := tempName(path)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, st.Mode().Perm())
 	if err != nil {
-		return "", fmt.Errorf("create a temporary file beside %s: %w", path, err)
+		return "", fmt.Errorf("create a temporary file beside %s: %w", path, bare(err))
 	}
 	_, werr := f.Write(data)
 	serr := f.Sync()
 	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
+	if err := firstErr(werr, serr, cerr); err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("write %s: %w", tmp, err)
+		return "", fmt.Errorf("write %s: %w", tmp, bare(err))
 	}
 	// OpenFile's mode is filtered by the umask; keep the original's exactly.
 	if err := os.Chmod(tmp, st.Mode().Perm()); err != nil {
@@ -365,6 +365,31 @@ func writeTemp(path string, data []byte) (string, error) {
 		return "", err
 	}
 	return tmp, nil
+}
+
+// bare drops the operation and path an *os.PathError or *os.LinkError
+// carries: the messages here name the file once, themselves.
+func bare(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
+// firstErr is the first failure of a write, sync, close sequence: a full
+// disk fails all three with the same cause, which is worth saying once.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // syncDir makes the renames in dir durable.

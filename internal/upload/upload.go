@@ -213,6 +213,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	rep := &Report{DryRun: opts.DryRun, Org: opts.Org, Projects: opts.Projects, Release: opts.Release, Dist: opts.Dist,
 		Scripts: files.scripts, Maps: files.maps, Skipped: files.skipped, Warnings: files.warnings}
+	for _, sk := range files.skipped {
+		if sk.Error {
+			// Bundles below it were never seen: an upload would look complete
+			// while part of the build has no maps on the server.
+			return rep, &UnreadableError{Path: sk.Path, Reason: sk.Reason}
+		}
+	}
 	if len(files.files) == 0 {
 		return rep, fmt.Errorf("no files to upload under %s (looked for %s)", strings.Join(pathsOrDot(opts.Paths), ", "), strings.Join(extensionsOrDefault(opts.Extensions), ", "))
 	}
@@ -384,6 +391,16 @@ func (e *SettingError) Error() string { return e.Msg }
 
 // Fix says which flag or variable to set.
 func (e *SettingError) Fix() string { return e.Hint }
+
+// UnreadableError is a part of the tree the scan could not read.
+type UnreadableError struct{ Path, Reason string }
+
+func (e *UnreadableError) Error() string { return e.Path + ": " + e.Reason }
+
+// Fix says nothing was sent and how to go on.
+func (e *UnreadableError) Fix() string {
+	return "nothing was uploaded; make it readable, or leave it out with --ignore"
+}
 
 // checkDebugIDs applies spec §9 without a release: if no script that has a map carries a debug ID,
 // the upload would be useless; if only some lack one, warn.
