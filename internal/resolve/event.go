@@ -215,8 +215,15 @@ func (r *resolver) resolveEventFrame(f eventFrame, images map[string]string) res
 // context_line and post_context; the minified values go to data.mapback.
 func rewriteEventFrame(f eventFrame, res resolved, name string, c *sourceContext) map[string]json.RawMessage {
 	raw := f.raw
+	// The minified values as the frame had them: fields it lacked stay absent.
+	minified := map[string]json.RawMessage{}
+	for _, k := range []string{"abs_path", "filename", "function", "lineno", "colno"} {
+		if v, ok := raw[k]; ok {
+			minified[k] = v
+		}
+	}
 	mb := map[string]any{
-		"minified": map[string]any{"abs_path": f.AbsPath, "filename": f.Filename, "function": f.Function, "lineno": f.Lineno, "colno": f.Colno},
+		"minified": minified,
 		"map":      res.mapPath,
 		"found_by": res.foundBy,
 	}
