@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,3 +44,64 @@ func TestInjectWaitsForTheTreeLock(t *testing.T) {
 		t.Fatal("the waiting run did not inject")
 	}
 }
+
+// TestResolveReadsOnlyWhatItWasPointedAt: a map from an artifact bundle
+// names sources on the resolving machine (an absolute path, and ../ far
+// enough to climb out of any directory) and carries no sourcesContent. A
+// crafted bundle once printed /etc/passwd through --context, into output
+// users paste into tickets. Now nothing outside the bundle is read for it;
+// the same map on disk may read its sources only under --root or its own
+// project.
+func TestResolveReadsOnlyWhatItWasPointedAt(t *testing.T) {
+	f := newFakeEnv(t)
+	secretDir := t.TempDir()
+	secret := filepath.Join(secretDir, "passwd")
+	const secretText = "root:x:0:0:the-secret-line:/root:/bin/bash"
+	var lines []string
+	for range 40 {
+		lines = append(lines, secretText)
+	}
+	if err := os.WriteFile(secret, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	climb := strings.Repeat("../", 40) + strings.TrimPrefix(filepath.ToSlash(secret), "/")
+	m := `{"version":3,"sources":[` + strconvQuote(secret) + `,` + strconvQuote(climb) + `],"names":[],"mappings":"AAKA,UCLA"}`
+	f.write(t, "build/app.js", "throw new Error('x');throw 1\n//# sourceMappingURL=app.js.map\n")
+	f.write(t, "build/app.js.map", m)
+	build := filepath.Join(f.dir, "build")
+	if r := run(t, f, "inject", build); r.code != ExitOK {
+		t.Fatalf("inject: %d %s", r.code, r.err)
+	}
+	zip := filepath.Join(t.TempDir(), "bundle.zip")
+	if r := run(t, f, "upload", "--dry-run", "--bundle-out", zip, build); r.code != ExitOK {
+		t.Fatalf("upload --bundle-out: %d %s", r.code, r.err)
+	}
+	trace := filepath.Join(f.dir, "trace.txt")
+	// The trace's lines are 1-based and the bundle's first line is the
+	// injected snippet's: find the frames on the code's line.
+	data, _ := os.ReadFile(filepath.Join(build, "app.js"))
+	codeLine := 1 + strings.Count(string(data[:strings.Index(string(data), "throw new")]), "\n")
+	f.write(t, "trace.txt", fmt.Sprintf("Error: x\n    at a (https://example.com/app.js:%d:1)\n    at b (https://example.com/app.js:%d:11)\n", codeLine, codeLine))
+
+	for _, args := range [][]string{
+		{"resolve", "--context", "3", "--bundle", zip, trace},
+		{"resolve", "--context", "3", "--json", "--bundle", zip, trace},
+		// On disk, without --root: the sources are outside the map's project.
+		{"resolve", "--context", "3", "--json", "--maps", build, trace},
+	} {
+		r := run(t, f, args...)
+		if strings.Contains(r.stdout+r.err, "the-secret-line") {
+			t.Errorf("%s printed a file it was never pointed at:\n%s%s", strings.Join(args, " "), r.stdout, r.err)
+		}
+		if !strings.Contains(r.stdout, "passwd:1:1") {
+			t.Errorf("%s did not resolve the frame:\n%s%s", strings.Join(args, " "), r.stdout, r.err)
+		}
+	}
+	// Pointed at with --root, it is read: the rule is about consent, not paths.
+	r := run(t, f, "resolve", "--context", "3", "--json", "--maps", build, "--root", secretDir, trace)
+	if !strings.Contains(r.stdout, "the-secret-line") {
+		t.Errorf("with --root %s the source was not read:\n%s%s", secretDir, r.stdout, r.err)
+	}
+}
+
+func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }

@@ -433,3 +433,57 @@ func TestExplicitFileSaysWhereItCameFrom(t *testing.T) {
 		t.Fatalf("err=%v files=%+v", err, cfg.Files)
 	}
 }
+
+// TestForeignFilesGiveOneErrorWithoutContent: MAPBACK_CONFIG pointed at a
+// file that is not a mapback config (/etc/shadow once printed every line as
+// an "unknown key") fails with one error that quotes none of it, and a file
+// that never ends (/dev/zero) is not read to the end.
+func TestForeignFilesGiveOneErrorWithoutContent(t *testing.T) {
+	sb := newSandbox(t)
+	const secret = "s3cr3t-hash"
+	files := map[string]string{
+		"shadow": "root:" + secret + ":20228:0:99999:7:::\ndaemon:*:20228:0:99999:7:::\nbin:*:20228:0:99999:7:::\n",
+		"passwd": "root:x:0:0:" + secret + ":/root:/bin/bash\n",
+		"env":    "TOKEN=" + secret + "\n",
+		"list":   "- " + secret + "\n",
+		"binary": "org: x\x00" + secret,
+		"huge":   "org: x\n#" + strings.Repeat(secret, 100000) + "\n",
+	}
+	for name, content := range files {
+		t.Run(name, func(t *testing.T) {
+			p := sb.write(filepath.Join(sb.home, name), content)
+			sb.vars = map[string]string{"MAPBACK_CONFIG": p}
+			cfg, err := sb.load(Options{})
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v (warnings %q), want one *ParseError", err, warningsOf(cfg))
+			}
+			if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "root") {
+				t.Errorf("the error quotes the file: %q", err)
+			}
+			if !strings.HasPrefix(err.Error(), "config file "+p+": ") {
+				t.Errorf("the error does not name the file first: %q", err)
+			}
+		})
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		sb.vars = map[string]string{"MAPBACK_CONFIG": "/dev/zero"}
+		if _, err := sb.load(Options{}); err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
+			t.Errorf("/dev/zero: %v", err)
+		}
+	}
+	// One misspelt key alone is still a config file with a typo.
+	p := sb.write(filepath.Join(sb.home, "typo.yaml"), "orgg: acme\n")
+	sb.vars = map[string]string{"MAPBACK_CONFIG": p}
+	cfg, err := sb.load(Options{})
+	if err != nil || len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], `did you mean "org"?`) {
+		t.Errorf("a lone typo: err %v, warnings %q", err, warningsOf(cfg))
+	}
+}
+
+func warningsOf(cfg *Config) []string {
+	if cfg == nil {
+		return nil
+	}
+	return cfg.Warnings
+}

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/viper"
 )
@@ -129,12 +132,9 @@ func readFile(ctx context.Context, f File) (fileValues, []string, error) {
 	if err := ctx.Err(); err != nil {
 		return fv, nil, err
 	}
-	data, err := os.ReadFile(f.Path)
+	data, err := readCapped(f.Path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fv, nil, &ParseError{Path: f.Path, Msg: "file does not exist"}
-		}
-		return fv, nil, &ParseError{Path: f.Path, Msg: unwrapPathError(err)}
+		return fv, nil, err
 	}
 	if f.Kind == FileSentryclirc {
 		fv.values, err = parseSentryclirc(f.Path, string(data))
@@ -142,6 +142,41 @@ func readFile(ctx context.Context, f File) (fileValues, []string, error) {
 	}
 	warnings, err := parseMapbackYAML(f.Path, data, fv.values)
 	return fv, warnings, err
+}
+
+// maxConfigSize bounds what is read of a config file: real ones are a few
+// hundred bytes, and a path such as /dev/zero must not fill the memory.
+const maxConfigSize = 1 << 20
+
+// readCapped reads a config file of at most maxConfigSize bytes of text. Its
+// errors never quote the content: the path may name any file on the machine.
+func readCapped(path string) ([]byte, error) {
+	// Opening a named pipe would wait for a writer: look first.
+	if st, err := os.Stat(path); err == nil && st.Mode()&(fs.ModeNamedPipe|fs.ModeSocket) != 0 {
+		return nil, &ParseError{Path: path, Msg: "is a named pipe or socket, not a config file"}
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &ParseError{Path: path, Msg: "file does not exist"}
+		}
+		return nil, &ParseError{Path: path, Msg: unwrapPathError(err)}
+	}
+	defer fh.Close()
+	if st, err := fh.Stat(); err == nil && st.IsDir() {
+		return nil, &ParseError{Path: path, Msg: "is a directory, not a config file"}
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, maxConfigSize+1))
+	if err != nil {
+		return nil, &ParseError{Path: path, Msg: unwrapPathError(err)}
+	}
+	if len(data) > maxConfigSize {
+		return nil, &ParseError{Path: path, Msg: "larger than 1 MiB: not a config file"}
+	}
+	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
+		return nil, &ParseError{Path: path, Msg: "binary data: not a config file"}
+	}
+	return data, nil
 }
 
 func unwrapPathError(err error) string {
@@ -171,10 +206,11 @@ func parseMapbackYAML(path string, data []byte, into map[Key]string) ([]string, 
 			line, _ = strconv.Atoi(msg[m[2]:m[3]])
 			msg = msg[:m[0]] + msg[m[1]:]
 		}
-		return nil, &ParseError{Path: path, Line: line, Msg: strings.TrimSpace(msg)}
+		return nil, &ParseError{Path: path, Line: line, Msg: yamlMessage(msg)}
 	}
 
-	var warnings []string
+	var warnings, unknown []string
+	known := 0
 	keys := v.AllKeys()
 	sort.Strings(keys)
 	for _, raw := range keys {
@@ -185,10 +221,12 @@ func parseMapbackYAML(path string, data []byte, into map[Key]string) ([]string, 
 			return nil, &ParseError{Path: path, Line: lineOfKey(data, top), Msg: fmt.Sprintf("key %q must be a single value, not a mapping", top)}
 		}
 		k := Key(raw)
-		if _, known := lookupSetting(k); !known {
+		if _, isKnown := lookupSetting(k); !isKnown {
+			unknown = append(unknown, raw)
 			warnings = append(warnings, unknownKeyWarning(path, raw))
 			continue
 		}
+		known++
 		switch val := v.Get(raw).(type) {
 		case nil: // "org:" with no value: not set by this file
 		case string:
@@ -199,7 +237,25 @@ func parseMapbackYAML(path string, data []byte, into map[Key]string) ([]string, 
 			return nil, &ParseError{Path: path, Line: lineOfKey(data, raw), Msg: fmt.Sprintf("key %q must be a single value, not a list", raw)}
 		}
 	}
+	// A file without one mapback key is some other file (MAPBACK_CONFIG set
+	// to the wrong path, or to /etc/shadow): listing its keys would print its
+	// lines. A lone misspelt key keeps its "did you mean".
+	if known == 0 && len(unknown) > 0 && (len(unknown) > 1 || closestKey(unknown[0]) == "") {
+		return nil, &ParseError{Path: path, Msg: fmt.Sprintf("not a mapback config file: none of its %d keys is a mapback setting (see mapback config --help)", len(unknown))}
+	}
 	return warnings, nil
+}
+
+// yamlQuoted is a value the YAML parser quotes in its messages.
+var yamlQuoted = regexp.MustCompile("`[^`]*`")
+
+// yamlMessage rewords a YAML parser error without the file's content, which
+// the parser quotes ("cannot unmarshal !!str `root:x:...`").
+func yamlMessage(msg string) string {
+	if strings.Contains(msg, "cannot unmarshal") && strings.Contains(msg, "into map") {
+		return "not a mapback config file: it is not a mapping of keys to values (key: value lines)"
+	}
+	return strings.TrimSpace(yamlQuoted.ReplaceAllString(msg, "a value"))
 }
 
 // lineOfKey finds the 1-based line where a top-level key is defined, for
