@@ -105,3 +105,59 @@ func TestResolveReadsOnlyWhatItWasPointedAt(t *testing.T) {
 }
 
 func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// TestSecretsStayOutOfOutput: an argument shaped like a token is refused
+// without being repeated; a token too short to hide is warned about and
+// never garbles results; a config file that others may read and that holds
+// the token is warned about.
+func TestSecretsStayOutOfOutput(t *testing.T) {
+	f := newFakeEnv(t)
+	const tok = "sntrys_eyJpYXQiOjE3MDAwMDAwMDB9_abcdefghijklmnopqrstuvwxyz123456"
+	for _, args := range [][]string{
+		{"inject", tok},
+		{"resolve", tok},
+		{"doctor", "--json", tok},
+		{"resolve", "--maps=" + tok},
+		{"sourcemaps", "upload", "--org", "o", "--project", "p", "--dry-run", tok},
+		{"resolve", strings.Repeat("ab12", 16)}, // a legacy 64-hex user token
+	} {
+		r := run(t, f, args...)
+		if r.code != ExitUsage || strings.Contains(r.stdout+r.err, "abcdefghijklmnop") || strings.Contains(r.stdout+r.err, "ab12ab12ab12") ||
+			!strings.Contains(r.err, "has the shape of an API token") {
+			t.Errorf("%q: exit %d\nstdout %q\nstderr %q", args, r.code, r.stdout, r.err)
+		}
+	}
+	// Where a token belongs it is taken, and shown redacted.
+	r := run(t, f, "config", "--auth-token", tok)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "****3456") || strings.Contains(r.stdout+r.err, "abcdefghijklmnop") {
+		t.Errorf("--auth-token: exit %d\n%s%s", r.code, r.stdout, r.err)
+	}
+
+	// A dev-server token such as "test": warned about, and results are
+	// printed exactly (it once turned "testdata" into "****data").
+	const build = "../../testdata/fixtures/esbuild-cjs"
+	r = run(t, f, "--auth-token", "test", "resolve", "--json", "--maps", build, "--root", "../..", build+"/traces/class-method.txt")
+	if r.code != ExitOK || !strings.Contains(r.stdout, `"file": "testdata/gen/app/src/models/cart.js"`) || strings.Contains(r.stdout, "****") {
+		t.Errorf("short token: exit %d, stdout garbled or wrong:\n%.500s", r.code, r.stdout)
+	}
+	if !strings.Contains(r.err, "auth_token from flag --auth-token is only 4 characters long") {
+		t.Errorf("short token: no warning on stderr: %q", r.err)
+	}
+
+	// A config file holding the token, readable by others.
+	f.write(t, "home/proj/.mapback.yaml", "auth_token: "+tok+"\n")
+	cfgPath := filepath.Join(f.dir, "home/proj/.mapback.yaml")
+	if err := os.Chmod(cfgPath, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, f, "config")
+	if !strings.Contains(r.err, "config file "+cfgPath+" holds auth_token and others may read it (mode 0644): chmod 600") {
+		t.Errorf("0644 config with a token: stderr %q", r.err)
+	}
+	if err := os.Chmod(cfgPath, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r = run(t, f, "config"); strings.Contains(r.err, "others may read it") {
+		t.Errorf("0600 config: stderr %q", r.err)
+	}
+}

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -39,7 +40,17 @@ func Run(ctx context.Context, args []string, streams *term.IOStreams, env config
 	// before any command runs; flag and file tokens are added once known.
 	// Redact always wraps the streams, so secrets added later are caught too.
 	streams.Redact(config.EnvSecrets(env)...)
+	// An argument shaped like a token was pasted where a path or a name
+	// belongs: no error or log may repeat it.
+	streams.Redact(config.TokenShapedArgs(args)...)
 
+	if tok, ok := config.MisplacedToken(args); ok {
+		// Refused before any command can put it in a report on stdout.
+		reportError(streams, ExitUsage, &UsageError{Command: "mapback", Err: fmt.Errorf(
+			"an argument has the shape of an API token (%s): pass tokens with --auth-token or an environment variable, never where a path or a name belongs", term.Redact(tok))})
+		_ = streams.Flush()
+		return ExitUsage
+	}
 	app := newApp(streams, env)
 	root := newRootCmd(app)
 	root.SetArgs(args)

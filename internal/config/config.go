@@ -204,6 +204,7 @@ func Load(ctx context.Context, env Environment, opts Options) (*Config, error) {
 			return nil, err
 		}
 	}
+	cfg.Warnings = append(cfg.Warnings, secretWarnings(cfg, layers)...)
 	cfg.URL = cfg.Get(KeyURL).Value
 	cfg.AuthToken = cfg.Get(KeyAuthToken).Value
 	cfg.Org = cfg.Get(KeyOrg).Value

@@ -56,6 +56,7 @@ func (e *ParseError) Error() string {
 type fileValues struct {
 	file   File
 	values map[Key]string
+	mode   fs.FileMode // the file's permissions, to warn when others may read a secret
 }
 
 // discoverFiles lists the files to read, highest precedence first:
@@ -132,10 +133,11 @@ func readFile(ctx context.Context, f File) (fileValues, []string, error) {
 	if err := ctx.Err(); err != nil {
 		return fv, nil, err
 	}
-	data, err := readCapped(f.Path)
+	data, mode, err := readCapped(f.Path)
 	if err != nil {
 		return fv, nil, err
 	}
+	fv.mode = mode
 	if f.Kind == FileSentryclirc {
 		fv.values, err = parseSentryclirc(f.Path, string(data))
 		return fv, nil, err
@@ -150,33 +152,37 @@ const maxConfigSize = 1 << 20
 
 // readCapped reads a config file of at most maxConfigSize bytes of text. Its
 // errors never quote the content: the path may name any file on the machine.
-func readCapped(path string) ([]byte, error) {
+func readCapped(path string) ([]byte, fs.FileMode, error) {
 	// Opening a named pipe would wait for a writer: look first.
 	if st, err := os.Stat(path); err == nil && st.Mode()&(fs.ModeNamedPipe|fs.ModeSocket) != 0 {
-		return nil, &ParseError{Path: path, Msg: "is a named pipe or socket, not a config file"}
+		return nil, 0, &ParseError{Path: path, Msg: "is a named pipe or socket, not a config file"}
 	}
 	fh, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &ParseError{Path: path, Msg: "file does not exist"}
+			return nil, 0, &ParseError{Path: path, Msg: "file does not exist"}
 		}
-		return nil, &ParseError{Path: path, Msg: unwrapPathError(err)}
+		return nil, 0, &ParseError{Path: path, Msg: unwrapPathError(err)}
 	}
 	defer fh.Close()
-	if st, err := fh.Stat(); err == nil && st.IsDir() {
-		return nil, &ParseError{Path: path, Msg: "is a directory, not a config file"}
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, 0, &ParseError{Path: path, Msg: unwrapPathError(err)}
+	}
+	if st.IsDir() {
+		return nil, 0, &ParseError{Path: path, Msg: "is a directory, not a config file"}
 	}
 	data, err := io.ReadAll(io.LimitReader(fh, maxConfigSize+1))
 	if err != nil {
-		return nil, &ParseError{Path: path, Msg: unwrapPathError(err)}
+		return nil, 0, &ParseError{Path: path, Msg: unwrapPathError(err)}
 	}
 	if len(data) > maxConfigSize {
-		return nil, &ParseError{Path: path, Msg: "larger than 1 MiB: not a config file"}
+		return nil, 0, &ParseError{Path: path, Msg: "larger than 1 MiB: not a config file"}
 	}
 	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
-		return nil, &ParseError{Path: path, Msg: "binary data: not a config file"}
+		return nil, 0, &ParseError{Path: path, Msg: "binary data: not a config file"}
 	}
-	return data, nil
+	return data, st.Mode().Perm(), nil
 }
 
 func unwrapPathError(err error) string {

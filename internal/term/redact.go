@@ -21,13 +21,14 @@ type RedactingWriter struct {
 // NewRedactingWriter wraps w.
 func NewRedactingWriter(w io.Writer) *RedactingWriter { return &RedactingWriter{w: w} }
 
-// Add registers more secrets. Very short values are not treated as secrets:
-// replacing every "a" in the output would destroy it and protect nothing.
+// Add registers more secrets. Values shorter than MinSecretLen are not
+// treated as secrets: replacing every "test" in the output would garble it
+// and protect little (configuration warns about such tokens instead).
 func (r *RedactingWriter) Add(secrets ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range secrets {
-		if len(s) < minSecretLen {
+		if len(s) < MinSecretLen {
 			continue
 		}
 		dup := false
@@ -40,7 +41,9 @@ func (r *RedactingWriter) Add(secrets ...string) {
 	}
 }
 
-const minSecretLen = 4
+// MinSecretLen is the shortest secret hidden from output. Real tokens are
+// far longer; "line" or "test" (a dev-server token) occur everywhere.
+const MinSecretLen = 8
 
 // Write redacts p (together with any held-back tail) and writes it on.
 func (r *RedactingWriter) Write(p []byte) (int, error) {

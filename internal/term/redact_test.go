@@ -61,14 +61,19 @@ func TestRedactingWriterByteByByte(t *testing.T) {
 	}
 }
 
+// TestStreamsRedact: logs and errors (stderr) are redacted; results (stdout)
+// are never rewritten, so a short or unlucky token cannot garble them.
 func TestStreamsRedact(t *testing.T) {
 	s, _, out, errOut := Test()
 	s.Redact("")
-	s.Redact("my-secret-token-value")
-	s.Out.Write([]byte("out my-secret-token-value\n"))
-	s.ErrOut.Write([]byte("err my-secret-token-value\n"))
+	s.Redact("my-secret-token-value", "test")
+	s.Out.Write([]byte(`{"test": "testdata/app.js"}` + "\n"))
+	s.ErrOut.Write([]byte("err my-secret-token-value in test\n"))
 	s.Flush()
-	if strings.Contains(out.String()+errOut.String(), "my-secret-token-value") {
-		t.Fatalf("secret leaked: %q %q", out, errOut)
+	if strings.Contains(errOut.String(), "my-secret-token-value") || errOut.String() != "err ****alue in test\n" {
+		t.Fatalf("stderr: %q", errOut)
+	}
+	if out.String() != `{"test": "testdata/app.js"}`+"\n" {
+		t.Fatalf("stdout was rewritten: %q", out)
 	}
 }

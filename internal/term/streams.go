@@ -1,5 +1,5 @@
 // Package term owns the terminal: the IO streams every command writes to, TTY
-// and colour detection, secret redaction of everything written, progress
+// and colour detection, secret redaction of what goes to stderr, progress
 // reporting and logging. Nothing in mapback writes to os.Stdout directly.
 package term
 
@@ -78,14 +78,16 @@ func (s *IOStreams) SetQuiet(v bool) { s.quiet = v }
 // Quiet reports whether --quiet is in effect.
 func (s *IOStreams) Quiet() bool { return s.quiet }
 
-// Redact makes every later write to Out and ErrOut replace the given secrets
-// with their redacted form. It may be called several times; empty secrets are
-// ignored. Call Flush before exiting.
+// Redact makes every later write to ErrOut (logs, warnings, errors) replace
+// the given secrets with their redacted form. Out is left alone: it carries
+// results (a resolved trace, a JSON report) that must never be rewritten, and
+// no result mapback prints holds a secret. It may be called several times;
+// empty and short secrets are ignored. Call Flush before exiting.
 func (s *IOStreams) Redact(secrets ...string) {
 	if len(s.redactors) == 0 {
-		out, errOut := NewRedactingWriter(s.Out), NewRedactingWriter(s.ErrOut)
-		s.Out, s.ErrOut = out, errOut
-		s.redactors = []*RedactingWriter{out, errOut}
+		errOut := NewRedactingWriter(s.ErrOut)
+		s.ErrOut = errOut
+		s.redactors = []*RedactingWriter{errOut}
 	}
 	for _, r := range s.redactors {
 		r.Add(secrets...)
