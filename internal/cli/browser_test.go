@@ -86,7 +86,7 @@ type resolvedFrame struct {
 	} `json:"original"`
 	Output    string `json:"output"`
 	Exception int    `json:"exception"`
-	Index     int `json:"index"`
+	Index     int    `json:"index"`
 }
 
 // innermostLines are the acceptable ways to print the innermost frame.
