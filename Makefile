@@ -19,7 +19,7 @@ PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 win
 GORELEASER_VERSION    := v2.13.3
 GOLANGCI_LINT_VERSION := v2.15.0
 
-.PHONY: build test vet unit cross fixtures fixtures-browser conformance bench lint tools snapshot release-check clean
+.PHONY: build test vet unit cross fixtures fixtures-browser fixtures-workers conformance bench lint tools snapshot release-check clean
 
 build: ## bin/mapback for this machine
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/mapback ./cmd/mapback
@@ -44,6 +44,9 @@ fixtures: ## rebuild testdata/fixtures and testdata/chain with the pinned bundle
 
 fixtures-browser: ## re-record testdata/browser in headless Chromium and Firefox ESR (installs them with apt-get)
 	testdata/browser/generate.sh
+
+fixtures-workers: ## re-record testdata/workers with wrangler 4 and workerd (Node 22 from npm)
+	testdata/workers/generate.sh
 
 conformance: ## differential tests against the reference client, sentry-cli 3.8.0
 	$(GO) build -trimpath -o $(CACHE)/bin/mapback ./cmd/mapback

@@ -53,6 +53,8 @@ type jsonMap struct {
 	// own; ChainStopped says why a chain ended before a file's own map.
 	Chain        []link `json:"chain,omitempty"`
 	ChainStopped string `json:"chain_stopped,omitempty"`
+	// SourceRootIgnored says why the map's sourceRoot was left out.
+	SourceRootIgnored string `json:"source_root_ignored,omitempty"`
 }
 
 type jsonOriginal struct {
@@ -128,7 +130,7 @@ func frameReport(f *stacktrace.Frame, r resolved, c *sourceContext) *jsonFrame {
 		jf.File = &file
 	}
 	if r.foundBy != "" {
-		jm := &jsonMap{Path: r.mapPath, FoundBy: r.foundBy, Chain: r.chain, ChainStopped: r.chainStop}
+		jm := &jsonMap{Path: r.mapPath, FoundBy: r.foundBy, Chain: r.chain, ChainStopped: r.chainStop, SourceRootIgnored: r.sourceRootIgnored}
 		if r.debugID != "" {
 			id := r.debugID
 			jm.DebugID = &id

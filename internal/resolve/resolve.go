@@ -245,6 +245,12 @@ type resolved struct {
 	// further when an intermediate file had a map that could not take it on.
 	chain      []link
 	chainStop  string
+	// locateNote says how a bundle was chosen when the frame's file did
+	// not name it outright (a bare Worker module name); it becomes a warning.
+	locateNote string
+	// sourceRootIgnored says why the map's sourceRoot was left out
+	// (sourceroot.go); "" when it was used.
+	sourceRootIgnored string
 	contentMap *sourcemap.Map // the map whose sourcesContent has the frame's source: the last of the chain
 	// sourceLine is the original source line, for a Node crash header.
 	sourceLine   string
@@ -275,7 +281,7 @@ func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
 			continue
 		}
 		if b, res := r.locate(f); b != nil {
-			found = append(found, located{i: i, f: f, b: b})
+			found = append(found, located{i: i, f: f, b: b, note: res.locateNote})
 		} else {
 			results[i] = res
 		}
@@ -286,6 +292,18 @@ func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
 		found = append(found, located{i: len(lines) + k, f: h.f, b: h.b, header: true})
 	}
 	r.resolveLocated(found, results)
+	probed := false
+	for i := range lines {
+		if res := &results[i]; lines[i].Frame != nil && res.status == StatusNoFile {
+			if !probed {
+				r.readSourceSets()
+				probed = true
+			}
+			if src, ok := r.knownOriginal(lines[i].Frame.File); ok {
+				res.status, res.reason = StatusOriginal, originalReason(lines[i].Frame.File, src, "a local map")
+			}
+		}
+	}
 	r.rewriteNodeHeaders(lines, headers, results[len(lines):])
 	results = results[:len(lines)]
 	sum.Warnings = mapWarnings(results)
@@ -412,7 +430,11 @@ func (r *resolver) resolveFrame(f *stacktrace.Frame) resolved {
 	if b == nil {
 		return res
 	}
-	return r.lookupIn(f, b)
+	out := r.lookupIn(f, b)
+	if res.locateNote != "" {
+		out.warnings = append(out.warnings, res.locateNote)
+	}
+	return out
 }
 
 // locate finds the bundle (and map) of a frame; when there is none, the
@@ -427,6 +449,14 @@ func (r *resolver) locate(f *stacktrace.Frame) (*dist.Bundle, resolved) {
 		return nil, resolved{status: StatusNoMapping, reason: "no column in the trace"}
 	}
 	b, ambiguous := r.idx.match(f.File)
+	var note string
+	if nb := r.namedFile(f.File); nb != nil {
+		// The trace names a file on this machine that exists: that is the
+		// file that ran, whatever copies --maps holds.
+		b, ambiguous = nb, false
+	} else if wb, why := r.workerBundle(f.File, b, ambiguous); wb != nil {
+		b, ambiguous, note = wb, false, why
+	}
 	if forced, ok := r.forcedMap(f.File); ok {
 		// The bundle, when there is one, still gives scope names.
 		if b == nil || ambiguous {
@@ -443,9 +473,12 @@ func (r *resolver) locate(f *stacktrace.Frame) (*dist.Bundle, resolved) {
 	case ambiguous:
 		return nil, resolved{status: StatusAmbiguous, reason: "several local bundles match " + f.File + " equally well"}
 	case b == nil:
+		if gone := goneDevBundle(f.File); gone != "" {
+			return nil, resolved{status: StatusNoFile, reason: gone}
+		}
 		return nil, resolved{status: StatusNoFile, reason: "no bundle under " + r.searched() + " matches " + f.File}
 	}
-	return b, resolved{}
+	return b, resolved{locateNote: note}
 }
 
 // genPos is frame f's 0-based generated position in bundle b, the column in
@@ -472,6 +505,10 @@ func (r *resolver) lookupIn(f *stacktrace.Frame, b *dist.Bundle) resolved {
 	}
 	res.debugID, res.m, res.mapProblems = m.DebugID(), m, m.Problems()
 	res.runtime = f.Function
+	if src, ok := r.originalSourceOf(f.File, b, m, mapPath); ok {
+		res.status, res.reason = StatusOriginal, originalReason(f.File, src, res.mapLabel)
+		return res
+	}
 	_, col := r.genPos(f, b)
 	mp, ok, err := m.LookupErr(f.Line-1, col)
 	switch {
@@ -494,8 +531,8 @@ func (r *resolver) lookupIn(f *stacktrace.Frame, b *dist.Bundle) resolved {
 	}
 	res.ok, res.status, res.mapping = true, StatusResolved, mp
 	res.bundle, res.m, res.genLine, res.genColumn = b, m, f.Line-1, col
-	src := m.ResolveSource(mapPath, mp.SourceIndex)
-	res.file, res.sourcePath = r.display(src), localPath(src)
+	src, ignored := r.resolveSource(b, m, mapPath, mp.SourceIndex)
+	res.file, res.sourcePath, res.sourceRootIgnored = r.display(src), localPath(src), ignored
 	if !r.opts.OneLevel && !r.idx.isVirtualMap(b) {
 		r.follow(&res, b)
 	}
@@ -592,6 +629,10 @@ type Index struct {
 	cache   map[string]*parsedMap
 	scopes  map[string]*scopeEntry  // by bundle path and positions; nil index: could not parse
 	sources map[string]*sourceEntry // bundle bytes, read once, for scopes and columns
+	roots   map[string]*rootEntry   // by map path: whether its sourceRoot is left out
+	// sourceSets are each map's resolved sources, to recognise frames that
+	// already name one (original.go).
+	sourceSets map[string]*sourceIndex
 
 	debugOnce sync.Once
 	debugIDs  map[string]int    // debug ID → bundle index (events only)
@@ -892,7 +933,7 @@ func NewIndex(ctx context.Context, dirs []string) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := &Index{bundles: scan.Bundles, byBase: map[string][]int{}, cache: map[string]*parsedMap{}, scopes: map[string]*scopeEntry{}, sources: map[string]*sourceEntry{}, virtual: map[string]virtualFile{}, chained: map[string]*chainEntry{}}
+	idx := &Index{bundles: scan.Bundles, byBase: map[string][]int{}, cache: map[string]*parsedMap{}, scopes: map[string]*scopeEntry{}, sources: map[string]*sourceEntry{}, roots: map[string]*rootEntry{}, sourceSets: map[string]*sourceIndex{}, virtual: map[string]virtualFile{}, chained: map[string]*chainEntry{}}
 	for i, b := range scan.Bundles {
 		base := filepath.Base(b.Path)
 		idx.byBase[base] = append(idx.byBase[base], i)
@@ -1043,6 +1084,7 @@ type located struct {
 	// header marks the position of a Node crash header (nodeheader.go):
 	// its original source line is read while the map is at hand.
 	header bool
+	note   string // resolved.locateNote
 }
 
 // resolveLocated looks the frames up in their maps and, for scope names,
@@ -1128,6 +1170,9 @@ func (r *resolver) resolveLocated(frames []located, results []resolved) {
 		tasks = append(tasks, task{size: size, splits: true, run: func() {
 			for _, l := range group {
 				results[l.i] = r.lookupIn(l.f, l.b)
+				if l.note != "" {
+					results[l.i].warnings = append(results[l.i].warnings, l.note)
+				}
 				if l.header && results[l.i].ok {
 					results[l.i].sourceLine, results[l.i].sourceLineOK = r.originalLine(results[l.i])
 				}

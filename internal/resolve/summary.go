@@ -17,8 +17,8 @@ func (sum *Summary) count(res resolved) {
 	case res.ok:
 		sum.Resolved++
 		sum.Candidates++
-	case res.status == StatusNotResolvable:
-		sum.Unresolved++ // native code, runtime internals: nothing could map them
+	case res.status == StatusNotResolvable || res.status == StatusOriginal:
+		sum.Unresolved++ // native code, runtime internals, already original: nothing to map
 	default:
 		sum.Unresolved++
 		sum.Candidates++
@@ -37,7 +37,7 @@ func notes(results []resolved, hasFrame func(i int) bool) []string {
 	groups := map[string]*noteGroup{}
 	var order []string
 	for i, res := range results {
-		if !hasFrame(i) || res.ok || res.status == StatusNotResolvable || res.status == "" {
+		if !hasFrame(i) || res.ok || res.status == StatusNotResolvable || res.status == StatusOriginal || res.status == "" {
 			continue
 		}
 		fix := fixFor(res)

@@ -35,6 +35,25 @@ func (m *Map) ResolveSource(mapURLorPath string, i int) string {
 	return resolveSource(base, sm.sourceRoot, sm.sources.At(li))
 }
 
+// SourceRoot is the map's own sourceRoot ("" when absent; an index map's
+// sections have their own).
+func (m *Map) SourceRoot() string { return m.sourceRoot }
+
+// ResolveSourceWithoutRoot is ResolveSource with the map's sourceRoot left
+// out: for a sourceRoot known to be relative to something other than the
+// map (wrangler writes its --outdir there, relative to the project).
+func (m *Map) ResolveSourceWithoutRoot(mapURLorPath string, i int) string {
+	sm, li, ok := m.sourceOwner(i)
+	if !ok || sm.sources.Null(li) {
+		return ""
+	}
+	base := mapURLorPath
+	if sm.loadedFrom != "" {
+		base = resolveSource(mapURLorPath, "", sm.loadedFrom)
+	}
+	return resolveSource(base, "", sm.sources.At(li))
+}
+
 // hasScheme reports whether s starts with a URL scheme ("x:" with a
 // one-letter scheme is a Windows drive, not a scheme).
 func hasScheme(s string) bool {
