@@ -243,15 +243,15 @@ type resolved struct {
 	// chain lists the positions in intermediate files a frame went through
 	// to its original source (chain.go); chainStop says why it went no
 	// further when an intermediate file had a map that could not take it on.
-	chain      []link
-	chainStop  string
+	chain     []link
+	chainStop string
 	// locateNote says how a bundle was chosen when the frame's file did
 	// not name it outright (a bare Worker module name); it becomes a warning.
 	locateNote string
 	// sourceRootIgnored says why the map's sourceRoot was left out
 	// (sourceroot.go); "" when it was used.
 	sourceRootIgnored string
-	contentMap *sourcemap.Map // the map whose sourcesContent has the frame's source: the last of the chain
+	contentMap        *sourcemap.Map // the map whose sourcesContent has the frame's source: the last of the chain
 	// sourceLine is the original source line, for a Node crash header.
 	sourceLine   string
 	sourceLineOK bool
