@@ -18,6 +18,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // Header facts (spec/upload-protocol.md §10.1).
@@ -109,6 +110,7 @@ type Bundle struct {
 	name     string // file name for error messages; "" for Read
 	closer   io.Closer
 	maxEntry int64
+	budget   *Budget // shared by the bundles of a run; nil for none
 	manifest Manifest
 	entries  map[string]*zip.File
 	byURL    map[string]string // url → zip path (first in zip-path order)
@@ -321,6 +323,11 @@ func (b *Bundle) readEntry(f *zip.File) ([]byte, error) {
 	if f.UncompressedSize64 > uint64(b.maxEntry) {
 		return nil, fmt.Errorf("%w: %d bytes uncompressed, limit %d", ErrTooLarge, f.UncompressedSize64, b.maxEntry)
 	}
+	// archive/zip never yields more than the declared size, so charging it
+	// up front bounds the run's work and memory.
+	if err := b.budget.take(int64(f.UncompressedSize64)); err != nil {
+		return nil, err
+	}
 	rc, err := f.Open()
 	if err != nil {
 		return nil, err
@@ -481,3 +488,33 @@ func NormalizeDebugID(s string) string {
 	}
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
+
+// Budget bounds the bytes all the artifact bundles of one run may
+// decompress, on top of each entry's own bound: a small bundle can hold many
+// entries that each inflate to the entry limit (compression bombs). It is
+// safe for concurrent use.
+type Budget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// NewBudget allows limit bytes in all.
+func NewBudget(limit int64) *Budget { return &Budget{limit: limit} }
+
+// ErrBudget is returned once a run's bundles would decompress past their
+// budget.
+var ErrBudget = errors.New("the artifact bundles of this run decompress to more than their budget")
+
+func (g *Budget) take(n int64) error {
+	if g == nil {
+		return nil
+	}
+	if g.used.Add(n) > g.limit {
+		g.used.Add(-n)
+		return fmt.Errorf("%w of %d MiB (a bundle of compression bombs?); nothing more is read from them", ErrBudget, g.limit>>20)
+	}
+	return nil
+}
+
+// SetBudget makes b's reads count against g.
+func (b *Bundle) SetBudget(g *Budget) { b.budget = g }

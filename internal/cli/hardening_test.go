@@ -161,3 +161,29 @@ func TestSecretsStayOutOfOutput(t *testing.T) {
 		t.Errorf("0600 config: stderr %q", r.err)
 	}
 }
+
+// TestEndlessInputsAreBounded: /dev/zero as a trace, a map, an event or a
+// config costs a bounded read and one clear error naming what was refused.
+func TestEndlessInputsAreBounded(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero here")
+	}
+	f := newFakeEnv(t)
+	f.write(t, "trace.txt", "Error: x\n    at f (https://x.example/a.js:1:1)\n")
+	trace := filepath.Join(f.dir, "trace.txt")
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"resolve", "/dev/zero"}, ExitFailure, "the input is larger than 256 MiB"},
+		{[]string{"resolve", "--map", "https://x.example/a.js=/dev/zero", trace}, ExitFailure, "/dev/zero: the file is not JSON (it starts with byte 0x00)"},
+		{[]string{"--config", "/dev/zero", "config"}, ExitFailure, "config file /dev/zero: larger than 1 MiB"},
+	}
+	for _, c := range cases {
+		r := run(t, f, c.args...)
+		if r.code != c.code || !strings.Contains(r.err, c.msg) {
+			t.Errorf("%q: exit %d, stderr %q; want %d and %q", c.args, r.code, r.err, c.code, c.msg)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/readcap"
 	"github.com/mapback/mapback/internal/sourcemap"
 )
 
@@ -251,7 +252,7 @@ func mapDebugID(b dist.Bundle) (id debugid.ID, has, ok bool, problem string) {
 	data := b.Map.Inline
 	if b.Map.Rule != dist.RuleDataURL {
 		var err error
-		if data, err = os.ReadFile(b.Map.Path); err != nil {
+		if data, err = readcap.File(b.Map.Path, readcap.SourceMap, "source map "+b.Map.Path); err != nil {
 			return id, false, false, ""
 		}
 	}

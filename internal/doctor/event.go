@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/mapback/mapback/internal/jsonscan"
+	"github.com/mapback/mapback/internal/readcap"
 	"os"
 	"sort"
 	"strconv"
@@ -138,7 +139,7 @@ func checkEvent(ctx context.Context, env *Env) Result {
 	if env.EventFile == "" {
 		return skip("no --event FILE given")
 	}
-	data, err := os.ReadFile(env.EventFile)
+	data, err := readcap.File(env.EventFile, readcap.Input, env.EventFile)
 	if err != nil {
 		return Result{Status: StatusFail, Detail: fmt.Sprintf("cannot read %s: %v", env.EventFile, unwrapPathErr(err)), Fix: fixEventFile}
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mapback/mapback/internal/artifactbundle"
+	"github.com/mapback/mapback/internal/readcap"
 	"github.com/mapback/mapback/internal/resolve"
 	"github.com/mapback/mapback/internal/upload"
 )
@@ -50,7 +51,7 @@ func checkTrace(ctx context.Context, env *Env) Result {
 	if env.TraceFile == "" {
 		return skip("no --trace FILE given")
 	}
-	data, err := os.ReadFile(env.TraceFile)
+	data, err := readcap.File(env.TraceFile, readcap.Input, env.TraceFile)
 	if err != nil {
 		return Result{Status: StatusFail, Detail: fmt.Sprintf("cannot read %s: %v", env.TraceFile, unwrapPathErr(err)), Fix: "pass the file that holds the stack trace"}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/jsonscan"
+	"github.com/mapback/mapback/internal/readcap"
 	"github.com/mapback/mapback/internal/sentry"
 )
 
@@ -86,7 +87,7 @@ func checkUploaded(ctx context.Context, env *Env) Result {
 	if err != nil {
 		return Result{Status: StatusFail, Detail: "cannot create a temporary directory for downloaded bundles: " + err.Error()}
 	}
-	cache := &uploadCache{dir: tmp, m: map[string]*uploadCached{}}
+	cache := &uploadCache{dir: tmp, m: map[string]*uploadCached{}, budget: artifactbundle.NewBudget(readcap.ArtifactBundles)}
 	defer cache.close()
 
 	copies := make([]uploadCopy, len(locals))
@@ -166,7 +167,7 @@ func readUploadLocal(b dist.Bundle) uploadLocal {
 	l.mapKind = "inline"
 	if data == nil {
 		l.mapKind = "file"
-		if data, err = os.ReadFile(b.Map.Path); err != nil {
+		if data, err = readcap.File(b.Map.Path, readcap.SourceMap, "source map "+b.Map.Path); err != nil {
 			l.err = err
 			return l
 		}
@@ -416,7 +417,8 @@ func uploadFinding(env *Env, l uploadLocal, c uploadCopy) Finding {
 
 // uploadCache downloads each server bundle once, however many local bundles it holds.
 type uploadCache struct {
-	dir string
+	dir    string
+	budget *artifactbundle.Budget // what the downloaded bundles may decompress, together
 
 	mu sync.Mutex
 	m  map[string]*uploadCached // artifact id → download
@@ -458,6 +460,7 @@ func (bc *uploadCache) download(ctx context.Context, client *sentry.Client, e se
 	if err != nil {
 		return nil, fmt.Errorf("the server's %s is not a readable artifact bundle: %w", e.ID, err)
 	}
+	b.SetBudget(bc.budget)
 	return b, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/readcap"
 	"github.com/mapback/mapback/internal/sourcemap"
 )
 
@@ -100,7 +101,7 @@ func validateMap(ctx context.Context, b dist.Bundle, h bundlerHint) []Finding {
 		subject, base = b.Path+" (inline map)", b.Path
 	} else {
 		var err error
-		if data, err = os.ReadFile(b.Map.Path); err != nil {
+		if data, err = readcap.File(b.Map.Path, readcap.SourceMap, "source map "+b.Map.Path); err != nil {
 			return []Finding{{Status: StatusFail, Subject: subject, Detail: "cannot read the map: " + errText(err), Fix: "make the map readable by the user running the upload"}}
 		}
 	}

@@ -2,12 +2,12 @@ package resolve
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/rivo/uniseg"
 
+	"github.com/mapback/mapback/internal/readcap"
 	"github.com/mapback/mapback/internal/stacktrace"
 )
 
@@ -37,7 +37,7 @@ func (r *resolver) contextFor(res resolved, n int) (*sourceContext, bool) {
 		if res.bundle == nil || r.idx.isVirtualMap(res.bundle) || !filepath.IsAbs(res.sourcePath) || !r.mayRead(res.sourcePath, res.mapDir()) {
 			return nil, false
 		}
-		data, err := os.ReadFile(res.sourcePath)
+		data, err := readcap.File(res.sourcePath, readcap.Source, res.sourcePath)
 		if err != nil {
 			return nil, false
 		}

@@ -291,7 +291,7 @@ func (idx *Index) indexDebugIDs() {
 				}
 			}
 			if id == "" && b.Map != nil && b.Map.Path != "" {
-				if data, err := os.ReadFile(b.Map.Path); err == nil {
+				if data, err := readMap(b.Map.Path); err == nil {
 					if m, err := sourcemap.Parse(data); err == nil && m.DebugID() != "" {
 						if got, err := debugid.Parse(m.DebugID()); err == nil {
 							id = got.String()

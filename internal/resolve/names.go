@@ -2,11 +2,11 @@ package resolve
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/mapback/mapback/internal/jsscope"
+	"github.com/mapback/mapback/internal/readcap"
 	"github.com/mapback/mapback/internal/sourcemap"
 )
 
@@ -107,7 +107,7 @@ func (r *resolver) originalText(res *resolved, m *sourcemap.Map) (string, bool) 
 	if res.bundle == nil || r.idx.isVirtualMap(res.bundle) || !filepath.IsAbs(res.sourcePath) || !r.mayRead(res.sourcePath, res.mapDir()) {
 		return "", false
 	}
-	data, err := os.ReadFile(res.sourcePath)
+	data, err := readcap.File(res.sourcePath, readcap.Source, res.sourcePath)
 	if err != nil {
 		return "", false
 	}

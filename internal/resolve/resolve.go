@@ -20,6 +20,7 @@ import (
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/jsscope"
 	"github.com/mapback/mapback/internal/mmapfile"
+	"github.com/mapback/mapback/internal/readcap"
 	"github.com/mapback/mapback/internal/sourcemap"
 	"github.com/mapback/mapback/internal/stacktrace"
 )
@@ -81,7 +82,7 @@ type Summary struct {
 // Run reads a trace from in and writes it to out with every frame it can
 // map rewritten.
 func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summary, error) {
-	data, err := io.ReadAll(in)
+	data, err := readcap.Reader(in, readcap.Input, "the input")
 	if err != nil {
 		return Summary{}, fmt.Errorf("read the trace: %w", err)
 	}
@@ -90,11 +91,13 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 		return Summary{}, err
 	}
 	defer idx.close() // unmaps the files still mapped, after the output is written
+	budget := artifactbundle.NewBudget(artifactBudget)
 	for _, p := range opts.Bundles {
 		ab, err := artifactbundle.Open(ctx, p)
 		if err != nil {
 			return Summary{}, err
 		}
+		ab.SetBudget(budget)
 		defer func() { _ = ab.Close() }() // opened for reading only
 		idx.artifacts = append(idx.artifacts, namedBundle{path: p, b: ab})
 	}
@@ -776,34 +779,31 @@ func (idx *Index) close() {
 	}
 }
 
-// maxMapSize bounds what mapback reads as one source map: the largest
-// published maps are tens of megabytes, and a map is held in memory whole.
-const maxMapSize = 1 << 30
+// artifactBudget is what the --bundle artifact bundles of one run may
+// decompress together; a variable so tests can make a bomb small.
+var artifactBudget int64 = readcap.ArtifactBundles
 
+// readMap reads a source map whole, within readcap.SourceMap.
 func readMap(path string) ([]byte, error) {
-	if err := checkMapSize(path); err != nil {
-		return nil, err
-	}
-	return os.ReadFile(path)
+	return readcap.JSONFile(path, readcap.SourceMap, "the file")
 }
 
-// openMap is readMap with the file memory-mapped (mapFile).
+// openMap is readMap with a regular file memory-mapped (mapFile); anything
+// else (a pipe from a shell's process substitution, a device) is read
+// within the bound.
 func openMap(path string) (data []byte, free, evict func(), err error) {
-	if err := checkMapSize(path); err != nil {
-		return nil, nil, nil, err
-	}
-	return mmapfile.Map(path)
-}
-
-func checkMapSize(path string) error {
 	st, err := os.Stat(path)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	if st.Size() > maxMapSize {
-		return fmt.Errorf("%s is %d MB; mapback reads source maps up to %d MB", path, st.Size()>>20, maxMapSize>>20)
+	if !st.Mode().IsRegular() {
+		data, err := readMap(path)
+		return data, func() {}, func() {}, err
 	}
-	return nil
+	if st.Size() > readcap.SourceMap {
+		return nil, nil, nil, &readcap.TooLargeError{What: "the file", Limit: readcap.SourceMap}
+	}
+	return mmapfile.Map(path)
 }
 
 // virtualFile is a file inside an artifact bundle, known to the index by a
