@@ -14,6 +14,7 @@ func newDoctorCmd(a *app) *cobra.Command {
 		opts    doctor.Options
 		asJSON  bool
 		headers []string
+		timeout string
 	)
 	cmd := &cobra.Command{
 		Use:   "doctor [PATH...]",
@@ -54,6 +55,10 @@ do not fail).`,
 			if err := a.doctorOptions(cmd, &opts, headers); err != nil {
 				return err
 			}
+			var err error
+			if opts.ServerTimeout, err = a.timeoutFlag(cmd, timeout, doctor.DefaultServerTimeout); err != nil {
+				return err
+			}
 			report, err := doctor.Run(cmd.Context(), opts)
 			if err != nil {
 				return err
@@ -81,6 +86,7 @@ do not fail).`,
 	f.StringArrayVarP(&opts.Ignore, "ignore", "i", nil, "skip paths matching this glob (doublestar syntax), repeatable")
 	f.StringVarP(&opts.IgnoreFile, "ignore-file", "I", "", "skip paths matched by this file (gitignore syntax)")
 	f.StringArrayVar(&headers, "header", nil, "extra HTTP header 'Key: Value' on every request, repeatable")
+	f.StringVar(&timeout, "timeout", "", "give the server checks this long in all, e.g. 30s (default 2m; env MAPBACK_TIMEOUT)")
 	f.BoolVar(&asJSON, "json", false, "print the checklist as JSON on stdout")
 	return cmd
 }

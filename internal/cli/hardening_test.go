@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -185,5 +186,59 @@ func TestEndlessInputsAreBounded(t *testing.T) {
 		if r.code != c.code || !strings.Contains(r.err, c.msg) {
 			t.Errorf("%q: exit %d, stderr %q; want %d and %q", c.args, r.code, r.err, c.code, c.msg)
 		}
+	}
+}
+
+// silentServer accepts connections and never answers.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// TestTimeouts: upload and doctor's server checks stop at --timeout (or
+// MAPBACK_TIMEOUT) against a server that never answers, with a message
+// saying so, exit 1 (not 130: nobody pressed Ctrl-C).
+func TestTimeouts(t *testing.T) {
+	f := newFakeEnv(t)
+	dir := injectedFixtures(t, f)
+	url := silentServer(t)
+	const token = "sntryu_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+	start := time.Now()
+	r := run(t, f, "--url", url, "--auth-token", token, "-o", "acme", "-p", "web", "sourcemaps", "upload", "--timeout", "1s", dir)
+	if r.code != ExitFailure || !strings.Contains(r.err, "the upload did not finish within 1s (--timeout)") || !strings.Contains(r.err, "run it again") {
+		t.Errorf("upload --timeout 1s: exit %d, stderr %q", r.code, r.err)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("upload --timeout 1s took %v", took)
+	}
+
+	f.vars["MAPBACK_TIMEOUT"] = "700ms"
+	r = run(t, f, "--url", url, "--auth-token", token, "-o", "acme", "-p", "web", "doctor", dir)
+	if r.code != ExitFailure || !strings.Contains(r.err, "no answer within 700ms (--timeout)") {
+		t.Errorf("doctor with MAPBACK_TIMEOUT=700ms: exit %d, stderr %q", r.code, r.err)
+	}
+	if r := run(t, f, "sourcemaps", "upload", "--timeout", "soon", dir); r.code != ExitUsage || !strings.Contains(r.err, `--timeout "soon": use a duration`) {
+		t.Errorf("--timeout soon: exit %d, stderr %q", r.code, r.err)
 	}
 }

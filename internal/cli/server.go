@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -109,4 +110,20 @@ func (l listFlag) Set(s string) error {
 		*l.v += "," + s
 	}
 	return nil
+}
+
+// timeoutFlag is the --timeout of upload and doctor: the flag when given,
+// else the timeout setting (MAPBACK_TIMEOUT, config files), else def.
+func (a *app) timeoutFlag(cmd *cobra.Command, flagValue string, def time.Duration) (time.Duration, error) {
+	if cmd.Flags().Changed("timeout") {
+		d, err := config.ParseTimeout(flagValue)
+		if err != nil {
+			return 0, usageErrorf(cmd.CommandPath(), "--timeout %s: %v", quoteArg(flagValue), err)
+		}
+		return d, nil
+	}
+	if a.cfg.Timeout > 0 {
+		return a.cfg.Timeout, nil
+	}
+	return def, nil
 }

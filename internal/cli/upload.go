@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"path/filepath"
 	"time"
 
@@ -17,6 +19,7 @@ type uploadFlags struct {
 	waitFor       int
 	asJSON        bool
 	noCache       bool
+	timeout       string
 }
 
 // newUploadCmd builds `sourcemaps upload`; like inject it is also registered at the top level.
@@ -65,10 +68,22 @@ only the missing chunks).`,
 		Annotations: needsConfigAnnotation,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
+			limit, err := a.timeoutFlag(cmd, fl.timeout, upload.DefaultTimeout)
+			if err != nil {
+				return err
+			}
 			if err := a.uploadOptions(cmd, &opts, fl); err != nil {
 				return err
 			}
-			report, err := upload.Run(cmd.Context(), opts)
+			ctx, cancel := context.WithTimeoutCause(cmd.Context(), limit, &upload.TimeoutError{Limit: limit})
+			defer cancel()
+			report, err := upload.Run(ctx, opts)
+			if err != nil && cmd.Context().Err() == nil {
+				var te *upload.TimeoutError
+				if cause := context.Cause(ctx); errors.As(cause, &te) {
+					err = te // the run's own deadline, not a failure of the request it cut short
+				}
+			}
 			if report != nil && err != nil {
 				report.Error = err.Error()
 			}
@@ -101,6 +116,7 @@ only the missing chunks).`,
 	f.StringVar(&opts.BundleOut, "bundle-out", "", "also write the artifact bundle to this file")
 	f.BoolVar(&fl.asJSON, "json", false, "print the report as JSON on stdout")
 	f.IntVar(&opts.Jobs, "jobs", 0, "files compressed at once (default: two per CPU)")
+	f.StringVar(&fl.timeout, "timeout", "", "give up after this long in all, e.g. 10m (default 30m; env MAPBACK_TIMEOUT)")
 	f.BoolVar(&fl.noCache, "no-cache", false, "always build the bundle, even when the files are unchanged since an earlier upload")
 	return cmd
 }

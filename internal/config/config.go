@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mapback/mapback/internal/term"
 )
@@ -116,6 +118,7 @@ type Config struct {
 	Release   string
 	Dist      string
 	LogLevel  string
+	Timeout   time.Duration // 0: the command's default
 
 	values []Value
 	// Files lists the config files considered, highest precedence first.
@@ -212,6 +215,7 @@ func Load(ctx context.Context, env Environment, opts Options) (*Config, error) {
 	cfg.Release = cfg.Get(KeyRelease).Value
 	cfg.Dist = cfg.Get(KeyDist).Value
 	cfg.LogLevel = cfg.Get(KeyLogLevel).Value
+	cfg.Timeout, _ = ParseTimeout(cfg.Get(KeyTimeout).Value) // validated above
 	return cfg, nil
 }
 
@@ -268,6 +272,10 @@ func validate(v Value) error {
 		if _, err := term.ParseLogLevel(v.Value); err != nil {
 			return &SourceError{Value: v, Msg: "use error, warn, info or debug"}
 		}
+	case KeyTimeout:
+		if _, err := ParseTimeout(v.Value); err != nil {
+			return &SourceError{Value: v, Msg: err.Error()}
+		}
 	}
 	return nil
 }
@@ -278,4 +286,25 @@ func UserConfigPath(env Environment) string {
 		return ""
 	}
 	return filepath.Join(env.UserConfigDir, "mapback", "config.yaml")
+}
+
+// ParseTimeout reads a timeout: a Go duration ("90s", "10m", "1h30m") or a
+// number of seconds; "" is 0, the command's default.
+func ParseTimeout(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		secs, serr := strconv.ParseFloat(s, 64)
+		if serr != nil {
+			return 0, fmt.Errorf("use a duration such as 90s or 10m")
+		}
+		d = time.Duration(secs * float64(time.Second))
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("must be positive, such as 90s or 10m")
+	}
+	return d, nil
 }

@@ -153,6 +153,8 @@ func valueFor(k Key, layerIndex int) string {
 		return []string{"error", "warn", "info", "debug"}[layerIndex%4]
 	case KeyAuthToken:
 		return fmt.Sprintf("sntrys_token_from_layer_%d_xyz", layerIndex)
+	case KeyTimeout:
+		return fmt.Sprintf("%ds", 10+layerIndex)
 	}
 	return fmt.Sprintf("%s-layer%d", k, layerIndex)
 }

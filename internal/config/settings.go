@@ -16,6 +16,7 @@ const (
 	KeyRelease   Key = "release"
 	KeyDist      Key = "dist"
 	KeyLogLevel  Key = "log_level"
+	KeyTimeout   Key = "timeout"
 )
 
 // DefaultURL is the Sentry SaaS endpoint, the reference client's default.
@@ -51,6 +52,8 @@ var settings = []setting{
 		description: "distribution within the release"},
 	{key: KeyLogLevel, flag: "log-level", env: []string{"MAPBACK_LOG_LEVEL", "SENTRY_LOG_LEVEL"}, ini: iniKey{"log", "level"},
 		def: "warn", description: "error, warn, info or debug"},
+	{key: KeyTimeout, env: []string{"MAPBACK_TIMEOUT"},
+		description: "how long upload, and doctor's server checks, may take in all (e.g. 10m)"},
 }
 
 func lookupSetting(k Key) (setting, bool) {

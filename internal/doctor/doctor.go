@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/sentry"
@@ -112,7 +113,15 @@ type Options struct {
 	ClientErr error
 
 	Logger *slog.Logger
+	// ServerTimeout bounds all of a run's requests to the server together
+	// (--timeout), counted from the first; 0 is DefaultServerTimeout.
+	ServerTimeout time.Duration
 }
+
+// DefaultServerTimeout bounds doctor's server checks when --timeout is not
+// set: a host that swallows packets would otherwise keep doctor waiting for
+// minutes (the client is made for long uploads).
+const DefaultServerTimeout = 2 * time.Minute
 
 // Env is what the checks share: the options and facts computed once, on first use.
 type Env struct {
@@ -124,6 +133,12 @@ type Env struct {
 
 	serverOnce sync.Once
 	server     serverFacts
+
+	// serverCtx bounds every server request of the run (ServerTimeout),
+	// made on first use; serverStop releases it.
+	serverCtxOnce sync.Once
+	serverCtx     context.Context
+	serverStop    context.CancelFunc
 
 	// uploadedURL is each local bundle's URL as the server holds it (bundle path → manifest URL),
 	// learnt by the upload check and used by the trace check instead of a prediction.
@@ -189,6 +204,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if env.Logger == nil {
 		env.Logger = slog.New(slog.DiscardHandler)
 	}
+	defer func() {
+		if env.serverStop != nil {
+			env.serverStop()
+		}
+	}()
 	rep := &Report{}
 	for _, c := range Checks {
 		if err := ctx.Err(); err != nil {
@@ -219,4 +239,16 @@ func worst(r Result) Status {
 // skip is the result of a check that does not apply.
 func skip(format string, args ...any) Result {
 	return Result{Status: StatusSkip, Detail: fmt.Sprintf(format, args...)}
+}
+
+// serverContext is ctx bounded by the run's server deadline, which starts
+// with the first request.
+func (e *Env) serverContext(ctx context.Context) context.Context {
+	e.serverCtxOnce.Do(func() {
+		if e.ServerTimeout <= 0 {
+			e.ServerTimeout = DefaultServerTimeout
+		}
+		e.serverCtx, e.serverStop = context.WithTimeoutCause(ctx, e.ServerTimeout, &serverTimeoutError{limit: e.ServerTimeout})
+	})
+	return e.serverCtx
 }

@@ -138,11 +138,10 @@ func (e *Env) probeServer(ctx context.Context) serverFacts {
 	}
 
 	f.contacted = true
-	capCtx, cancel := context.WithTimeout(ctx, serverTimeout)
+	capCtx := e.serverContext(ctx)
 	opts, err := e.Client.ChunkUploadOptions(capCtx, e.Org)
-	cancel()
 	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-		err = &serverTimeoutError{err: err}
+		err = &serverTimeoutError{err: err, limit: e.ServerTimeout}
 	}
 	var capa Finding
 	if err != nil {
@@ -171,16 +170,15 @@ func (e *Env) probeServer(ctx context.Context) serverFacts {
 	return f
 }
 
-// serverTimeout bounds the capability request, retries included: a host that swallows packets
-// would otherwise keep doctor waiting for minutes (the client is made for long uploads). A variable
-// so that a test need not wait that long.
-var serverTimeout = 60 * time.Second
-
-// serverTimeoutError is a capability request that ran out of serverTimeout.
-type serverTimeoutError struct{ err error }
+// serverTimeoutError is a server request that ran out of the run's
+// server time (Options.ServerTimeout).
+type serverTimeoutError struct {
+	err   error
+	limit time.Duration
+}
 
 func (e *serverTimeoutError) Error() string {
-	return fmt.Sprintf("no answer within %s", serverTimeout)
+	return fmt.Sprintf("no answer within %s (--timeout)", e.limit)
 }
 func (e *serverTimeoutError) Unwrap() error { return e.err }
 

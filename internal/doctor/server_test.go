@@ -184,15 +184,14 @@ func TestCheckServer(t *testing.T) {
 		{
 			name: "server that does not answer",
 			setup: func(t *testing.T) Options {
-				old := serverTimeout
-				serverTimeout = 100 * time.Millisecond
-				t.Cleanup(func() { serverTimeout = old })
 				s := svNewServer(t, sentrytest.Options{})
 				s.AddFault(sentrytest.Fault{Endpoint: sentrytest.EndpointCapability, Delay: 5 * time.Second})
-				return svOptions(s.url, svClient(t, s.url, svToken, nil, nil))
+				o := svOptions(s.url, svClient(t, s.url, svToken, nil, nil))
+				o.ServerTimeout = 100 * time.Millisecond
+				return o
 			},
 			want: want{status: StatusFail, detail: "cannot reach", finding: StatusFail, subject: "server",
-				texts: []string{"no answer within 100ms", "--url / SENTRY_URL"}},
+				texts: []string{"no answer within 100ms (--timeout)", "--url / SENTRY_URL"}},
 		},
 		{
 			name: "wrong token: 401",

@@ -92,7 +92,7 @@ func checkUploaded(ctx context.Context, env *Env) Result {
 
 	copies := make([]uploadCopy, len(locals))
 	lk := &uploadLookups{env: env, cache: cache, broken: map[string]error{}}
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(env.serverContext(ctx))
 	g.SetLimit(uploadLookupJobs)
 	for i := range locals {
 		if locals[i].err != nil || locals[i].scriptID == "" && (locals[i].mapID == "" || locals[i].staleMap()) {

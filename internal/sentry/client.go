@@ -39,6 +39,12 @@ type Options struct {
 	Headers http.Header
 	// MaxRetries is how many times a failed request is sent again; <0 is 0.
 	MaxRetries int
+	// IdleTimeout bounds how long a connection may make no progress, sending
+	// or receiving, and how long a JSON reply may take to arrive whole once
+	// its headers have; 0 is DefaultIdleTimeout. It applies to the default
+	// HTTP client (a caller's own HTTPClient keeps its own settings, but the
+	// JSON reply bound still applies).
+	IdleTimeout time.Duration
 	// HTTPClient sends the requests; nil is a client made for uploads (see
 	// defaultHTTPClient). Its redirect policy is replaced: redirects are never
 	// followed.
@@ -61,6 +67,7 @@ type Client struct {
 	headers    http.Header
 	maxRetries int
 	hc         *http.Client
+	idle       time.Duration
 	log        *slog.Logger
 	sleep      func(ctx context.Context, d time.Duration) error
 	now        func() time.Time
@@ -86,9 +93,13 @@ func New(opts Options) (*Client, error) {
 		sleep:      opts.Sleep,
 		now:        time.Now,
 	}
+	c.idle = opts.IdleTimeout
+	if c.idle <= 0 {
+		c.idle = DefaultIdleTimeout
+	}
 	hc := opts.HTTPClient
 	if hc == nil {
-		hc = defaultHTTPClient()
+		hc = defaultHTTPClient(c.idle)
 	} else {
 		copied := *hc
 		hc = &copied
@@ -108,27 +119,55 @@ func New(opts Options) (*Client, error) {
 	return c, nil
 }
 
+// DefaultIdleTimeout is how long a connection may go without progress: a
+// server that stops answering, or a network that stops carrying, fails the
+// request (which is then retried) instead of holding the run.
+const DefaultIdleTimeout = 60 * time.Second
+
 // defaultHTTPClient reuses connections (uploads send up to `concurrency`
 // POSTs at once, so keep that many idle connections per host) and bounds
-// connecting and waiting for a reply, but sets no overall timeout: a 32 MiB
-// POST on a slow link can take minutes, and the caller's context bounds the
-// whole operation. HTTP/1.1 only, as the reference client: parallel uploads
-// then use parallel TCP connections rather than sharing one HTTP/2 window.
-func defaultHTTPClient() *http.Client {
+// connecting, and every read and write on a connection by idle: a 32 MiB
+// POST on a slow link can take minutes, but not a minute without a byte
+// moving. The caller's context bounds the whole operation (--timeout).
+// HTTP/1.1 only, as the reference client: parallel uploads then use
+// parallel TCP connections rather than sharing one HTTP/2 window.
+func defaultHTTPClient(idle time.Duration) *http.Client {
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Client{Transport: &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
-			Timeout:   30 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &idleConn{Conn: conn, idle: idle}, nil
+		},
 		TLSHandshakeTimeout: 15 * time.Second,
 		// Counted from the end of the request body: the server stores the
-		// chunks before it answers.
+		// chunks before it answers. The idle bound ends it sooner when no
+		// byte comes at all.
 		ResponseHeaderTimeout: 3 * time.Minute,
 		MaxIdleConns:          64,
 		MaxIdleConnsPerHost:   32,
 		IdleConnTimeout:       90 * time.Second,
 	}}
+}
+
+// idleConn fails a read or write that makes no progress for idle: each
+// call sets the deadline afresh, so only silence counts, not slowness.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	_ = c.Conn.SetReadDeadline(time.Now().Add(c.idle)) // a closed conn fails the Read itself
+	return c.Conn.Read(p)
+}
+
+func (c *idleConn) Write(p []byte) (int, error) {
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.idle))
+	return c.Conn.Write(p)
 }
 
 // parseBaseURL applies upload-protocol.md §1: scheme and host (with an
@@ -241,7 +280,20 @@ type request struct {
 	// onSent, when set, is called with the body bytes the current attempt
 	// has handed to the transport so far (for progress).
 	onSent func(n int64)
+	// small marks a reply that must arrive whole within the idle timeout
+	// (JSON replies; not downloads).
+	small bool
 }
+
+// errSlowReply is a reply that trickled in too slowly: a timeout, so it is
+// retried like one.
+var errSlowReply = slowReplyError{}
+
+type slowReplyError struct{}
+
+func (slowReplyError) Error() string   { return "reply too slow" }
+func (slowReplyError) Timeout() bool   { return true }
+func (slowReplyError) Temporary() bool { return true }
 
 // do sends r, retrying per retry.go. It returns nil after a 2xx reply whose
 // body reached the sink, an *HTTPError for another status, or a transport
@@ -410,7 +462,16 @@ func (c *Client) readResponse(resp *http.Response, r request, logURL string) (wr
 		if sink == nil {
 			sink = io.Discard
 		}
+		var slow *time.Timer
+		if r.small {
+			// A JSON reply is a few kilobytes: one that trickles in (a byte a
+			// second keeps a connection from ever being idle) is cut off.
+			slow = time.AfterFunc(c.idle, func() { _ = resp.Body.Close() })
+		}
 		written, err = io.Copy(sink, resp.Body)
+		if slow != nil && !slow.Stop() && err != nil {
+			return written, fmt.Errorf("%s %s: the reply did not arrive whole within %s: %w", r.method, logURL, c.idle, errSlowReply)
+		}
 		if err != nil {
 			return written, fmt.Errorf("%s %s: reading the reply: %w", r.method, logURL, c.scrubErr(err))
 		}
@@ -511,6 +572,7 @@ func (c *Client) doJSON(ctx context.Context, r request, what string, array bool,
 	var buf bytes.Buffer
 	r.sink = &limitedWriter{w: &buf, n: maxJSONReply}
 	r.restartSink = buf.Reset
+	r.small = true
 	if err := c.do(ctx, r); err != nil {
 		return err
 	}

@@ -470,3 +470,19 @@ func extensionsOrDefault(e []string) []string {
 	}
 	return e
 }
+
+// DefaultTimeout bounds an upload when --timeout is not set: long enough for
+// a large build over a slow link, short of holding a CI job for hours.
+const DefaultTimeout = 30 * time.Minute
+
+// TimeoutError is an upload that ran out of its --timeout.
+type TimeoutError struct{ Limit time.Duration }
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("the upload did not finish within %s (--timeout)", e.Limit)
+}
+
+// Fix says nothing sent is lost.
+func (e *TimeoutError) Fix() string {
+	return "run it again: only what the server still lacks is sent; raise --timeout (or MAPBACK_TIMEOUT) for a slow link"
+}
