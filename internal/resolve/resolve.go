@@ -4,6 +4,7 @@
 package resolve
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -90,7 +91,12 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 	if err != nil {
 		return Summary{}, err
 	}
-	defer idx.close() // unmaps the files still mapped, after the output is written
+	abandoned := false
+	defer func() {
+		if !abandoned {
+			idx.close() // unmaps the files still mapped, after the output is written
+		}
+	}()
 	budget := artifactbundle.NewBudget(artifactBudget)
 	for _, p := range opts.Bundles {
 		ab, err := artifactbundle.Open(ctx, p)
@@ -108,8 +114,41 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 	if r.opts.Root, err = filepath.Abs(r.opts.Root); err != nil {
 		return Summary{}, err
 	}
+	// The work runs apart so that Ctrl-C ends the run at once, even in the
+	// middle of parsing a large bundle for scope names (a parse cannot be
+	// interrupted): the output is written only when the work is complete,
+	// and an interrupted run writes none. The abandoned work still reads the
+	// mapped files, so they stay mapped: the process is about to exit.
+	type outcome struct {
+		sum Summary
+		err error
+	}
+	var buf bytes.Buffer
+	done := make(chan outcome, 1)
+	go func() {
+		sum, err := r.run(data, &buf)
+		done <- outcome{sum, err}
+	}()
+	select {
+	case o := <-done:
+		if o.err == nil {
+			o.err = ctx.Err()
+		}
+		if o.err != nil {
+			return o.sum, o.err
+		}
+		_, err := buf.WriteTo(out)
+		return o.sum, err
+	case <-ctx.Done():
+		abandoned = true
+		return Summary{}, ctx.Err()
+	}
+}
+
+// run resolves one input, whatever its kind, and writes the result to out.
+func (r *resolver) run(data []byte, out io.Writer) (Summary, error) {
 	if isEvent(data) {
-		return r.runEvent(ctx, data, out)
+		return r.runEvent(r.ctx, data, out)
 	}
 	if pieces := jsonPieces(data); pieces != nil {
 		return r.runJSONLog(data, pieces, out)
@@ -118,13 +157,13 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 	results, sum := r.resolveAll(lines)
 	contexts := make([]*sourceContext, len(lines))
 	for i := range results {
-		contexts[i], _ = r.contextFor(results[i], opts.Context)
+		contexts[i], _ = r.contextFor(results[i], r.opts.Context)
 	}
-	if opts.JSON {
+	if r.opts.JSON {
 		return sum, writeJSON(out, lines, results, contexts, sum)
 	}
 	all, library := withContext(lines, results, contexts)
-	return sum, render(out, all, library, opts.Dim)
+	return sum, render(out, all, library, r.opts.Dim)
 }
 
 // render writes the trace. With dim, the lines of resolved library frames
@@ -1182,14 +1221,19 @@ func (r *resolver) resolveLocated(frames []located, results []resolved) {
 		}})
 		if parseScopes {
 			tasks = append(tasks, task{size: size, run: func() {
+				parsingScopes()
 				r.idx.scopesFor(b, at[b.Path])
 				r.idx.evictSource(b.Path)
 				done()
 			}})
 		}
 	}
-	runTasks(tasks)
+	runTasks(r.ctx, tasks)
 }
+
+// parsingScopes is called as a bundle's scope parse starts: a parse cannot
+// be interrupted, and tests hold one here to interrupt the run during it.
+var parsingScopes = func() {}
 
 // mapKey is the index's cache key for bundle b's map.
 func mapKey(b *dist.Bundle) string {
@@ -1235,7 +1279,7 @@ type task struct {
 // returns when all are done. The ones that cannot spread their work go
 // first, biggest first: run last, a big one leaves the other CPUs idle
 // while it finishes, where a task that spreads fills them.
-func runTasks(tasks []task) {
+func runTasks(ctx context.Context, tasks []task) {
 	sort.SliceStable(tasks, func(i, j int) bool {
 		if tasks[i].splits != tasks[j].splits {
 			return !tasks[i].splits
@@ -1245,6 +1289,9 @@ func runTasks(tasks []task) {
 	workers := min(runtime.GOMAXPROCS(0), len(tasks))
 	if workers <= 1 {
 		for _, t := range tasks {
+			if ctx.Err() != nil {
+				return
+			}
 			t.run()
 		}
 		return
@@ -1256,7 +1303,9 @@ func runTasks(tasks []task) {
 		go func() {
 			defer wg.Done()
 			for t := range next {
-				t.run()
+				if ctx.Err() == nil { // once interrupted, the rest is drained unrun
+					t.run()
+				}
 			}
 		}()
 	}
