@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mapback/mapback/internal/sentrytest"
 	"github.com/mapback/mapback/internal/treelock"
 )
 
@@ -240,5 +241,21 @@ func TestTimeouts(t *testing.T) {
 	}
 	if r := run(t, f, "sourcemaps", "upload", "--timeout", "soon", dir); r.code != ExitUsage || !strings.Contains(r.err, `--timeout "soon": use a duration`) {
 		t.Errorf("--timeout soon: exit %d, stderr %q", r.code, r.err)
+	}
+}
+
+// TestGarbageAssembleReply: when the server's first assemble reply cannot be
+// read, upload says nothing was sent, never that every chunk was already on
+// the server.
+func TestGarbageAssembleReply(t *testing.T) {
+	f := newFakeEnv(t)
+	dir := injectedFixtures(t, f)
+	srv, url := devServer(t, sentrytest.Options{})
+	srv.AddFault(sentrytest.Fault{Endpoint: sentrytest.EndpointAssemble, Status: 200, Body: "<html>maintenance</html>"})
+	const token = "sntryu_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	r := run(t, f, "--url", url, "--auth-token", token, "-o", "acme", "-p", "web", "sourcemaps", "upload", "--no-cache", dir)
+	if r.code != ExitFailure || !strings.Contains(r.err, "Nothing was sent: the server never said which chunks it lacks.") ||
+		strings.Contains(r.err, "already on the server") || !strings.Contains(r.err, "is not JSON") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.err)
 	}
 }

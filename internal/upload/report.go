@@ -72,6 +72,10 @@ func WriteText(w io.Writer, r *Report, cs term.ColorScheme) {
 	if c.Total == 0 {
 		return // failed before the chunks were known; the error says why
 	}
+	if r.Error != "" && !c.Answered {
+		fmt.Fprintln(w, "Nothing was sent: the server never said which chunks it lacks.")
+		return
+	}
 	if r.Error != "" && c.Sent < c.Missing {
 		fmt.Fprintf(w, "Sent %d of the %d missing chunk(s) (%s) before the failure; run the same upload again to send the rest.\n",
 			c.Sent, c.Missing, term.FormatBytes(c.SentBytes))

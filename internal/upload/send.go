@@ -103,7 +103,7 @@ func send(ctx context.Context, opts *Options, co *sentry.ChunkOptions, bundle []
 	}
 	log.Debug("assemble", "state", first.State, "missing", len(first.MissingChunks))
 	missing := selectMissing(plan.chunks, first.MissingChunks)
-	rep.Chunks.Missing = len(missing)
+	rep.Chunks.Missing, rep.Chunks.Answered = len(missing), true
 	if err := sendChunks(ctx, opts, co, missing, rep); err != nil {
 		return plan, err
 	}

@@ -129,6 +129,9 @@ type ChunkReport struct {
 	Sent      int   `json:"sent"`    // of those, chunks that arrived
 	SentBytes int64 `json:"sent_bytes"`
 	Requests  int   `json:"requests"`
+	// Answered says the server told which chunks it lacks; until then
+	// nothing is known of what it holds.
+	Answered bool `json:"answered"`
 }
 
 // ErrNoDebugIDs stops an upload without a release whose bundles have no debug IDs: the server would
@@ -332,7 +335,7 @@ func tryCached(ctx context.Context, opts *Options, cache buildCache, key string,
 	log.Debug("upload cache hit: the server holds every chunk", "checksum", e.Checksum)
 	rep.BundleDebugID, rep.BundleSize, rep.Checksum, rep.FromCache = e.DebugID, e.Size, e.Checksum, true
 	rep.Excluded = e.Excluded
-	rep.Chunks = ChunkReport{Size: e.ChunkSize, Total: len(e.Chunks)}
+	rep.Chunks = ChunkReport{Size: e.ChunkSize, Total: len(e.Chunks), Answered: true}
 	return true, finish(ctx, opts, co, req, rep, log)
 }
 
