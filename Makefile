@@ -50,8 +50,8 @@ fixtures-workers: ## re-record testdata/workers with wrangler 4 and workerd (Nod
 
 conformance: ## differential tests against the reference client, sentry-cli 3.8.0
 	$(GO) build -trimpath -o $(CACHE)/bin/mapback ./cmd/mapback
-	ref="$$(testdata/bench/install-reference.sh)"; \
-	  MAPBACK_REFERENCE_CLI="$$ref" MAPBACK_BIN="$(CACHE)/bin/mapback" \
+	ref="$$(testdata/bench/install-reference.sh)"; ph="$$(testdata/posthog/install.sh)"; \
+	  MAPBACK_REFERENCE_CLI="$$ref" MAPBACK_POSTHOG_ORACLE="$$ph" MAPBACK_BIN="$(CACHE)/bin/mapback" \
 	  $(GO) test -tags conformance -count=1 -v ./internal/conformance/... ./internal/sentrytest/
 	# The source map engine against go-sourcemap on the corpus the tests above fetched.
 	MAPBACK_CORPUS_DIFF=1 $(GO) test -count=1 -v -run 'TestDifferentialCorpus' ./internal/sourcemap/

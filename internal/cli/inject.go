@@ -70,6 +70,7 @@ failed or a directory could not be read: the others are still injected.`,
 		Annotations: needsConfigAnnotation,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Scan.Paths = args
+			opts.Backends = inject.Backends{Sentry: a.cfg.Backends.Sentry, PostHog: a.cfg.Backends.PostHog}
 			opts.Lock.Dir = a.lockDir()
 			opts.Lock.OnWait = func(tree string) {
 				a.log.Warn(fmt.Sprintf("waiting for another mapback run that is writing %s (or a tree inside it), for up to %s", tree, opts.Lock.Timeout))

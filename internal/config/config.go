@@ -119,6 +119,7 @@ type Config struct {
 	Dist      string
 	LogLevel  string
 	Timeout   time.Duration // 0: the command's default
+	Backends  Backends
 
 	values []Value
 	// Files lists the config files considered, highest precedence first.
@@ -216,6 +217,7 @@ func Load(ctx context.Context, env Environment, opts Options) (*Config, error) {
 	cfg.Dist = cfg.Get(KeyDist).Value
 	cfg.LogLevel = cfg.Get(KeyLogLevel).Value
 	cfg.Timeout, _ = ParseTimeout(cfg.Get(KeyTimeout).Value) // validated above
+	cfg.Backends, _ = ParseBackends(cfg.Get(KeyBackends).Value)
 	return cfg, nil
 }
 
@@ -272,6 +274,10 @@ func validate(v Value) error {
 		if _, err := term.ParseLogLevel(v.Value); err != nil {
 			return &SourceError{Value: v, Msg: "use error, warn, info or debug"}
 		}
+	case KeyBackends:
+		if _, err := ParseBackends(v.Value); err != nil {
+			return &SourceError{Value: v, Msg: err.Error()}
+		}
 	case KeyTimeout:
 		if _, err := ParseTimeout(v.Value); err != nil {
 			return &SourceError{Value: v, Msg: err.Error()}
@@ -307,4 +313,31 @@ func ParseTimeout(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("must be positive, such as 90s or 10m")
 	}
 	return d, nil
+}
+
+// Backends are the error trackers mapback works for.
+type Backends struct {
+	Sentry  bool
+	PostHog bool
+}
+
+// ParseBackends reads the backends setting: "sentry", "posthog" or both,
+// comma-separated, in any case; "" is Sentry alone.
+func ParseBackends(s string) (Backends, error) {
+	var b Backends
+	for _, part := range strings.Split(s, ",") {
+		switch strings.ToLower(strings.TrimSpace(part)) {
+		case "":
+		case "sentry":
+			b.Sentry = true
+		case "posthog":
+			b.PostHog = true
+		default:
+			return Backends{}, fmt.Errorf("unknown backend %q: use sentry, posthog, or sentry,posthog", strings.TrimSpace(part))
+		}
+	}
+	if !b.Sentry && !b.PostHog {
+		b.Sentry = true
+	}
+	return b, nil
 }

@@ -155,6 +155,8 @@ func valueFor(k Key, layerIndex int) string {
 		return fmt.Sprintf("sntrys_token_from_layer_%d_xyz", layerIndex)
 	case KeyTimeout:
 		return fmt.Sprintf("%ds", 10+layerIndex)
+	case KeyBackends:
+		return []string{"sentry", "posthog", "sentry,posthog", "posthog,sentry"}[layerIndex%4]
 	}
 	return fmt.Sprintf("%s-layer%d", k, layerIndex)
 }
@@ -167,7 +169,7 @@ func TestPrecedencePairs(t *testing.T) {
 		for hi := range layers {
 			for lo := hi + 1; lo < len(layers); lo++ {
 				// Log levels repeat every 4 layers; skip pairs that would tie.
-				if k == KeyLogLevel && valueFor(k, hi) == valueFor(k, lo) {
+				if (k == KeyLogLevel || k == KeyBackends) && valueFor(k, hi) == valueFor(k, lo) {
 					continue
 				}
 				if !carries(layers[hi], k) || !carries(layers[lo], k) {

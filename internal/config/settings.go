@@ -17,6 +17,7 @@ const (
 	KeyDist      Key = "dist"
 	KeyLogLevel  Key = "log_level"
 	KeyTimeout   Key = "timeout"
+	KeyBackends  Key = "backends"
 )
 
 // DefaultURL is the Sentry SaaS endpoint, the reference client's default.
@@ -52,6 +53,8 @@ var settings = []setting{
 		description: "distribution within the release"},
 	{key: KeyLogLevel, flag: "log-level", env: []string{"MAPBACK_LOG_LEVEL", "SENTRY_LOG_LEVEL"}, ini: iniKey{"log", "level"},
 		def: "warn", description: "error, warn, info or debug"},
+	{key: KeyBackends, flag: "backends", env: []string{"MAPBACK_BACKENDS"},
+		def: "sentry", description: "error trackers to work for: sentry, posthog, or sentry,posthog"},
 	{key: KeyTimeout, env: []string{"MAPBACK_TIMEOUT"},
 		description: "how long upload, and doctor's server checks, may take in all (e.g. 10m)"},
 }

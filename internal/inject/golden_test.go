@@ -42,7 +42,7 @@ func TestGoldenPlacement(t *testing.T) {
 			} else if v, _, _, ok := dist.SourceMappingURL(js); ok && strings.HasPrefix(v, "data:") {
 				m = &mapInput{data: mustDecode(t, v), inline: true}
 			}
-			o, err := planBundle(context.Background(), js, m)
+			o, err := planBundle(context.Background(), js, m, Backends{Sentry: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +58,7 @@ func TestGoldenPlacement(t *testing.T) {
 				v, _, _, _ := dist.SourceMappingURL(o.newJS)
 				m2 = &mapInput{data: mustDecode(t, v), inline: true}
 			}
-			again, err := planBundle(context.Background(), o.newJS, m2)
+			again, err := planBundle(context.Background(), o.newJS, m2, Backends{Sentry: true})
 			if err != nil || again.status != StatusAlreadyInjected || again.newJS != nil || again.newMap != nil {
 				t.Errorf("second run: %+v, %v", again.status, err)
 			}

@@ -26,6 +26,8 @@ import (
 type Options struct {
 	Scan   dist.Options
 	DryRun bool
+	// Backends selects Sentry, PostHog or both (zero: Sentry alone).
+	Backends Backends
 	// AllowOutside lets a run edit maps outside the given paths (named by an
 	// absolute or ../ sourceMappingURL, or reached through a symlink); without
 	// it such a bundle fails and nothing of its unit is written.
@@ -45,6 +47,7 @@ type FileReport struct {
 	Path       string    `json:"path"`
 	Status     Status    `json:"status"`
 	DebugID    string    `json:"debug_id,omitempty"`
+	ChunkID    string    `json:"chunk_id,omitempty"` // PostHog's, when that backend is on
 	Map        string    `json:"map,omitempty"` // the map's path, or "inline"
 	Pairing    dist.Rule `json:"pairing"`
 	MapURL     string    `json:"source_mapping_url,omitempty"`
@@ -334,7 +337,7 @@ func processBundle(ctx context.Context, b dist.Bundle, copies []string, opts Opt
 		m, mapInfo = &mapInput{data: data, load: sectionLoader(mapPath)}, info
 	}
 
-	o, err := planBundle(ctx, js, m)
+	o, err := planBundle(ctx, js, m, opts.Backends.orDefault())
 	if err != nil {
 		if m != nil && !m.inline {
 			err = &mapError{err}
@@ -346,6 +349,7 @@ func processBundle(ctx context.Context, b dist.Bundle, copies []string, opts Opt
 	if !o.id.IsZero() {
 		r.DebugID = o.id.String()
 	}
+	r.ChunkID = o.chunkID
 	r.MapChanged = o.newMap != nil || (m != nil && m.inline && o.newJS != nil)
 	if o.newJS == nil && o.newMap == nil {
 		return r

@@ -233,13 +233,22 @@ func shiftSections(data []byte, m jsonscan.Member) ([]edit, error) {
 		if ln == nil {
 			return nil, fmt.Errorf("section %d offset has no line", i)
 		}
-		n, err := strconv.Atoi(string(data[ln.ValStart:ln.ValEnd]))
-		if err != nil || n < 0 {
+		n, err := atoiMember(data, ln)
+		if err != nil {
 			return nil, fmt.Errorf("section %d offset line %q is not a non-negative integer", i, data[ln.ValStart:ln.ValEnd])
 		}
 		edits = append(edits, edit{at: ln.ValStart, del: ln.ValEnd - ln.ValStart, ins: strconv.Itoa(n + 1)})
 	}
 	return edits, nil
+}
+
+// atoiMember reads a member's value as a non-negative integer.
+func atoiMember(data []byte, m *jsonscan.Member) (int, error) {
+	n, err := strconv.Atoi(string(data[m.ValStart:m.ValEnd]))
+	if err == nil && n < 0 {
+		err = errors.New("negative")
+	}
+	return n, err
 }
 
 func find(members []jsonscan.Member, key string) *jsonscan.Member {
@@ -259,19 +268,29 @@ func idKeys(sm *sourceMap, id debugid.ID, camelOnly bool) []edit {
 	if sm.hasCamel && !wantSnake {
 		return nil
 	}
-	last := sm.members[len(sm.members)-1]
-	sep := ","
-	if n := len(sm.members); n >= 2 {
-		sep = string(sm.data[sm.members[n-2].ValEnd:last.KeyStart])
-	}
-	colon := string(sm.data[last.KeyEnd:last.ValStart])
-	value := `"` + id.String() + `"`
-	var ins string
+	var add [][2]string
 	if !sm.hasCamel {
-		ins += sep + `"debugId"` + colon + value
+		add = append(add, [2]string{"debugId", id.String()})
 	}
 	if wantSnake {
-		ins += sep + `"debug_id"` + colon + value
+		add = append(add, [2]string{"debug_id", id.String()})
 	}
-	return []edit{{at: last.ValEnd, ins: ins}}
+	return []edit{appendMembers(sm.data, sm.members, add)}
+}
+
+// appendMembers adds string members after the last one, copying the file's
+// own spacing (pretty-printed maps stay pretty). Values are plain IDs, with
+// nothing to escape.
+func appendMembers(data []byte, members []jsonscan.Member, add [][2]string) edit {
+	last := members[len(members)-1]
+	sep := ","
+	if n := len(members); n >= 2 {
+		sep = string(data[members[n-2].ValEnd:last.KeyStart])
+	}
+	colon := string(data[last.KeyEnd:last.ValStart])
+	var ins string
+	for _, kv := range add {
+		ins += sep + `"` + kv[0] + `"` + colon + `"` + kv[1] + `"`
+	}
+	return edit{at: last.ValEnd, ins: ins}
 }

@@ -34,8 +34,9 @@ type mapInput struct {
 
 // outcome is the plan for one bundle: new bytes to write and what to report.
 type outcome struct {
-	id     debugid.ID
-	status Status
+	id      debugid.ID
+	chunkID string // PostHog's, when that backend is on
+	status  Status
 	layout Layout
 	newJS  []byte // nil: leave the bundle as it is
 	newMap []byte // nil: leave the map file as it is (inline maps travel in newJS)
@@ -47,7 +48,7 @@ type outcome struct {
 // planBundle decides what injection does to js and its map (nil when the
 // bundle has none). It writes nothing, and reads only the maps an index
 // map's "url" sections name.
-func planBundle(ctx context.Context, js []byte, m *mapInput) (outcome, error) {
+func planBundle(ctx context.Context, js []byte, m *mapInput, be Backends) (outcome, error) {
 	var sm *sourceMap
 	if m != nil {
 		var err error
@@ -55,31 +56,57 @@ func planBundle(ctx context.Context, js []byte, m *mapInput) (outcome, error) {
 			return outcome{}, err
 		}
 	}
-	o, err := plan(js, m, sm)
+	o, err := plan(js, m, sm, be)
 	if sm != nil {
-		o.warnings = sm.warnings
+		o.warnings = append(sm.warnings, o.warnings...)
 	}
 	return o, err
 }
 
-// plan is planBundle once the map (sm, nil when none) is read.
-func plan(js []byte, m *mapInput, sm *sourceMap) (outcome, error) {
+// plan is planBundle once the map (sm, nil when none) is read: Sentry's
+// injection first, then PostHog's on top of it (posthog.go), then the map
+// put where it belongs.
+func plan(js []byte, m *mapInput, sm *sourceMap, be Backends) (outcome, error) {
+	var (
+		o      outcome
+		newMap []byte
+		err    error
+	)
+	if be.Sentry {
+		if o, newMap, err = planSentry(js, m, sm); err != nil {
+			return outcome{}, err
+		}
+	}
+	if be.PostHog && o.status != StatusSkipped {
+		if o, newMap, err = planPostHog(js, m, sm, o, newMap, be.Sentry); err != nil {
+			return outcome{}, err
+		}
+	}
+	if newMap == nil {
+		return o, nil
+	}
+	return o.withMap(js, m, newMap)
+}
+
+// planSentry plans Sentry's injection; newMap is the edited map (nil when
+// the map does not change).
+func planSentry(js []byte, m *mapInput, sm *sourceMap) (o outcome, newMap []byte, err error) {
 	if id, ok := debugid.FindComment(js); ok {
-		return planInjected(js, m, sm, id)
+		return planInjected(m, sm, id, js)
 	}
 	if debugid.HasPluginSnippet(js) {
-		return outcome{status: StatusSkipped, reason: "has a Sentry bundler-plugin snippet but no //# debugId= comment; not injecting a second one"}, nil
+		return outcome{status: StatusSkipped, reason: "has a Sentry bundler-plugin snippet but no //# debugId= comment; not injecting a second one"}, nil, nil
 	}
 
 	if sm == nil {
 		id := debugid.FromJS(js)
-		return outcome{id: id, status: StatusModified, layout: LayoutEnd, newJS: injectEnd(js, id)}, nil
+		return outcome{id: id, status: StatusModified, layout: LayoutEnd, newJS: injectEnd(js, id)}, nil, nil
 	}
 	id := sm.id
 	if !sm.hasID {
 		id = debugid.FromPair(js, m.data)
 	}
-	o := outcome{id: id, status: StatusModified}
+	o = outcome{id: id, status: StatusModified}
 	var line, col int
 	if sm.sections != nil {
 		o.layout, o.newJS = LayoutIndex, injectIndex(js, id)
@@ -89,11 +116,10 @@ func plan(js []byte, m *mapInput, sm *sourceMap) (outcome, error) {
 		o.layout = LayoutTop
 		line, col = position(js, at)
 	}
-	newMap, err := editMap(sm, o.layout, line, col, id, m.inline)
-	if err != nil {
-		return outcome{}, err
+	if newMap, err = editMap(sm, o.layout, line, col, id, m.inline); err != nil {
+		return outcome{}, nil, err
 	}
-	return o.withMap(js, m, newMap)
+	return o, newMap, nil
 }
 
 // withMap puts the edited map where it belongs: its own file, or back into
@@ -114,33 +140,33 @@ func (o outcome) withMap(js []byte, m *mapInput, newMap []byte) (outcome, error)
 }
 
 // planInjected handles a bundle that already has a //# debugId= comment
-// (inject.md §7).
-func planInjected(js []byte, m *mapInput, sm *sourceMap, id debugid.ID) (outcome, error) {
+// (inject.md §7); newMap is the repaired map, nil when it does not change.
+func planInjected(m *mapInput, sm *sourceMap, id debugid.ID, js []byte) (outcome, []byte, error) {
 	o := outcome{id: id, status: StatusAlreadyInjected}
 	switch {
 	case sm == nil:
-		return o, nil
+		return o, nil, nil
 	case sm.hasID && sm.id == id:
 		if !m.inline && sm.hasCamel != sm.hasSnake {
 			// Injected by a tool that writes one key: add the other, nothing
 			// else moves.
 			newMap, err := editMap(sm, LayoutEnd, 0, 0, id, false)
 			if err != nil {
-				return outcome{}, err
+				return outcome{}, nil, err
 			}
 			o.status, o.reason = StatusRepaired, "added the missing debug ID key to the map"
-			return o.withMap(js, m, newMap)
+			return o, newMap, nil
 		}
-		return o, nil
+		return o, nil, nil
 	case sm.hasID:
-		return outcome{}, fmt.Errorf("bundle has debug ID %s but its map has %s: the bundle was rebuilt or the files were mixed up; rebuild and inject again", id, sm.id)
+		return outcome{}, nil, fmt.Errorf("bundle has debug ID %s but its map has %s: the bundle was rebuilt or the files were mixed up; rebuild and inject again", id, sm.id)
 	}
 
 	// The map lacks the ID. Repair only when the injection can be undone
 	// exactly and the recomputed ID proves the map is the one the bundle was
 	// injected with; otherwise the map may already be shifted, or belong to
 	// another build.
-	orig, layout, at, ok := uninject(js, id)
+	orig, layout, at, ok := uninject(withoutChunkID(js), id)
 	if ok {
 		var want debugid.ID
 		if layout == LayoutEnd {
@@ -155,14 +181,14 @@ func planInjected(js []byte, m *mapInput, sm *sourceMap, id debugid.ID) (outcome
 			}
 			newMap, err := editMap(sm, layout, line, col, id, m.inline)
 			if err != nil {
-				return outcome{}, err
+				return outcome{}, nil, err
 			}
 			o.status, o.layout = StatusRepaired, layout
 			o.reason = "the bundle was injected but its map lacked the debug ID; added it"
-			return o.withMap(js, m, newMap)
+			return o, newMap, nil
 		}
 	}
-	return outcome{}, errors.New("bundle is already injected but its map has no debug ID, and mapback cannot prove the map is unshifted; rebuild and inject again")
+	return outcome{}, nil, errors.New("bundle is already injected but its map has no debug ID, and mapback cannot prove the map is unshifted; rebuild and inject again")
 }
 
 // uninject removes what injection added, giving the bundle as it was before,

@@ -101,7 +101,7 @@ func FuzzInjectPreservesMappings(f *testing.F) {
 		js := []byte(preludes[int(preludeIndex)%len(preludes)] + string(body) + "\n//# sourceMappingURL=a.js.map\n")
 		mappings := mappingsFrom(mdata)
 		sm := fmt.Sprintf(`{"version":3,"sources":["a.js","b.js","c.js"],"names":["n"],"mappings":%q,"x_custom":[1,{"y":"z"}]}`, mappings)
-		o, err := planBundle(context.Background(), js, &mapInput{data: []byte(sm)})
+		o, err := planBundle(context.Background(), js, &mapInput{data: []byte(sm)}, Backends{Sentry: true})
 		if err != nil {
 			t.Fatalf("planBundle: %v", err)
 		}

@@ -92,7 +92,18 @@ func writeFile(w io.Writer, f FileReport, mark string, cs term.ColorScheme) {
 	case StatusSkipped, StatusFailed:
 		fmt.Fprintf(w, "  %s %s: %s\n", mark, f.Path, f.Reason)
 	default:
-		fmt.Fprintf(w, "  %s %s  %s\n", mark, f.DebugID, f.Path)
+		id := f.DebugID
+		if id == "" {
+			id = f.ChunkID // PostHog alone
+		}
+		fmt.Fprintf(w, "  %s %s  %s\n", mark, id, f.Path)
+		if f.ChunkID != "" && f.DebugID != "" {
+			if f.ChunkID == f.DebugID {
+				fmt.Fprintf(w, "      PostHog chunk ID: the same\n")
+			} else {
+				fmt.Fprintf(w, "      PostHog chunk ID %s\n", f.ChunkID)
+			}
+		}
 		if f.Map == "" {
 			fmt.Fprintf(w, "      no map (snippet at the end)\n")
 		} else {
