@@ -48,7 +48,7 @@ type FileReport struct {
 	Status     Status    `json:"status"`
 	DebugID    string    `json:"debug_id,omitempty"`
 	ChunkID    string    `json:"chunk_id,omitempty"` // PostHog's, when that backend is on
-	Map        string    `json:"map,omitempty"` // the map's path, or "inline"
+	Map        string    `json:"map,omitempty"`      // the map's path, or "inline"
 	Pairing    dist.Rule `json:"pairing"`
 	MapURL     string    `json:"source_mapping_url,omitempty"`
 	MapOutside bool      `json:"map_outside_paths,omitempty"`

@@ -37,10 +37,10 @@ type outcome struct {
 	id      debugid.ID
 	chunkID string // PostHog's, when that backend is on
 	status  Status
-	layout Layout
-	newJS  []byte // nil: leave the bundle as it is
-	newMap []byte // nil: leave the map file as it is (inline maps travel in newJS)
-	reason string
+	layout  Layout
+	newJS   []byte // nil: leave the bundle as it is
+	newMap  []byte // nil: leave the map file as it is (inline maps travel in newJS)
+	reason  string
 	// warnings are the map's problems injection leaves as they are.
 	warnings []string
 }
