@@ -95,6 +95,7 @@ do not fail).`,
 // Incomplete settings are not an error here: reporting them is the server check's job.
 func (a *app) doctorOptions(cmd *cobra.Command, opts *doctor.Options, headerFlags []string) error {
 	opts.Logger = a.log
+	opts.Sentry, opts.PostHog = a.cfg.Backends.Sentry, a.cfg.Backends.PostHog
 	for _, k := range []config.Key{config.KeyURL, config.KeyOrg, config.KeyProject, config.KeyAuthToken} {
 		v := a.cfg.Get(k)
 		opts.Settings = append(opts.Settings, doctor.Setting{

@@ -68,17 +68,21 @@ type Check struct {
 	ID    string
 	Title string
 	Run   func(ctx context.Context, env *Env) Result
+	// Applies, when set, leaves the check out of a run it does not concern
+	// (another backend's): not even listed as skipped.
+	Applies func(env *Env) bool
 }
 
 // Checks is the checklist, in the order it is printed: from the build to the server to the trace.
 var Checks = []Check{
 	{ID: "sourcemaps-generated", Title: "Source maps are generated", Run: checkGenerated},
 	{ID: "sourcemaps-valid", Title: "Source maps are valid and complete", Run: checkValid},
-	{ID: "debug-ids", Title: "Debug IDs are injected and consistent", Run: checkDebugIDs},
+	{ID: "debug-ids", Title: "Debug IDs are injected and consistent", Run: checkDebugIDs, Applies: (*Env).sentry},
 	{ID: "server", Title: "The server is configured and reachable", Run: checkServer},
 	{ID: "upload", Title: "The upload arrived", Run: checkUploaded},
 	{ID: "trace", Title: "The trace resolves", Run: checkTrace},
 	{ID: "event", Title: "The event carries debug IDs", Run: checkEvent},
+	{ID: "chunk-ids", Title: "PostHog chunk IDs are injected and consistent", Run: checkChunkIDs, Applies: func(e *Env) bool { return e.PostHog }},
 }
 
 // Setting is one configuration value as doctor shows it: never the token itself.
@@ -99,9 +103,12 @@ type Options struct {
 	// file's uploaded URL and can say which prefix a trace's URLs need.
 	URLPrefix string
 
-	Offline   bool
-	TraceFile string // --trace: a stack trace to match against the local bundles
-	EventFile string // --event: a Sentry event JSON
+	Offline bool
+	// Sentry and PostHog are the backends (--backends): the debug ID check
+	// is Sentry's, the chunk ID check PostHog's. Neither set means Sentry.
+	Sentry, PostHog bool
+	TraceFile       string // --trace: a stack trace to match against the local bundles
+	EventFile       string // --event: a Sentry event JSON
 
 	// Settings are the server settings with their sources, for the server check.
 	Settings []Setting
@@ -214,6 +221,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
+		if c.Applies != nil && !c.Applies(env) {
+			continue
+		}
 		res := c.Run(ctx, env)
 		res.ID, res.Title = c.ID, c.Title
 		res.Status = worst(res)
@@ -252,3 +262,17 @@ func (e *Env) serverContext(ctx context.Context) context.Context {
 	})
 	return e.serverCtx
 }
+
+// backendsArg is the --backends value of this run, for fixes.
+func (e *Env) backendsArg() string {
+	if e.PostHog && !e.sentry() {
+		return "posthog"
+	}
+	if e.PostHog {
+		return "sentry,posthog"
+	}
+	return "sentry"
+}
+
+// sentry reports whether the Sentry checks apply.
+func (e *Env) sentry() bool { return e.Sentry || !e.PostHog }
