@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"fmt"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -61,6 +62,9 @@ func (r *resolver) nameOriginals(results []*resolved) {
 		}
 		if m == nil {
 			continue
+		}
+		if !parsable(res.sourcePath) {
+			continue // the parser reads JavaScript only: the bundle's scopes name these frames
 		}
 		key := fmt.Sprintf("%p/%d", m, res.mapping.SourceIndex)
 		s, ok := bySource[key]
@@ -175,6 +179,22 @@ func lastName(s string) string {
 func usefulCallName(name string) bool {
 	switch name {
 	case "", "call", "apply", "bind":
+		return false
+	}
+	return true
+}
+
+// parsable reports whether an original source may be JavaScript the parser
+// reads, by its name: TypeScript, JSX and framework files are not, and
+// reading and parsing one (a large map's sourcesContent) only to fail would
+// cost every frame of it.
+func parsable(sourcePath string) bool {
+	p := sourcePath
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	switch strings.ToLower(path.Ext(p)) {
+	case ".ts", ".tsx", ".mts", ".cts", ".jsx", ".vue", ".svelte", ".astro", ".coffee", ".elm", ".dart":
 		return false
 	}
 	return true

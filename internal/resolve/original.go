@@ -2,12 +2,15 @@ package resolve
 
 import (
 	"fmt"
+	"net/url"
 	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/sourcemap"
+	"github.com/mapback/mapback/internal/stacktrace"
 )
 
 // A trace that was already resolved (wrangler dev's log, node
@@ -20,7 +23,11 @@ import (
 // StatusOriginal is for a frame that already names an original source.
 const StatusOriginal = "original"
 
-// sourceIndex is a map's resolved sources by base name, as path components.
+// sourceIndex is the resolved sources of a map, as path components, by
+// base name. Only the sources whose base name some frame of the input also
+// has are resolved (most frames name the bundle, whose base name no source
+// shares): resolving all of a large map's sources is a cost every frame would
+// pay. Everything is copied out of the map, which may be unmapped later.
 type sourceIndex struct {
 	once   sync.Once
 	byBase map[string][][]string
@@ -30,33 +37,74 @@ type sourceIndex struct {
 // rather than bundle b: the same path, or a longer common path ending (two
 // components at least) than the bundle's.
 func (r *resolver) originalSourceOf(frameFile string, b *dist.Bundle, m *sourcemap.Map, mapPath string) (string, bool) {
-	e := once(r.idx, r.idx.sourceSets, mapKey(b))
-	e.once.Do(func() {
-		e.byBase = map[string][][]string{}
-		for i := range m.Sources() {
-			src, _ := r.resolveSource(b, m, mapPath, i)
-			if src == "" {
-				continue
-			}
-			c := components(normaliseFrameFile(src))
-			if len(c) > 0 {
-				e.byBase[c[len(c)-1]] = append(e.byBase[c[len(c)-1]], c)
-			}
-		}
-	})
+	e := r.sourceIndexOf(b, m, mapPath)
 	want := components(normaliseFrameFile(frameFile))
 	if len(want) == 0 {
 		return "", false
 	}
+	cands := e.byBase[want[len(want)-1]]
+	if len(cands) == 0 {
+		return "", false
+	}
 	bundleAbs, _ := filepath.Abs(b.Path)
 	bundleMatch := commonSuffix(components(filepath.ToSlash(bundleAbs)), want)
-	for _, c := range e.byBase[want[len(want)-1]] {
+	for _, c := range cands {
 		n := commonSuffix(c, want)
 		if n == len(want) && n == len(c) || n >= 2 && n > bundleMatch {
 			return "/" + path.Join(c...), true
 		}
 	}
 	return "", false
+}
+
+// sourceIndexOf builds (once per map) the index of m's sources.
+func (r *resolver) sourceIndexOf(b *dist.Bundle, m *sourcemap.Map, mapPath string) *sourceIndex {
+	e := once(r.idx, r.idx.sourceSets, mapKey(b))
+	e.once.Do(func() {
+		e.byBase = map[string][][]string{}
+		for i, s := range m.Sources() {
+			base := rawBase(s)
+			if base == "" || (r.frameBases != nil && !r.frameBases[base]) {
+				continue
+			}
+			src, _ := r.resolveSource(b, m, mapPath, i)
+			c := components(normaliseFrameFile(strings.Clone(src)))
+			if len(c) > 0 {
+				last := c[len(c)-1]
+				e.byBase[last] = append(e.byBase[last], c)
+			}
+		}
+	})
+	return e
+}
+
+// frameBasesOf lists the base names of the frames' files, for sourceIndexOf.
+func frameBasesOf(lines []stacktrace.Line) map[string]bool {
+	out := map[string]bool{}
+	for _, l := range lines {
+		if l.Frame != nil {
+			if c := components(normaliseFrameFile(l.Frame.File)); len(c) > 0 {
+				out[c[len(c)-1]] = true
+			}
+		}
+	}
+	return out
+}
+
+// rawBase is the file name a raw sources entry ends with, without a query
+// or fragment: what its resolved path will end with too.
+func rawBase(s string) string {
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.ReplaceAll(s, "\\", "/")
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		s = s[i+1:]
+	}
+	if d, err := url.PathUnescape(s); err == nil {
+		s = d
+	}
+	return s
 }
 
 // originalReason words StatusOriginal's reason.
@@ -79,7 +127,7 @@ func (r *resolver) knownOriginal(frameFile string) (string, bool) {
 	}
 	r.idx.mu.Unlock()
 	for _, e := range sets {
-		e.once.Do(func() {}) // built by originalSourceOf; never build here
+		e.once.Do(func() {}) // built by sourceIndexOf; never build here
 		for _, c := range e.byBase[want[len(want)-1]] {
 			if commonSuffix(c, want) >= 2 {
 				return "/" + path.Join(c...), true
@@ -105,7 +153,7 @@ func (r *resolver) readSourceSets() {
 			continue
 		}
 		if m, mapPath, err := r.idx.mapFor(b); err == nil && m != nil {
-			r.originalSourceOf("", b, m, mapPath)
+			r.sourceIndexOf(b, m, mapPath)
 		}
 	}
 }

@@ -246,6 +246,10 @@ type resolver struct {
 	ctx  context.Context
 	idx  *Index
 	opts Options
+	// frameBases are the base names of the input's frame files: only
+	// sources with one of them can be a frame's original (original.go); nil
+	// for all.
+	frameBases map[string]bool
 }
 
 // Status of a frame, as --json reports it (spec resolve.md §11.2).
@@ -314,6 +318,7 @@ type resolved struct {
 
 func (r *resolver) resolveAll(lines []stacktrace.Line) ([]resolved, Summary) {
 	var sum Summary
+	r.frameBases = frameBasesOf(lines)
 	headers := r.headerPositions(lines)
 	results := make([]resolved, len(lines)+len(headers))
 	var found []located
