@@ -42,8 +42,9 @@ fixtures: ## rebuild testdata/fixtures and testdata/chain with the pinned bundle
 	testdata/gen/generate.sh
 	testdata/chain/generate.sh
 
-fixtures-browser: ## re-record testdata/browser in headless Chromium and Firefox ESR (installs them with apt-get)
+fixtures-browser: ## re-record testdata/browser (Sentry SDK) and testdata/browser-posthog (posthog-js) in headless browsers
 	testdata/browser/generate.sh
+	testdata/browser-posthog/generate.sh
 
 fixtures-workers: ## re-record testdata/workers with wrangler 4 and workerd (Node 22 from npm)
 	testdata/workers/generate.sh

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -49,5 +50,76 @@ func TestDoctorChunkIDs(t *testing.T) {
 	r = run(t, f, "--backends", "sentry,posthog", "doctor", "--offline", dir)
 	if r.code != ExitFailure || !strings.Contains(r.err, "but its map has chunk_id 00000000") {
 		t.Errorf("changed chunk_id: exit %d\n%s", r.code, r.err)
+	}
+}
+
+// TestRealPostHogEvents: the $exception events the real posthog-js SDK sent
+// from headless Chromium (testdata/browser-posthog) resolve by chunk ID, each
+// innermost frame to the throw site the app's own map lookup found; the
+// same event from another build resolves nothing (chunk_id_mismatch, exit 1).
+func TestRealPostHogEvents(t *testing.T) {
+	const dir = "../../testdata/browser-posthog"
+	var manifest struct {
+		Build struct {
+			ChunkID string `json:"chunkId"`
+		} `json:"build"`
+		Scenarios map[string]struct {
+			Event struct {
+				File      string `json:"file"`
+				Innermost struct {
+					MapsTo string `json:"mapsTo"`
+				} `json:"innermostFrame"`
+			} `json:"event"`
+		} `json:"scenarios"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &manifest); err != nil || len(manifest.Scenarios) < 5 || manifest.Build.ChunkID == "" {
+		t.Fatalf("manifest: %v, %d scenarios, chunk ID %q", err, len(manifest.Scenarios), manifest.Build.ChunkID)
+	}
+	f := newFakeEnv(t)
+	for name, sc := range manifest.Scenarios {
+		t.Run(name, func(t *testing.T) {
+			event, err := os.ReadFile(filepath.Join(dir, sc.Event.File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.write(t, "event.json", string(event))
+			r := run(t, f, "resolve", "--json", "--maps", filepath.Join(dir, "dist"), "--root", dir, filepath.Join(f.dir, "event.json"))
+			if r.code != ExitOK || r.err != "" {
+				t.Fatalf("exit %d, stderr %q", r.code, r.err)
+			}
+			var out struct {
+				Input  string          `json:"input"`
+				Frames []resolvedFrame `json:"frames"`
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.Input != "posthog_event" {
+				t.Fatalf("report: %v, input %q", err, out.Input)
+			}
+			var inner *resolvedFrame
+			for i, fr := range out.Frames {
+				if !strings.HasSuffix(fr.File, "/dist/app.js") {
+					continue
+				}
+				if fr.Status != "resolved" || fr.Map == nil || fr.Map.FoundBy != "chunk_id" {
+					t.Errorf("frame %d: %s (%s), want resolved by chunk ID", fr.Index, fr.Status, fr.Reason)
+				}
+				if fr.Exception == 0 {
+					inner = &out.Frames[i] // outermost first: the last one is the innermost
+				}
+			}
+			if inner == nil || inner.site() != sc.Event.Innermost.MapsTo {
+				t.Fatalf("innermost frame: %v, want %s", inner, sc.Event.Innermost.MapsTo)
+			}
+
+			other := strings.ReplaceAll(string(event), manifest.Build.ChunkID, "0c9f3a58-6f1c-4b5e-9d1a-2f7e8b6c4d3a")
+			f.write(t, "other.json", other)
+			r = run(t, f, "resolve", "--json", "--maps", filepath.Join(dir, "dist"), filepath.Join(f.dir, "other.json"))
+			if r.code != ExitFailure || !strings.Contains(r.stdout, `"status": "chunk_id_mismatch"`) || strings.Contains(r.stdout, `"status": "resolved"`) {
+				t.Errorf("another build: exit %d\n%.800s", r.code, r.stdout)
+			}
+		})
 	}
 }

@@ -28,6 +28,7 @@ type eventFrame struct {
 	Lineno   int
 	Colno    int
 	DebugID  string // the frame's own debug_id, normalised; "" when none
+	ChunkID  string // a PostHog frame's chunk_id; "" when none
 }
 
 // isEvent reports whether the input is a Sentry event rather than trace text.
@@ -282,12 +283,16 @@ func (idx *Index) bundleDebugID(b *dist.Bundle) string {
 func (idx *Index) indexDebugIDs() {
 	idx.debugOnce.Do(func() {
 		idx.debugIDs, idx.idOf = map[string]int{}, map[string]string{}
+		idx.chunkIDs, idx.chunkOf = map[string]int{}, map[string]string{}
 		for i := range idx.bundles {
 			b := &idx.bundles[i]
 			id := ""
 			if src, err := os.ReadFile(b.Path); err == nil {
 				if got, ok := debugid.FindComment(src); ok {
 					id = got.String()
+				}
+				if chunk := chunkIDOf(src, b); chunk != "" {
+					idx.chunkIDs[chunk], idx.chunkOf[b.Path] = i, chunk
 				}
 			}
 			if id == "" && b.Map != nil && b.Map.Path != "" {

@@ -150,6 +150,9 @@ func (r *resolver) run(data []byte, out io.Writer) (Summary, error) {
 	if isEvent(data) {
 		return r.runEvent(r.ctx, data, out)
 	}
+	if isPostHogEvent(data) {
+		return r.runPostHogEvent(r.ctx, data, out)
+	}
 	if pieces := jsonPieces(data); pieces != nil {
 		return r.runJSONLog(data, pieces, out)
 	}
@@ -684,6 +687,8 @@ type Index struct {
 	debugOnce sync.Once
 	debugIDs  map[string]int    // debug ID → bundle index (events only)
 	idOf      map[string]string // bundle path → its debug ID
+	chunkIDs  map[string]int    // PostHog chunk ID → bundle index
+	chunkOf   map[string]string // bundle path → its chunk ID
 
 	artifacts []namedBundle          // --bundle, searched after local files
 	virtual   map[string]virtualFile // artifact bundle entries by key

@@ -81,7 +81,7 @@ func fixFor(res resolved) string {
 		return "mapback doctor lists the map's problems and their fixes"
 	case StatusNoSource:
 		return "the map gives a position but no file for it"
-	case StatusDebugIDMismatch:
+	case StatusDebugIDMismatch, StatusChunkIDMismatch:
 		return "resolve the event against the build that ran"
 	}
 	return ""
