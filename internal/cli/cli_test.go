@@ -207,12 +207,12 @@ func TestConfigShowsSources(t *testing.T) {
 	}
 	yaml := filepath.Join(f.dir, "home/proj/.mapback.yaml")
 	for _, want := range []string{
-		"url         https://flag.example.com/  flag --url",
-		"org         from-sentry-env            env SENTRY_ORG",
-		"project     from-mapback-env           env MAPBACK_PROJECT",
-		"release     1.2.3                      file " + yaml,
-		"log_level   warn                       default",
-		"auth_token  -                          not set",
+		"url                 https://flag.example.com/  flag --url",
+		"org                 from-sentry-env            env SENTRY_ORG",
+		"project             from-mapback-env           env MAPBACK_PROJECT",
+		"release             1.2.3                      file " + yaml,
+		"log_level           warn                       default",
+		"auth_token          -                          not set",
 		filepath.Join(f.dir, "home/.sentryclirc"),
 	} {
 		if !strings.Contains(r.stdout, want) {

@@ -10,10 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mapback/mapback/internal/posthogtest"
 	"github.com/mapback/mapback/internal/sentrytest"
 	"github.com/mapback/mapback/internal/term"
 )
@@ -82,6 +84,10 @@ func runDevServer(ctx context.Context, streams *term.IOStreams, log *slog.Logger
 		return err
 	}
 	defer func() { _ = srv.Close() }() // stops background assembly; nothing left to report
+	ph, err := posthogtest.New(posthogtest.Options{Dir: filepath.Join(dir, "posthog"), Token: opts.token, Logger: log})
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", opts.addr)
 	if err != nil {
@@ -96,8 +102,9 @@ func runDevServer(ctx context.Context, streams *term.IOStreams, log *slog.Logger
 	fmt.Fprintln(streams.Out, base)
 	_ = streams.Flush()
 	fmt.Fprintf(streams.ErrOut, "mapback dev-server: storing in %s\nTry: mapback sourcemaps upload --url %s --org demo --project demo ./dist\n", dir, base)
+	fmt.Fprintf(streams.ErrOut, "PostHog: mapback sourcemaps upload --backends posthog --posthog-host %s --posthog-project-id 1 --posthog-api-key phx_anything ./dist\n", base)
 
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	hs := &http.Server{Handler: devMux(srv, ph), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	select {
@@ -128,4 +135,18 @@ func dialableAddr(a *net.TCPAddr) string {
 		ip = net.IPv6loopback
 	}
 	return net.JoinHostPort(ip.String(), strconv.Itoa(a.Port))
+}
+
+// devMux serves both backends from one address: PostHog's API and object
+// store under their own paths (/api/projects/, /api/environments/,
+// /objects), Sentry's everywhere else (/api/0/…).
+func devMux(sentry, posthog http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.HasPrefix(p, "/api/projects/") || strings.HasPrefix(p, "/api/environments/") || p == "/objects" || strings.HasPrefix(p, "/objects") {
+			posthog.ServeHTTP(w, r)
+			return
+		}
+		sentry.ServeHTTP(w, r)
+	})
 }

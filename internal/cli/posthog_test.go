@@ -2,11 +2,17 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mapback/mapback/internal/posthogtest"
+	"github.com/mapback/mapback/internal/sentrytest"
 )
 
 // TestDoctorChunkIDs: with PostHog among the backends doctor checks chunk
@@ -122,4 +128,82 @@ func TestRealPostHogEvents(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBothBackendsEndToEnd: one injection for both backends, one upload to
+// a dev-server speaking both, then a Sentry event and a PostHog event from
+// that build resolve locally.
+func TestBothBackendsEndToEnd(t *testing.T) {
+	f := newFakeEnv(t)
+	dir := copyFixtures(t)
+	sentrySrv, err := sentrytest.New(sentrytest.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phSrv, err := posthogtest.New(posthogtest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(devMux(sentrySrv, phSrv))
+	t.Cleanup(func() { ts.Close(); _ = sentrySrv.Close() })
+
+	f.vars["MAPBACK_BACKENDS"] = "sentry,posthog"
+	if r := run(t, f, "inject", dir); r.code != ExitOK || !strings.Contains(r.err, "PostHog chunk ID: the same") {
+		t.Fatalf("inject: %d %s", r.code, r.err)
+	}
+	const token = "sntryu_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	r := run(t, f, "--url", ts.URL, "--auth-token", token, "-o", "acme", "-p", "web",
+		"--posthog-host", ts.URL, "--posthog-project-id", "7", "--posthog-api-key", "phx_0123456789abcdefghij0123456789",
+		"sourcemaps", "upload", "--json", dir)
+	if r.code != ExitOK {
+		t.Fatalf("upload: exit %d\n%s", r.code, r.err)
+	}
+	var rep struct {
+		Sentry struct {
+			BundleDebugID string `json:"bundle_debug_id"`
+		} `json:"sentry"`
+		PostHog struct {
+			Chunks []struct {
+				ChunkID, Status string
+			} `json:"chunks"`
+		} `json:"posthog"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.PostHog.Chunks) != 5 {
+		t.Fatalf("report: %v\n%s", err, r.stdout)
+	}
+	if len(phSrv.ChunkIDs()) != 5 || !strings.Contains(r.err, "5 uploaded, 0 already on the server") {
+		t.Errorf("PostHog holds %d symbol sets; stderr:\n%s", len(phSrv.ChunkIDs()), r.err)
+	}
+
+	// The bundle's one ID, in a Sentry event and a PostHog event.
+	js, err := os.ReadFile(filepath.Join(dir, "esbuild-cjs", "app.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := regexp.MustCompile(`//# debugId=(\S+)`).FindSubmatch(js)[1]
+	if !phSrv.Has(string(id)) {
+		t.Fatalf("PostHog has no symbol set for %s", id)
+	}
+	trace, _ := os.ReadFile("../../testdata/fixtures/esbuild-cjs/traces/class-method.txt")
+	m := regexp.MustCompile(`app\.js:(\d+):(\d+)`).FindSubmatch(trace)
+	line := atoi(t, string(m[1])) + 2 // the Sentry snippet added two lines above the code
+	col := atoi(t, string(m[2]))
+	sentryEvent := fmt.Sprintf(`{"exception":{"values":[{"type":"Error","stacktrace":{"frames":[{"filename":"app:///app.js","lineno":%d,"colno":%d}]}}]},"debug_meta":{"images":[{"type":"sourcemap","code_file":"app:///app.js","debug_id":%q}]}}`, line, col, id)
+	phEvent := fmt.Sprintf(`{"event":"$exception","properties":{"$exception_list":[{"type":"Error","stacktrace":{"type":"raw","frames":[{"platform":"web:javascript","filename":"https://x/app.js","lineno":%d,"colno":%d,"chunk_id":%q}]}}]}}`, line, col, id)
+	for name, ev := range map[string]string{"sentry": sentryEvent, "posthog": phEvent} {
+		f.write(t, name+".json", ev)
+		r := run(t, f, "resolve", "--maps", dir, "--root", "../..", filepath.Join(f.dir, name+".json"))
+		if r.code != ExitOK || !strings.Contains(r.stdout, `gen/app/src/models/cart.js"`) || !strings.Contains(r.stdout, `"lineno": 18`) {
+			t.Errorf("%s event: exit %d %s\n%s", name, r.code, r.err, r.stdout)
+		}
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

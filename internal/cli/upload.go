@@ -2,12 +2,18 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mapback/mapback/internal/buildinfo"
+	"github.com/mapback/mapback/internal/phupload"
+	"github.com/mapback/mapback/internal/posthog"
 	"github.com/mapback/mapback/internal/term"
 	"github.com/mapback/mapback/internal/upload"
 )
@@ -68,36 +74,7 @@ only the missing chunks).`,
 		Annotations: needsConfigAnnotation,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
-			limit, err := a.timeoutFlag(cmd, fl.timeout, upload.DefaultTimeout)
-			if err != nil {
-				return err
-			}
-			if err := a.uploadOptions(cmd, &opts, fl); err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeoutCause(cmd.Context(), limit, &upload.TimeoutError{Limit: limit})
-			defer cancel()
-			report, err := upload.Run(ctx, opts)
-			if err != nil && cmd.Context().Err() == nil {
-				var te *upload.TimeoutError
-				if cause := context.Cause(ctx); errors.As(cause, &te) {
-					err = te // the run's own deadline, not a failure of the request it cut short
-				}
-			}
-			if report != nil && err != nil {
-				report.Error = err.Error()
-			}
-			if report != nil && report.BundleDebugID != "" && !a.streams.Quiet() {
-				upload.WriteText(a.streams.ErrOut, report, a.streams.ColorScheme())
-			}
-			// A failed run still prints its JSON, with "error" set, so a CI script can tell what
-			// was sent before the failure.
-			if report != nil && fl.asJSON {
-				if jerr := upload.WriteJSON(a.streams.Out, report); jerr != nil && err == nil {
-					return jerr
-				}
-			}
-			return err
+			return a.runUpload(cmd, &opts, fl)
 		},
 	}
 	f := cmd.Flags()
@@ -165,4 +142,115 @@ func (a *app) uploadOptions(cmd *cobra.Command, opts *upload.Options, fl uploadF
 	}
 	opts.Client = client
 	return nil
+}
+
+// runUpload uploads to each backend that is on, both at once when both are
+// (every injection is done by then), and reports each.
+func (a *app) runUpload(cmd *cobra.Command, opts *upload.Options, fl uploadFlags) error {
+	limit, err := a.timeoutFlag(cmd, fl.timeout, upload.DefaultTimeout)
+	if err != nil {
+		return err
+	}
+	be := a.cfg.Backends
+	var ph phupload.Options
+	if be.PostHog {
+		if ph, err = a.postHogOptions(opts, be.Sentry); err != nil {
+			return err
+		}
+	}
+	if be.Sentry {
+		if err := a.uploadOptions(cmd, opts, fl); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeoutCause(cmd.Context(), limit, &upload.TimeoutError{Limit: limit})
+	defer cancel()
+	var (
+		wg               sync.WaitGroup
+		sentryRep        *upload.Report
+		phRep            *phupload.Report
+		sentryErr, phErr error
+	)
+	if be.Sentry {
+		wg.Go(func() { sentryRep, sentryErr = upload.Run(ctx, *opts) })
+	}
+	if be.PostHog {
+		wg.Go(func() { phRep, phErr = phupload.Run(ctx, ph) })
+	}
+	wg.Wait()
+	// The run's own deadline, not a failure of the request it cut short.
+	var te *upload.TimeoutError
+	if cause := context.Cause(ctx); cmd.Context().Err() == nil && errors.As(cause, &te) {
+		if sentryErr != nil {
+			sentryErr = te
+		}
+		if phErr != nil {
+			phErr = te
+		}
+	}
+	if sentryRep != nil && sentryErr != nil {
+		sentryRep.Error = sentryErr.Error()
+	}
+	if phRep != nil && phErr != nil {
+		phRep.Error = phErr.Error()
+	}
+	if !a.streams.Quiet() {
+		if sentryRep != nil && sentryRep.BundleDebugID != "" {
+			upload.WriteText(a.streams.ErrOut, sentryRep, a.streams.ColorScheme())
+		}
+		if phRep != nil && len(phRep.Chunks) > 0 {
+			phupload.WriteText(a.streams.ErrOut, phRep, a.streams.ColorScheme())
+		}
+	}
+	// A failed run still prints its JSON, with "error" set, so a CI script
+	// can tell what was sent before the failure.
+	if fl.asJSON {
+		var jerr error
+		switch {
+		case be.Sentry && be.PostHog:
+			jerr = writeJSON(a.streams.Out, map[string]any{"sentry": sentryRep, "posthog": phRep})
+		case sentryRep != nil:
+			jerr = upload.WriteJSON(a.streams.Out, sentryRep)
+		case phRep != nil:
+			jerr = phupload.WriteJSON(a.streams.Out, phRep)
+		}
+		if jerr != nil && sentryErr == nil && phErr == nil {
+			return jerr
+		}
+	}
+	return errors.Join(sentryErr, phErr)
+}
+
+// postHogOptions builds the PostHog upload from the configuration; quiet
+// keeps its progress bar off when Sentry's is on the terminal too.
+func (a *app) postHogOptions(opts *upload.Options, quiet bool) (phupload.Options, error) {
+	ph := phupload.Options{Paths: opts.Paths, Extensions: opts.Extensions, Ignore: opts.Ignore, IgnoreFile: opts.IgnoreFile,
+		DryRun: opts.DryRun, Logger: a.log}
+	if !quiet {
+		ph.NewProgress = func(total int64) term.Progress {
+			return a.streams.NewProgress("uploading to PostHog", total, term.Bytes)
+		}
+	}
+	if opts.DryRun {
+		return ph, nil
+	}
+	cfg := a.cfg
+	if cfg.PostHogKey == "" || cfg.PostHogProject == "" {
+		return ph, &upload.SettingError{Msg: "no PostHog credentials",
+			Hint: "set POSTHOG_CLI_API_KEY (a personal API key, phx_…) and POSTHOG_CLI_PROJECT_ID (the number in your project's URL), and POSTHOG_CLI_HOST for an instance other than https://us.posthog.com"}
+	}
+	c, err := posthog.NewClient(posthog.ClientOptions{Host: cfg.PostHogHost, ProjectID: cfg.PostHogProject, Token: cfg.PostHogKey,
+		UserAgent: buildinfo.UserAgent(), Logger: a.log})
+	if err != nil {
+		return ph, &upload.SettingError{Msg: err.Error(), Hint: "check POSTHOG_CLI_HOST and POSTHOG_CLI_PROJECT_ID"}
+	}
+	ph.Client = c
+	return ph, nil
+}
+
+// writeJSON writes v indented, as the reports do.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -120,6 +120,8 @@ type Config struct {
 	LogLevel  string
 	Timeout   time.Duration // 0: the command's default
 	Backends  Backends
+	// PostHog's credentials (the host has a default).
+	PostHogHost, PostHogProject, PostHogKey string
 
 	values []Value
 	// Files lists the config files considered, highest precedence first.
@@ -218,6 +220,9 @@ func Load(ctx context.Context, env Environment, opts Options) (*Config, error) {
 	cfg.LogLevel = cfg.Get(KeyLogLevel).Value
 	cfg.Timeout, _ = ParseTimeout(cfg.Get(KeyTimeout).Value) // validated above
 	cfg.Backends, _ = ParseBackends(cfg.Get(KeyBackends).Value)
+	cfg.PostHogHost = cfg.Get(KeyPostHogHost).Value
+	cfg.PostHogProject = cfg.Get(KeyPostHogProject).Value
+	cfg.PostHogKey = cfg.Get(KeyPostHogKey).Value
 	return cfg, nil
 }
 

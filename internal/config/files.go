@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,8 @@ const (
 	FileMapback FileKind = "mapback"
 	// FileSentryclirc is the reference client's INI file.
 	FileSentryclirc FileKind = "sentryclirc"
+	// FilePostHog is PostHog CLI's ~/.posthog/credentials.json.
+	FilePostHog FileKind = "posthog-credentials"
 )
 
 // File is a config file mapback looked at, in precedence order.
@@ -83,6 +86,8 @@ func discoverFiles(env Environment, explicit, explicitWhy string) []File {
 		if !containsPath(files, p) {
 			files = append(files, File{Path: p, Kind: FileSentryclirc, Found: isFile(p), Why: "home directory"})
 		}
+		p = filepath.Join(env.HomeDir, ".posthog", "credentials.json")
+		files = append(files, File{Path: p, Kind: FilePostHog, Found: isFile(p), Why: "PostHog CLI's login"})
 	}
 	return files
 }
@@ -138,8 +143,12 @@ func readFile(ctx context.Context, f File) (fileValues, []string, error) {
 		return fv, nil, err
 	}
 	fv.mode = mode
-	if f.Kind == FileSentryclirc {
+	switch f.Kind {
+	case FileSentryclirc:
 		fv.values, err = parseSentryclirc(f.Path, string(data))
+		return fv, nil, err
+	case FilePostHog:
+		fv.values, err = parsePostHogCredentials(f.Path, data)
 		return fv, nil, err
 	}
 	warnings, err := parseMapbackYAML(f.Path, data, fv.values)
@@ -348,6 +357,30 @@ func parseSentryclirc(path, text string) (map[Key]string, error) {
 				values[s.key] = value
 			}
 		}
+	}
+	return values, nil
+}
+
+// parsePostHogCredentials reads what PostHog CLI's login writes:
+// {"host": "...", "token": "phx_...", "env_id": "2"}.
+func parsePostHogCredentials(path string, data []byte) (map[Key]string, error) {
+	var c struct {
+		Host  string          `json:"host"`
+		Token string          `json:"token"`
+		EnvID json.RawMessage `json:"env_id"`
+	}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, &ParseError{Path: path, Msg: "not the JSON object PostHog's CLI writes ({\"host\", \"token\", \"env_id\"})"}
+	}
+	values := map[Key]string{}
+	if c.Host != "" {
+		values[KeyPostHogHost] = c.Host
+	}
+	if c.Token != "" {
+		values[KeyPostHogKey] = c.Token
+	}
+	if id := strings.Trim(string(c.EnvID), `"`); id != "" && id != "null" {
+		values[KeyPostHogProject] = id
 	}
 	return values, nil
 }

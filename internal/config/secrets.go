@@ -38,7 +38,7 @@ func isHex64(s string) bool {
 
 // secretFlags take a token as their value: the one place a token belongs
 // on a command line.
-var secretFlags = []string{"--auth-token", "--token"}
+var secretFlags = []string{"--auth-token", "--token", "--posthog-api-key"}
 
 // TokenShapedArgs returns the command-line arguments, or the values of
 // --flag=value arguments, that look like tokens, wherever they are.

@@ -18,6 +18,10 @@ const (
 	KeyLogLevel  Key = "log_level"
 	KeyTimeout   Key = "timeout"
 	KeyBackends  Key = "backends"
+
+	KeyPostHogHost    Key = "posthog_host"
+	KeyPostHogProject Key = "posthog_project_id"
+	KeyPostHogKey     Key = "posthog_api_key"
 )
 
 // DefaultURL is the Sentry SaaS endpoint, the reference client's default.
@@ -55,6 +59,12 @@ var settings = []setting{
 		def: "warn", description: "error, warn, info or debug"},
 	{key: KeyBackends, flag: "backends", env: []string{"MAPBACK_BACKENDS"},
 		def: "sentry", description: "error trackers to work for: sentry, posthog, or sentry,posthog"},
+	{key: KeyPostHogHost, flag: "posthog-host", env: []string{"MAPBACK_POSTHOG_HOST", "POSTHOG_CLI_HOST"},
+		def: "https://us.posthog.com", description: "PostHog instance, e.g. https://eu.posthog.com"},
+	{key: KeyPostHogProject, flag: "posthog-project-id", env: []string{"MAPBACK_POSTHOG_PROJECT_ID", "POSTHOG_CLI_PROJECT_ID", "POSTHOG_CLI_ENV_ID"},
+		description: "PostHog project (environment) ID, the number in its URL"},
+	{key: KeyPostHogKey, flag: "posthog-api-key", env: []string{"MAPBACK_POSTHOG_API_KEY", "POSTHOG_CLI_API_KEY", "POSTHOG_CLI_TOKEN"},
+		secret: true, description: "PostHog personal API key (phx_…), never printed"},
 	{key: KeyTimeout, env: []string{"MAPBACK_TIMEOUT"},
 		description: "how long upload, and doctor's server checks, may take in all (e.g. 10m)"},
 }

@@ -159,6 +159,14 @@ func (s *Server) Stored(chunkID string) ([]byte, bool) {
 	return data, err == nil
 }
 
+// Has reports whether a finished symbol set exists for a chunk ID.
+func (s *Server) Has(chunkID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	set := s.sets[chunkID]
+	return set != nil && set.ContentHash != nil
+}
+
 // ChunkIDs lists the chunk IDs with finished symbol sets.
 func (s *Server) ChunkIDs() []string {
 	s.mu.Lock()

@@ -25,6 +25,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mapback/mapback/internal/httpclient"
 )
 
 // Options configure a Client.
@@ -119,56 +121,13 @@ func New(opts Options) (*Client, error) {
 	return c, nil
 }
 
-// DefaultIdleTimeout is how long a connection may go without progress: a
-// server that stops answering, or a network that stops carrying, fails the
-// request (which is then retried) instead of holding the run.
-const DefaultIdleTimeout = 60 * time.Second
+// DefaultIdleTimeout is how long a connection may go without progress
+// (httpclient).
+const DefaultIdleTimeout = httpclient.DefaultIdleTimeout
 
-// defaultHTTPClient reuses connections (uploads send up to `concurrency`
-// POSTs at once, so keep that many idle connections per host) and bounds
-// connecting, and every read and write on a connection by idle: a 32 MiB
-// POST on a slow link can take minutes, but not a minute without a byte
-// moving. The caller's context bounds the whole operation (--timeout).
-// HTTP/1.1 only, as the reference client: parallel uploads then use
-// parallel TCP connections rather than sharing one HTTP/2 window.
-func defaultHTTPClient(idle time.Duration) *http.Client {
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Client{Transport: &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			conn, err := dialer.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return &idleConn{Conn: conn, idle: idle}, nil
-		},
-		TLSHandshakeTimeout: 15 * time.Second,
-		// Counted from the end of the request body: the server stores the
-		// chunks before it answers. The idle bound ends it sooner when no
-		// byte comes at all.
-		ResponseHeaderTimeout: 3 * time.Minute,
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   32,
-		IdleConnTimeout:       90 * time.Second,
-	}}
-}
-
-// idleConn fails a read or write that makes no progress for idle: each
-// call sets the deadline afresh, so only silence counts, not slowness.
-type idleConn struct {
-	net.Conn
-	idle time.Duration
-}
-
-func (c *idleConn) Read(p []byte) (int, error) {
-	_ = c.Conn.SetReadDeadline(time.Now().Add(c.idle)) // a closed conn fails the Read itself
-	return c.Conn.Read(p)
-}
-
-func (c *idleConn) Write(p []byte) (int, error) {
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.idle))
-	return c.Conn.Write(p)
-}
+// defaultHTTPClient keeps idle connections for the 32 parallel requests an
+// upload may send to one host.
+func defaultHTTPClient(idle time.Duration) *http.Client { return httpclient.New(idle, 32) }
 
 // parseBaseURL applies upload-protocol.md §1: scheme and host (with an
 // optional port) only, after trimming trailing slashes.

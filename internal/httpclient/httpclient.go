@@ -1,0 +1,63 @@
+// Package httpclient builds the HTTP clients mapback's backends talk to
+// their servers with: connections reused, connecting bounded, and every read
+// and write on a connection bounded by an idle timeout, so a server that
+// stops answering, or a network that stops carrying, fails the request
+// (which the caller may retry) instead of holding the run. The caller's
+// context bounds the whole operation (--timeout).
+package httpclient
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"time"
+)
+
+// DefaultIdleTimeout is how long a connection may go without progress.
+const DefaultIdleTimeout = 60 * time.Second
+
+// New returns a client for uploads: HTTP/1.1 (parallel uploads then use
+// parallel TCP connections rather than sharing one HTTP/2 window), proxies
+// from the environment, idle connections kept for perHost parallel
+// requests, and idle (0: DefaultIdleTimeout) as the bound on silence.
+func New(idle time.Duration, perHost int) *http.Client {
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Client{Transport: &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &idleConn{Conn: conn, idle: idle}, nil
+		},
+		TLSHandshakeTimeout: 15 * time.Second,
+		// Counted from the end of the request body: a server stores what it
+		// received before it answers. The idle bound ends it sooner when no
+		// byte comes at all.
+		ResponseHeaderTimeout: 3 * time.Minute,
+		MaxIdleConns:          2 * perHost,
+		MaxIdleConnsPerHost:   perHost,
+		IdleConnTimeout:       90 * time.Second,
+	}}
+}
+
+// idleConn fails a read or write that makes no progress for idle: each
+// call sets the deadline afresh, so only silence counts, not slowness.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	_ = c.Conn.SetReadDeadline(time.Now().Add(c.idle)) // a closed conn fails the Read itself
+	return c.Conn.Read(p)
+}
+
+func (c *idleConn) Write(p []byte) (int, error) {
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.idle))
+	return c.Conn.Write(p)
+}
