@@ -10,11 +10,12 @@ package phupload
 import (
 	"bytes"
 	"context"
-	"crypto/sha512"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/jsonscan"
+	"github.com/mapback/mapback/internal/mmapfile"
 	"github.com/mapback/mapback/internal/posthog"
 	"github.com/mapback/mapback/internal/readcap"
 	"github.com/mapback/mapback/internal/term"
@@ -54,8 +56,14 @@ type Chunk struct {
 	Status  string `json:"status"` // uploaded, present, would-upload, too-large, failed
 	Reason  string `json:"reason,omitempty"`
 
-	data []byte
-	hash string
+	data     []byte
+	hash     string
+	src, m   []byte        // until compressed
+	raw      int64         // len(src) + len(m): what progress counts
+	done     chan struct{} // closed once data (or the too-large status) is set
+	sizeErr  string        // set with done when the object is over 100 MiB
+	unneeded *atomic.Bool  // the server holds it: not compressed, if not begun
+	free     func()        // unmaps src and m, once hashed and compressed
 }
 
 // Chunk statuses.
@@ -71,7 +79,7 @@ const (
 type Report struct {
 	DryRun   bool     `json:"dry_run"`
 	Host     string   `json:"host,omitempty"`
-	Chunks   []Chunk  `json:"chunks"`
+	Chunks   []*Chunk `json:"chunks"`
 	Skipped  []string `json:"skipped,omitempty"` // bundles without a chunk ID or a map, with why
 	Warnings []string `json:"warnings,omitempty"`
 	Error    string   `json:"error,omitempty"`
@@ -111,7 +119,24 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Client != nil {
 		rep.Host = opts.Client.Host()
 	}
-	chunks, err := collect(ctx, opts, rep)
+	// Each chunk's object is compressed in the background from the moment it
+	// is read, while the rest are read and hashed and the server is asked
+	// what it lacks. Every compression has ended before the report goes back.
+	cctx, stop := context.WithCancel(ctx)
+	var started []*Chunk
+	defer func() {
+		stop()
+		for _, c := range started {
+			<-c.done
+			c.src, c.m = nil, nil
+			c.free()
+		}
+	}()
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	chunks, err := collect(ctx, opts, rep, func(c *Chunk) {
+		started = append(started, c)
+		go c.compress(cctx, sem)
+	})
 	if err != nil {
 		return rep, err
 	}
@@ -124,12 +149,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	rep.Chunks = chunks
 	if opts.DryRun {
-		for i := range rep.Chunks {
-			if rep.Chunks[i].Status == "" {
-				rep.Chunks[i].Status = StatusWouldUpload
+		for _, c := range rep.Chunks {
+			if c.ready(ctx) {
+				c.Status = StatusWouldUpload
 			}
 		}
-		return rep, nil
+		return rep, ctx.Err()
 	}
 	if opts.Client == nil {
 		return rep, errors.New("no PostHog client")
@@ -138,7 +163,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 }
 
 // collect reads every injected bundle with a map and builds its object.
-func collect(ctx context.Context, opts Options, rep *Report) ([]Chunk, error) {
+func collect(ctx context.Context, opts Options, rep *Report, start func(*Chunk)) ([]*Chunk, error) {
 	scan, err := dist.Scan(ctx, dist.Options{Paths: opts.Paths, Extensions: opts.Extensions, Ignore: opts.Ignore, IgnoreFile: opts.IgnoreFile})
 	if err != nil {
 		return nil, err
@@ -159,12 +184,16 @@ func collect(ctx context.Context, opts Options, rep *Report) ([]Chunk, error) {
 				return gctx.Err()
 			}
 			c, skip := readChunk(b)
-			mu.Lock()
-			defer mu.Unlock()
 			if skip != "" {
+				mu.Lock()
 				rep.Skipped = append(rep.Skipped, b.Path+": "+skip)
+				mu.Unlock()
 				return nil
 			}
+			mu.Lock()
+			start(c)
+			mu.Unlock()
+			c.hash = contentHash(c.src, c.m) // while it is compressed
 			chunks[i] = c
 			return nil
 		})
@@ -174,7 +203,7 @@ func collect(ctx context.Context, opts Options, rep *Report) ([]Chunk, error) {
 	}
 	sort.Strings(rep.Skipped)
 	// One object per chunk ID: byte-identical copies share theirs.
-	var out []Chunk
+	var out []*Chunk
 	seen := map[string]string{}
 	for _, c := range chunks {
 		if c == nil {
@@ -187,7 +216,7 @@ func collect(ctx context.Context, opts Options, rep *Report) ([]Chunk, error) {
 			continue
 		}
 		seen[c.ChunkID] = c.hash
-		out = append(out, *c)
+		out = append(out, c)
 	}
 	return out, nil
 }
@@ -200,39 +229,97 @@ func readChunk(b dist.Bundle) (*Chunk, string) {
 	if b.Map == nil {
 		return nil, "no source map"
 	}
-	src, err := readcap.File(b.Path, readcap.SourceMap, b.Path)
+	// The files are mapped, not copied: the object is built from them and
+	// they are unmapped (free) once it is.
+	var frees []func()
+	free := func() {
+		for _, f := range frees {
+			f()
+		}
+	}
+	open := func(path string) ([]byte, error) {
+		if st, err := os.Stat(path); err != nil {
+			return nil, err
+		} else if st.Size() > readcap.SourceMap {
+			return nil, &readcap.TooLargeError{What: path, Limit: readcap.SourceMap}
+		}
+		data, f, _, err := mmapfile.Map(path)
+		if err == nil {
+			frees = append(frees, f)
+		}
+		return data, err
+	}
+	src, err := open(b.Path)
 	if err != nil {
 		return nil, err.Error()
 	}
 	id, ok := posthog.FindChunkID(src)
 	if !ok {
+		free()
 		return nil, "no //# chunkId= comment (not injected for PostHog)"
 	}
 	m, mapName := b.Map.Inline, "inline"
 	if b.Map.Path != "" {
 		mapName = b.Map.Path
-		if m, err = readcap.File(b.Map.Path, readcap.SourceMap, b.Map.Path); err != nil {
+		if m, err = open(b.Map.Path); err != nil {
+			free()
 			return nil, err.Error()
 		}
 	}
 	if empty(m) {
+		free()
 		return nil, "its map maps nothing (empty mappings, sources and names)"
 	}
-	c := &Chunk{Bundle: b.Path, Map: mapName, ChunkID: id, hash: contentHash(src, m)}
-	c.data = posthog.EncodeSymbolData(src, m)
-	c.Size = len(c.data)
-	if c.Size > posthog.MaxSymbolData {
-		c.Status, c.Reason, c.data = StatusTooLarge, fmt.Sprintf("the object is %s, over PostHog's 100 MiB", term.FormatBytes(int64(c.Size))), nil
-	}
-	return c, ""
+	return &Chunk{Bundle: b.Path, Map: mapName, ChunkID: id, src: src, m: m, free: free,
+		raw: int64(len(src) + len(m)), done: make(chan struct{}), unneeded: new(atomic.Bool)}, ""
 }
 
-// contentHash identifies a chunk's content for the server: SHA-512 of the
-// bundle and its map as injected, in PostHog's event-mode form (bundle,
-// NUL, map, NUL, variant). PostHog's CLI hashes the pair with its injection
-// undone, so the two tools' hashes differ: the server then takes the newer.
+// compress builds the chunk's object, at most len(sem) at a time (large
+// objects use every core themselves), and closes done. A chunk the server
+// turned out to hold is not compressed if it has not begun.
+func (c *Chunk) compress(ctx context.Context, sem chan struct{}) {
+	defer close(c.done)
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-sem }()
+	if ctx.Err() != nil || c.unneeded.Load() {
+		return
+	}
+	data := posthog.EncodeSymbolData(c.src, c.m)
+	c.Size = len(data)
+	if c.Size > posthog.MaxSymbolData {
+		c.sizeErr = fmt.Sprintf("the object is %s, over PostHog's 100 MiB", term.FormatBytes(int64(c.Size)))
+		return
+	}
+	c.data = data
+}
+
+// ready waits for a chunk's object and says whether it can be sent.
+func (c *Chunk) ready(ctx context.Context) bool {
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		return false
+	}
+	if c.sizeErr != "" {
+		c.Status, c.Reason = StatusTooLarge, c.sizeErr
+		return false
+	}
+	return true
+}
+
+// contentHash identifies a chunk's content for the server, which only
+// compares it with the hash it stored for the chunk ID: SHA-256 (twice as
+// fast as SHA-512 with the CPUs' SHA instructions; PostHog's CLI uses
+// SHA-512) of the bundle and its map as injected, in PostHog's event-mode
+// layout (bundle, NUL, map, NUL, variant). PostHog's CLI hashes the pair with
+// its injection undone, so the two tools' hashes differ: a build uploaded by
+// both is sent twice, and the newer replaces the older.
 func contentHash(src, m []byte) string {
-	h := sha512.New()
+	h := sha256.New()
 	h.Write(src)
 	h.Write([]byte{0})
 	h.Write(m)
@@ -270,11 +357,7 @@ func send(ctx context.Context, opts Options, rep *Report, log *slog.Logger) erro
 	c := opts.Client
 	idx := map[string]*Chunk{}
 	var entries []posthog.UploadEntry
-	for i := range rep.Chunks {
-		ch := &rep.Chunks[i]
-		if ch.Status == StatusTooLarge {
-			continue
-		}
+	for _, ch := range rep.Chunks {
 		idx[ch.ChunkID] = ch
 		entries = append(entries, posthog.UploadEntry{ChunkID: ch.ChunkID, ContentHash: ch.hash})
 	}
@@ -319,11 +402,12 @@ func send(ctx context.Context, opts Options, rep *Report, log *slog.Logger) erro
 			todo = append(todo, e)
 		} else {
 			idx[e.ChunkID].Status = StatusPresent
+			idx[e.ChunkID].unneeded.Store(true)
 		}
 	}
 	var total int64
 	for _, e := range todo {
-		total += int64(idx[e.ChunkID].Size)
+		total += idx[e.ChunkID].raw
 	}
 	var progress term.Progress = nopProgress{}
 	if opts.NewProgress != nil {
@@ -363,11 +447,14 @@ func send(ctx context.Context, opts Options, rep *Report, log *slog.Logger) erro
 				continue
 			}
 			g.Go(func() error {
+				if !ch.ready(gctx) {
+					return gctx.Err() // too large (its status says so), or interrupted
+				}
 				if err := postObject(gctx, c, up, ch.data, &useFallback, log); err != nil {
 					ch.Status, ch.Reason = StatusFailed, err.Error()
 					return fmt.Errorf("%s (chunk %s): %w", ch.Bundle, ch.ChunkID, err)
 				}
-				progress.Add(int64(ch.Size))
+				progress.Add(ch.raw)
 				hmu.Lock()
 				hashes[up.SymbolSetID] = ch.hash
 				hmu.Unlock()

@@ -49,7 +49,7 @@ func WriteText(w io.Writer, r *Report, cs term.ColorScheme) {
 // WriteJSON writes the report as JSON.
 func WriteJSON(w io.Writer, r *Report) error {
 	if r.Chunks == nil {
-		r.Chunks = []Chunk{}
+		r.Chunks = []*Chunk{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -205,8 +205,10 @@ func (c *Client) FinishUpload(ctx context.Context, hashes map[string]string) err
 // S3-compatible stores require). It is tried once: the caller decides about
 // retries and the fallback URL.
 func (c *Client) PostObject(ctx context.Context, p PresignedPost, data []byte) error {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
+	// The parts before the file and the closing boundary are built apart,
+	// so the object itself is sent from where it is, not copied.
+	var head, tail bytes.Buffer
+	mw := multipart.NewWriter(&head)
 	keys := make([]string, 0, len(p.Fields))
 	for k := range p.Fields {
 		keys = append(keys, k)
@@ -215,13 +217,14 @@ func (c *Client) PostObject(ctx context.Context, p PresignedPost, data []byte) e
 	for _, k := range keys {
 		_ = mw.WriteField(k, p.Fields[k]) // writes to a bytes.Buffer do not fail
 	}
-	fw, _ := mw.CreateFormFile("file", "file")
-	_, _ = fw.Write(data)
-	_ = mw.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL, &body)
+	_, _ = mw.CreateFormFile("file", "file")
+	fmt.Fprintf(&tail, "\r\n--%s--\r\n", mw.Boundary())
+	body := io.MultiReader(bytes.NewReader(head.Bytes()), bytes.NewReader(data), bytes.NewReader(tail.Bytes()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL, body)
 	if err != nil {
 		return err
 	}
+	req.ContentLength = int64(head.Len() + len(data) + tail.Len())
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	resp, err := c.hc.Do(req)
 	if err != nil {

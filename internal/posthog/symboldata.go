@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -36,27 +37,54 @@ const MaxSymbolData = 100 << 20
 
 var encoders = sync.Pool{New: func() any {
 	// Level 3 is zstd's default, what PostHog's CLI uses.
-	e, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	e, _ := zstd.NewWriter(nil, encoderOptions(1)...)
 	return e
 }}
 
+// encoderOptions are zstd's level 3, as PostHog's CLI uses, without the
+// frame checksum, which its encoder does not write either (and which costs
+// a pass over the data).
+func encoderOptions(concurrency int) []zstd.EOption {
+	return []zstd.EOption{zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(concurrency), zstd.WithEncoderCRC(false)}
+}
+
+// parallelAbove is the payload size from which the compression is split
+// over every core (zstd's block-parallel writer): one large map would
+// otherwise take one core while the others wait.
+const parallelAbove = 4 << 20
+
 // EncodeSymbolData builds the object for a bundle (as injected) and its map.
 func EncodeSymbolData(src, sourceMap []byte) []byte {
-	raw := make([]byte, 0, 16+len(src)+len(sourceMap))
-	raw = binary.LittleEndian.AppendUint64(raw, uint64(len(src)))
-	raw = append(raw, src...)
-	raw = binary.LittleEndian.AppendUint64(raw, uint64(len(sourceMap)))
-	raw = append(raw, sourceMap...)
-
-	out := make([]byte, 0, symbolHeaderSize+len(raw)/3)
+	var n [8]byte
+	size := 16 + len(src) + len(sourceMap)
+	out := make([]byte, 0, symbolHeaderSize+size/3)
 	out = append(out, symbolMagic...)
 	out = binary.LittleEndian.AppendUint32(out, symbolVersion)
 	out = binary.LittleEndian.AppendUint32(out, typeSourceAndMap)
 	out = append(out, compressionZstd)
-	enc := encoders.Get().(*zstd.Encoder)
-	out = enc.EncodeAll(raw, out)
-	encoders.Put(enc)
-	return out
+	if size < parallelAbove || runtime.GOMAXPROCS(0) == 1 {
+		raw := make([]byte, 0, size)
+		raw = binary.LittleEndian.AppendUint64(raw, uint64(len(src)))
+		raw = append(raw, src...)
+		raw = binary.LittleEndian.AppendUint64(raw, uint64(len(sourceMap)))
+		raw = append(raw, sourceMap...)
+		enc := encoders.Get().(*zstd.Encoder)
+		out = enc.EncodeAll(raw, out)
+		encoders.Put(enc)
+		return out
+	}
+	buf := bytes.NewBuffer(out)
+	// The frame header pledges the content size, as PostHog's CLI does.
+	w, _ := zstd.NewWriter(buf, encoderOptions(runtime.GOMAXPROCS(0))...)
+	w.ResetContentSize(buf, int64(size))
+	binary.LittleEndian.PutUint64(n[:], uint64(len(src)))
+	_, _ = w.Write(n[:]) // writes to a bytes.Buffer do not fail
+	_, _ = w.Write(src)
+	binary.LittleEndian.PutUint64(n[:], uint64(len(sourceMap)))
+	_, _ = w.Write(n[:])
+	_, _ = w.Write(sourceMap)
+	_ = w.Close()
+	return buf.Bytes()
 }
 
 // ErrSymbolData marks bytes that are not a source-and-map symbol data object.

@@ -100,8 +100,25 @@ func File(path string, limit int64, what string) ([]byte, error) {
 		return nil, err
 	}
 	defer func() { _ = f.Close() }() // read-only
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
-		return nil, &TooLargeError{What: what, Limit: limit}
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if st.Size() > limit {
+			return nil, &TooLargeError{What: what, Limit: limit}
+		}
+		// One allocation of the size the file has (one byte more, to see it
+		// grow), instead of ReadAll's growing and zeroing.
+		buf := make([]byte, st.Size()+1)
+		n, err := io.ReadFull(f, buf)
+		switch {
+		case err == io.ErrUnexpectedEOF || err == io.EOF:
+			return buf[:n], nil
+		case err != nil:
+			return nil, err
+		}
+		rest, err := Reader(f, limit-int64(n), what) // it grew while being read
+		if err != nil {
+			return nil, err
+		}
+		return append(buf, rest...), nil
 	}
 	return Reader(f, limit, what)
 }

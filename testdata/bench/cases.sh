@@ -81,3 +81,15 @@ bench_case upload-again-cold \
   '$MAPBACK --url http://$DEVSERVER --auth-token bench -o bench -p bench sourcemaps upload -q --no-cache $SCRATCH/upload' \
   '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite $SCRATCH/upload' \
   '$BENCH/upload-prep.sh keep' 5
+
+# PostHog: upload the corpus files injected with PostHog chunk IDs (upload-prep.sh makes the copy) to
+# the dev-server's PostHog API with an empty store: one zstd symbol-data object per bundle, over the
+# check / start / presigned POST / finish flow. PostHog's CLI cannot be installed from the npm registry
+# alone (its package downloads the binary), so the yardstick is the work it cannot avoid: compressing the
+# same bytes with zstd at level 3 on every core. Issue bar: at most 1.5x that.
+bench_case upload-posthog \
+  "sourcemaps upload --backends posthog of the injected corpus files to mapback dev-server (empty store), next to zstd -3 -T0 of the same bytes" \
+  "corpus bundles + maps (12 files, ~85 MB)" \
+  '$MAPBACK --backends posthog --posthog-host http://$DEVSERVER --posthog-project-id 1 --posthog-api-key phx_benchbenchbenchbench sourcemaps upload -q $SCRATCH/upload-posthog' \
+  'find $SCRATCH/upload-posthog -type f \( -name "*.js" -o -name "*.map" \) -exec cat {} + | zstd -3 -T0 -q -c >/dev/null' \
+  '$BENCH/upload-prep.sh fresh' 5

@@ -31,6 +31,7 @@ apt_install() {
 }
 command -v hyperfine >/dev/null || apt_install hyperfine
 [[ -x /usr/bin/time ]] || apt_install time
+command -v zstd >/dev/null || apt_install zstd # the yardstick of upload-posthog
 
 log "fetching corpus"
 "$bench/fetch-corpus.sh" >/dev/null

@@ -3,6 +3,7 @@
 # running `mapback dev-server` for both clients to upload to.
 #
 # Usage: testdata/bench/upload-prep.sh fresh   # (re)start the server with an EMPTY store: a first upload
+#                                               # (also prepares $SCRATCH/upload-posthog, injected for PostHog)
 #        testdata/bench/upload-prep.sh keep    # start the server only if it is not running: re-uploads
 #        testdata/bench/upload-prep.sh stop    # stop the server
 #
@@ -35,6 +36,23 @@ make_tree() {
   touch "$tree/.complete"
 }
 
+# The same files injected for PostHog (chunk IDs), for upload-posthog.
+make_tree_posthog() {
+  local ph="$SCRATCH/upload-posthog"
+  [[ -f "$ph/.complete" ]] && return 0
+  rm -rf "$ph"
+  mkdir -p "$ph"
+  while read -r spec paths; do
+    [[ -z "$spec" || "$spec" == \#* ]] && continue
+    for p in $paths; do
+      mkdir -p "$(dirname "$ph/$spec/$p")"
+      cp "$CORPUS/$spec/$p" "$ph/$spec/$p"
+    done
+  done <"$root/testdata/bench/corpus.txt"
+  "$MAPBACK" sourcemaps inject -q --backends posthog "$ph"
+  touch "$ph/.complete"
+}
+
 stop_server() {
   if [[ -f "$pidfile" ]]; then
     kill "$(cat "$pidfile")" 2>/dev/null || true
@@ -59,6 +77,7 @@ start_server() {
 case "${1:-}" in
   fresh)
     make_tree
+    make_tree_posthog
     stop_server
     rm -rf "$store"
     start_server
