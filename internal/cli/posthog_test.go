@@ -197,6 +197,31 @@ func TestBothBackendsEndToEnd(t *testing.T) {
 			t.Errorf("%s event: exit %d %s\n%s", name, r.code, r.err, r.stdout)
 		}
 	}
+
+	// With --server, from an empty cache and no local build: what the servers
+	// hold for the IDs is fetched, and a second run needs no server.
+	empty := t.TempDir()
+	server := []string{"--url", ts.URL, "--auth-token", token, "-o", "acme", "-p", "web",
+		"--posthog-host", ts.URL, "--posthog-project-id", "7", "--posthog-api-key", "phx_0123456789abcdefghij0123456789"}
+	for name := range map[string]bool{"sentry": true, "posthog": true} {
+		args := append(append([]string{}, server...), "resolve", "--json", "--server", "--maps", empty, filepath.Join(f.dir, name+".json"))
+		r := run(t, f, args...)
+		if r.code != ExitOK || !strings.Contains(r.stdout, `"found_by": "server"`) || !strings.Contains(r.stdout, `"line": 18`) {
+			t.Errorf("%s event, --server: exit %d %s\n%s", name, r.code, r.err, r.stdout)
+		}
+	}
+	ts.Close() // from now on the cache alone
+	for name := range map[string]bool{"sentry": true, "posthog": true} {
+		args := append(append([]string{}, server...), "resolve", "--json", "--server", "--maps", empty, filepath.Join(f.dir, name+".json"))
+		r := run(t, f, args...)
+		if r.code != ExitOK || !strings.Contains(r.stdout, `"line": 18`) {
+			t.Errorf("%s event, --server, offline from the cache: exit %d %s\n%.600s", name, r.code, r.err, r.stdout)
+		}
+	}
+	// Without --server and without the build, nothing resolves, and the reason says so.
+	if r := run(t, f, "resolve", "--maps", empty, filepath.Join(f.dir, "posthog.json")); r.code != ExitFailure {
+		t.Errorf("no build, no --server: exit %d", r.code)
+	}
 }
 
 func atoi(t *testing.T, s string) int {

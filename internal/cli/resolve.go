@@ -3,12 +3,18 @@ package cli
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mapback/mapback/internal/buildinfo"
+	"github.com/mapback/mapback/internal/posthog"
 	"github.com/mapback/mapback/internal/resolve"
+	"github.com/mapback/mapback/internal/serverfetch"
+	"github.com/mapback/mapback/internal/upload"
 )
 
 func newResolveCmd(a *app) *cobra.Command {
@@ -18,6 +24,7 @@ func newResolveCmd(a *app) *cobra.Command {
 		forced     []string
 		transitive bool
 		strict     bool
+		server     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "resolve [FILE]",
@@ -101,6 +108,13 @@ resolved; with --strict, 1 as soon as one did not.`,
 				in = f
 			}
 			opts.OneLevel = !transitive
+			if server {
+				src, err := a.serverSource()
+				if err != nil {
+					return err
+				}
+				opts.Server = src
+			}
 			if cs := a.streams.StdoutColorScheme(); cs.Enabled() {
 				opts.Dim = cs.Dim
 			}
@@ -126,6 +140,7 @@ resolved; with --strict, 1 as soon as one did not.`,
 	f.BoolVar(&opts.JSON, "json", false, "print a JSON report: every line, each frame's original position, status and reason")
 	f.StringVar(&opts.Root, "root", "", "show original paths relative to this directory (default: the working directory)")
 	f.BoolVar(&strict, "strict", false, "exit 1 unless every frame that could resolve did (default: only when none did)")
+	f.BoolVar(&server, "server", false, "fetch what the servers hold for an event's debug or chunk IDs missing locally (cached in the user cache directory)")
 	f.BoolVar(&transitive, "transitive", true, "follow an original file's own source map to its sources (a tsc → terser build); --transitive=false stops at the first map")
 	return cmd
 }
@@ -166,4 +181,37 @@ func collectGarbageOnlyUnderPressure() {
 	}
 	debug.SetMemoryLimit(resolveMemoryLimit)
 	debug.SetGCPercent(-1)
+}
+
+// serverSource is what resolve --server asks: the Sentry server of the
+// configuration when its settings are complete, PostHog when its
+// credentials are set; downloads are cached under the user cache directory.
+func (a *app) serverSource() (*serverfetch.Source, error) {
+	cfg := a.cfg
+	dir := filepath.Join(os.TempDir(), "mapback-resolve-"+strconv.Itoa(os.Getuid()))
+	if a.env.UserCacheDir != "" {
+		dir = filepath.Join(a.env.UserCacheDir, "mapback", "resolve")
+	}
+	src := &serverfetch.Source{CacheDir: dir}
+	serverURL, org := a.serverTarget()
+	if org != "" && cfg.Project != "" && (cfg.AuthToken != "" || isLoopbackURL(serverURL)) {
+		c, err := a.newClient(serverURL, nil)
+		if err != nil {
+			return nil, err
+		}
+		src.Sentry, src.Org, src.Projects = c, org, splitProjects(cfg.Project)
+	}
+	if cfg.PostHogKey != "" && cfg.PostHogProject != "" {
+		c, err := posthog.NewClient(posthog.ClientOptions{Host: cfg.PostHogHost, ProjectID: cfg.PostHogProject, Token: cfg.PostHogKey,
+			UserAgent: buildinfo.UserAgent(), Logger: a.log})
+		if err != nil {
+			return nil, &upload.SettingError{Msg: err.Error(), Hint: "check POSTHOG_CLI_HOST and POSTHOG_CLI_PROJECT_ID"}
+		}
+		src.PostHog = c
+	}
+	if src.Sentry == nil && src.PostHog == nil {
+		return nil, &upload.SettingError{Msg: "--server: no server is configured",
+			Hint: "set --url, --org, --project and SENTRY_AUTH_TOKEN for Sentry, or POSTHOG_CLI_API_KEY and POSTHOG_CLI_PROJECT_ID for PostHog"}
+	}
+	return src, nil
 }

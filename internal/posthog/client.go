@@ -239,6 +239,59 @@ func (c *Client) PostObject(ctx context.Context, p PresignedPost, data []byte) e
 	return nil
 }
 
+// FindSymbolSet returns the ID of the finished symbol set stored under a
+// chunk ID; found is false when there is none.
+func (c *Client) FindSymbolSet(ctx context.Context, chunkID string) (id string, found bool, err error) {
+	var out struct {
+		Results []struct {
+			ID            string  `json:"id"`
+			Ref           string  `json:"ref"`
+			FailureReason *string `json:"failure_reason"`
+		} `json:"results"`
+	}
+	q := url.Values{"ref": {chunkID}}.Encode()
+	if err := c.getJSON(ctx, "error_tracking/symbol_sets/?"+q, &out); err != nil {
+		return "", false, err
+	}
+	for _, r := range out.Results {
+		if r.Ref == chunkID && r.FailureReason == nil {
+			return r.ID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// DownloadSymbolSet fetches a stored symbol set's object: the server gives
+// a presigned URL, which is fetched without the API key.
+func (c *Client) DownloadSymbolSet(ctx context.Context, id string) ([]byte, error) {
+	var out struct {
+		URL string `json:"url"`
+	}
+	if err := c.getJSON(ctx, "error_tracking/symbol_sets/"+url.PathEscape(id)+"/download", &out); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, out.URL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("the server's download URL for symbol set %s is not a URL", id)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, c.scrub(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return nil, &APIError{Method: "GET", URL: objectURL(out.URL), Status: resp.StatusCode}
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxSymbolData+1))
+	if err != nil {
+		return nil, c.scrub(err)
+	}
+	if len(data) > MaxSymbolData {
+		return nil, fmt.Errorf("symbol set %s is over 100 MiB", id)
+	}
+	return data, nil
+}
+
 // objectURL shows an object-store URL without its query (a signature).
 func objectURL(raw string) string {
 	u, err := url.Parse(raw)
@@ -257,6 +310,15 @@ func (c *Client) Backoff(ctx context.Context, tries int) error {
 // maxReply bounds a JSON answer.
 const maxReply = 32 << 20
 
+// getJSON GETs path (which may carry a query) under the project.
+func (c *Client) getJSON(ctx context.Context, path string, out any) error {
+	ref, err := url.Parse(path)
+	if err != nil {
+		return err
+	}
+	return c.retry(ctx, c.base.ResolveReference(ref).String(), http.MethodGet, nil, out)
+}
+
 // doJSON POSTs body to path under the project and decodes the answer into
 // out (nil: ignore it), retrying transport errors, 429 and 5xx.
 func (c *Client) doJSON(ctx context.Context, path string, body, out any) error {
@@ -264,7 +326,11 @@ func (c *Client) doJSON(ctx context.Context, path string, body, out any) error {
 	if err != nil {
 		return err
 	}
-	u := c.base.JoinPath(path).String()
+	return c.retry(ctx, c.base.JoinPath(path).String(), http.MethodPost, payload, out)
+}
+
+// retry sends one API request, again after failures that may pass.
+func (c *Client) retry(ctx context.Context, u, method string, payload []byte, out any) error {
 	var last error
 	for attempt := 0; attempt < c.attempts; attempt++ {
 		if attempt > 0 {
@@ -278,7 +344,7 @@ func (c *Client) doJSON(ctx context.Context, path string, body, out any) error {
 				return err
 			}
 		}
-		last = c.once(ctx, u, payload, out)
+		last = c.once(ctx, u, method, payload, out)
 		if last == nil || !retryable(last) || ctx.Err() != nil {
 			break
 		}
@@ -289,12 +355,18 @@ func (c *Client) doJSON(ctx context.Context, path string, body, out any) error {
 	return last
 }
 
-func (c *Client) once(ctx context.Context, u string, payload []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(payload))
+func (c *Client) once(ctx context.Context, u, method string, payload []byte, out any) error {
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Authorization", "Bearer "+c.opts.Token)
 	if c.opts.UserAgent != "" {
 		req.Header.Set("User-Agent", c.opts.UserAgent)
@@ -311,7 +383,7 @@ func (c *Client) once(ctx context.Context, u string, payload []byte, out any) er
 		return c.scrub(err)
 	}
 	if resp.StatusCode/100 != 2 {
-		ae := &APIError{Method: "POST", URL: u, Status: resp.StatusCode}
+		ae := &APIError{Method: method, URL: u, Status: resp.StatusCode}
 		var e struct{ Code, Detail string }
 		if json.Unmarshal(data, &e) == nil {
 			ae.Code, ae.Detail = e.Code, e.Detail
@@ -325,7 +397,7 @@ func (c *Client) once(ctx context.Context, u string, payload []byte, out any) er
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("POST %s: the reply is not the JSON PostHog sends: is %s a PostHog instance?", u, c.Host())
+		return fmt.Errorf("%s %s: the reply is not the JSON PostHog sends: is %s a PostHog instance?", method, u, c.Host())
 	}
 	return nil
 }

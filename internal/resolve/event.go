@@ -193,12 +193,23 @@ func (r *resolver) resolveEventFrame(f eventFrame, images map[string]string) res
 		}
 		return res
 	}
+	serverWhy := ""
+	if b, serverWhy = r.fromServerByDebugID(id); b != nil {
+		res := r.lookupIn(sf, b)
+		if res.foundBy != "" {
+			res.foundBy = FoundByServer
+		}
+		return res
+	}
 	// The event names the build that ran; a local bundle of the same path
 	// with another ID (or none) is another build, whose positions would be
 	// answered confidently and wrongly.
 	pb, res := r.locate(sf)
 	if pb == nil {
 		res.reason += "; and no bundle has the event's debug ID " + id
+		if serverWhy != "" {
+			res.reason += "; " + serverWhy
+		}
 		return res
 	}
 	other := "no debug ID (it is not injected)"

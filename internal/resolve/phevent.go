@@ -178,14 +178,23 @@ func (r *resolver) resolveChunkFrame(f eventFrame) resolved {
 	}
 	if b := r.idx.byChunkID(f.ChunkID); b != nil {
 		res := r.lookupIn(sf, b)
-		if res.foundBy != "" {
+		if res.foundBy != "" && res.foundBy != FoundByServer {
 			res.foundBy = "chunk_id"
 		}
 		return res
 	}
+	serverWhy := ""
+	if b, why := r.fromServerByChunkID(f.ChunkID, sf.File); b != nil {
+		return r.lookupIn(sf, b)
+	} else {
+		serverWhy = why
+	}
 	pb, res := r.locate(sf)
 	if pb == nil {
 		res.reason += "; and no bundle has the event's chunk ID " + f.ChunkID
+		if serverWhy != "" {
+			res.reason += "; " + serverWhy
+		}
 		return res
 	}
 	other := "no chunk ID (it is not injected for PostHog)"

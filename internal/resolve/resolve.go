@@ -60,6 +60,9 @@ type Options struct {
 	// OneLevel stops at the first map: an original file that has a map of
 	// its own (an earlier build stage) is not followed (chain.go).
 	OneLevel bool
+	// Server, when set, is asked for what an event's debug or chunk IDs
+	// name when no local file has them (--server).
+	Server Server
 }
 
 // Forced is one --map URL=FILE pairing.
@@ -98,6 +101,7 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 		}
 	}()
 	budget := artifactbundle.NewBudget(artifactBudget)
+	idx.budget = budget
 	for _, p := range opts.Bundles {
 		ab, err := artifactbundle.Open(ctx, p)
 		if err != nil {
@@ -107,6 +111,8 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Summar
 		defer func() { _ = ab.Close() }() // opened for reading only
 		idx.artifacts = append(idx.artifacts, namedBundle{path: p, b: ab})
 	}
+	fromServer := len(idx.artifacts)
+	defer func() { idx.closeArtifacts(fromServer) }()
 	r := &resolver{ctx: ctx, idx: idx, opts: opts}
 	if r.opts.Root == "" {
 		r.opts.Root = "."
@@ -691,6 +697,7 @@ type Index struct {
 	chunkOf   map[string]string // bundle path → its chunk ID
 
 	artifacts []namedBundle          // --bundle, searched after local files
+	budget    *artifactbundle.Budget // what artifact bundles may decompress in a run
 	virtual   map[string]virtualFile // artifact bundle entries by key
 	chained   map[string]*chainEntry // intermediate files of map chains, by path
 	absOnce   sync.Once
