@@ -5,8 +5,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mapback/mapback/internal/buildinfo"
 	"github.com/mapback/mapback/internal/config"
 	"github.com/mapback/mapback/internal/doctor"
+	"github.com/mapback/mapback/internal/posthog"
 )
 
 func newDoctorCmd(a *app) *cobra.Command {
@@ -121,5 +123,10 @@ func (a *app) doctorOptions(cmd *cobra.Command, opts *doctor.Options, headerFlag
 		return err
 	}
 	opts.Client, opts.ClientErr = a.newClient(serverURL, headers)
+	if cfg := a.cfg; cfg.Backends.PostHog && cfg.PostHogKey != "" && cfg.PostHogProject != "" {
+		// A bad host or project ID is the PostHog check's to report: without a client it says so.
+		opts.PostHogClient, _ = posthog.NewClient(posthog.ClientOptions{Host: cfg.PostHogHost, ProjectID: cfg.PostHogProject,
+			Token: cfg.PostHogKey, UserAgent: buildinfo.UserAgent(), Logger: a.log})
+	}
 	return nil
 }

@@ -232,3 +232,46 @@ func atoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// TestDoctorPostHogServer: doctor asks PostHog about each local chunk ID
+// (missing before the upload, present after; a refused key is said with
+// its fix), and reads a real posthog-js event's chunk IDs.
+func TestDoctorPostHogServer(t *testing.T) {
+	f := newFakeEnv(t)
+	dir := copyFixtures(t)
+	phSrv, err := posthogtest.New(posthogtest.Options{Token: "phx_right0123456789abcdefghijklmn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(phSrv)
+	t.Cleanup(ts.Close)
+	f.vars["MAPBACK_BACKENDS"] = "posthog"
+	f.vars["POSTHOG_CLI_HOST"] = ts.URL
+	f.vars["POSTHOG_CLI_PROJECT_ID"] = "3"
+	f.vars["POSTHOG_CLI_API_KEY"] = "phx_right0123456789abcdefghijklmn"
+	if r := run(t, f, "inject", "-q", dir); r.code != ExitOK {
+		t.Fatalf("inject: %s", r.err)
+	}
+	const title = "PostHog holds the symbol sets"
+	r := run(t, f, "doctor", dir)
+	if r.code != ExitFailure || !strings.Contains(r.err, "✗ "+title+": 0 of 5 chunk IDs have a symbol set") || !strings.Contains(r.err, "mapback sourcemaps upload --backends posthog") {
+		t.Fatalf("before upload: exit %d\n%s", r.code, r.err)
+	}
+	if r := run(t, f, "sourcemaps", "upload", "-q", dir); r.code != ExitOK {
+		t.Fatalf("upload: %s", r.err)
+	}
+	if r := run(t, f, "doctor", dir); !strings.Contains(r.err, "✓ "+title+": 5 of 5 chunk IDs have a symbol set") {
+		t.Fatalf("after upload: exit %d\n%s", r.code, r.err)
+	}
+	f.vars["POSTHOG_CLI_API_KEY"] = "phx_wrong0123456789abcdefghijklmn"
+	if r := run(t, f, "doctor", dir); !strings.Contains(r.err, "HTTP 401") || !strings.Contains(r.err, "Personal API keys") {
+		t.Errorf("wrong key: exit %d\n%s", r.code, r.err)
+	}
+
+	// The event check reads a real posthog-js event.
+	const browser = "../../testdata/browser-posthog"
+	r = run(t, f, "doctor", "--offline", "--event", browser+"/events/method.json", browser+"/dist")
+	if !strings.Contains(r.err, "1 chunk ID(s) in the PostHog event, 1 match a local bundle") {
+		t.Errorf("event: exit %d\n%s", r.code, r.err)
+	}
+}

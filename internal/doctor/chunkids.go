@@ -3,6 +3,8 @@ package doctor
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -131,4 +133,158 @@ func mapChunkID(b dist.Bundle) (string, bool, error) {
 		}
 	}
 	return "", false, nil
+}
+
+// checkPostHogUpload answers "does PostHog hold each chunk's symbol set?":
+// the server is asked about every local chunk ID, which also proves the
+// host, the project ID and the key.
+func checkPostHogUpload(ctx context.Context, env *Env) Result {
+	switch {
+	case env.Offline:
+		return skip("--offline")
+	case env.PostHogClient == nil:
+		return Result{Status: StatusFail, Detail: "no PostHog credentials",
+			Fix: "set POSTHOG_CLI_API_KEY (a personal API key, phx_…) and POSTHOG_CLI_PROJECT_ID, and POSTHOG_CLI_HOST for an instance other than https://us.posthog.com"}
+	}
+	scan, err := env.Scan(ctx)
+	if err != nil || len(scan.Bundles) == 0 {
+		return skip("no bundles to check (see the first check)")
+	}
+	type local struct{ path, id string }
+	var locals []local
+	seen := map[string]bool{}
+	for _, b := range scan.Bundles {
+		if b.Err != nil || b.Map == nil {
+			continue
+		}
+		js, err := os.ReadFile(b.Path)
+		if err != nil {
+			continue
+		}
+		if id, ok := posthog.FindChunkID(js); ok && !seen[id] {
+			seen[id] = true
+			locals = append(locals, local{b.Path, id})
+		}
+	}
+	if len(locals) == 0 {
+		return skip("no bundle has a chunk ID (see the chunk ID check)")
+	}
+	sctx := env.serverContext(ctx)
+	var res Result
+	missing := 0
+	for _, l := range locals {
+		_, found, err := env.PostHogClient.FindSymbolSet(sctx, l.id)
+		if err != nil {
+			f := Finding{Status: StatusFail, Subject: env.PostHogClient.Host(), Detail: "cannot ask PostHog: " + err.Error()}
+			var ae *posthog.APIError
+			if errors.As(err, &ae) {
+				f.Fix = ae.Fix()
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				f.Detail = fmt.Sprintf("no answer from %s within %s (--timeout)", env.PostHogClient.Host(), env.ServerTimeout)
+			}
+			res.Findings = append(res.Findings, f)
+			res.Status, res.Detail, res.Fix = StatusFail, f.Detail, f.Fix
+			return res
+		}
+		if found {
+			res.Findings = append(res.Findings, Finding{Status: StatusOK, Subject: l.path, Detail: "PostHog holds the symbol set of chunk " + l.id})
+			continue
+		}
+		missing++
+		res.Findings = append(res.Findings, Finding{Status: StatusFail, Subject: l.path,
+			Detail: "PostHog has no symbol set for chunk " + l.id + ": its frames stay minified",
+			Fix:    "mapback sourcemaps upload --backends " + env.backendsArg() + " " + shellArg(l.path)})
+	}
+	res.Detail = fmt.Sprintf("%d of %d chunk IDs have a symbol set on %s", len(locals)-missing, len(locals), env.PostHogClient.Host())
+	res.Fix = commonFix(res.Findings)
+	return res
+}
+
+// checkPostHogEvent is the event check for a PostHog $exception event: do
+// its frames carry chunk IDs, and do they match the local bundles?
+func checkPostHogEvent(ctx context.Context, env *Env, data []byte) Result {
+	var doc any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return Result{Status: StatusFail, Detail: env.EventFile + " is not JSON: " + err.Error(), Fix: fixEventFile}
+	}
+	type frame struct{ file, chunk string }
+	var frames []frame
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if depth > 6 {
+			return
+		}
+		switch t := v.(type) {
+		case []any:
+			for _, e := range t {
+				walk(e, depth+1)
+			}
+		case map[string]any:
+			if list, ok := t["$exception_list"].([]any); ok {
+				for _, exc := range list {
+					st, _ := exc.(map[string]any)["stacktrace"].(map[string]any)
+					fs, _ := st["frames"].([]any)
+					for _, f := range fs {
+						m, _ := f.(map[string]any)
+						file, _ := m["filename"].(string)
+						chunk, _ := m["chunk_id"].(string)
+						frames = append(frames, frame{file, chunk})
+					}
+				}
+			}
+			for _, k := range []string{"properties", "batch"} {
+				if inner, ok := t[k]; ok {
+					walk(inner, depth+1)
+				}
+			}
+		}
+	}
+	walk(doc, 0)
+	if len(frames) == 0 {
+		return Result{Status: StatusFail, Detail: "the PostHog event has no frames in $exception_list", Fix: fixEventFile}
+	}
+	local := map[string]string{}
+	if scan, err := env.Scan(ctx); err == nil {
+		for _, b := range scan.Bundles {
+			if js, err := os.ReadFile(b.Path); err == nil {
+				if id, ok := posthog.FindChunkID(js); ok {
+					local[id] = b.Path
+				}
+			}
+		}
+	}
+	var res Result
+	ids, seen := 0, map[string]bool{}
+	matched := 0
+	for _, f := range frames {
+		key := f.file + "\x00" + f.chunk
+		if seen[key] || !looksLikeScript(f.file) {
+			continue
+		}
+		seen[key] = true
+		switch path, ok := local[f.chunk]; {
+		case f.chunk == "":
+			res.Findings = append(res.Findings, Finding{Status: StatusWarn, Subject: f.file,
+				Detail: "frames from this file carry no chunk_id: it was loaded without PostHog's snippet",
+				Fix:    "run mapback sourcemaps inject --backends " + env.backendsArg() + " on the build before deploying it"})
+		case ok:
+			ids++
+			matched++
+			res.Findings = append(res.Findings, Finding{Status: StatusOK, Subject: f.file, Detail: "chunk ID " + f.chunk + " is " + path})
+		default:
+			ids++
+			res.Findings = append(res.Findings, Finding{Status: StatusFail, Subject: f.file,
+				Detail: "chunk ID " + f.chunk + " matches no bundle under the PATHs",
+				Fix:    "the build that ran is not this one, or it was rebuilt after injection: inject and upload the exact files you deploy"})
+		}
+	}
+	if ids == 0 {
+		res.Status = StatusFail
+		res.Detail = "the PostHog event's frames carry no chunk IDs"
+		res.Fix = "the bundles that ran were not injected for PostHog: run mapback sourcemaps inject --backends " + env.backendsArg() + " before deploying"
+		return res
+	}
+	res.Detail = fmt.Sprintf("%d chunk ID(s) in the PostHog event, %d match a local bundle", ids, matched)
+	return res
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/posthog"
 	"github.com/mapback/mapback/internal/sentry"
 )
 
@@ -83,6 +84,7 @@ var Checks = []Check{
 	{ID: "trace", Title: "The trace resolves", Run: checkTrace},
 	{ID: "event", Title: "The event carries debug IDs", Run: checkEvent},
 	{ID: "chunk-ids", Title: "PostHog chunk IDs are injected and consistent", Run: checkChunkIDs, Applies: func(e *Env) bool { return e.PostHog }},
+	{ID: "posthog-upload", Title: "PostHog holds the symbol sets", Run: checkPostHogUpload, Applies: func(e *Env) bool { return e.PostHog }},
 }
 
 // Setting is one configuration value as doctor shows it: never the token itself.
@@ -116,6 +118,8 @@ type Options struct {
 	Projects []string
 	// Client talks to the server; nil when the settings are incomplete (the server check says why).
 	Client *sentry.Client
+	// PostHogClient talks to PostHog; nil without credentials.
+	PostHogClient *posthog.Client
 	// ClientErr is why Client could not be made (a bad URL), shown by the server check.
 	ClientErr error
 

@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -142,6 +143,9 @@ func checkEvent(ctx context.Context, env *Env) Result {
 	data, err := readcap.File(env.EventFile, readcap.Input, env.EventFile)
 	if err != nil {
 		return Result{Status: StatusFail, Detail: fmt.Sprintf("cannot read %s: %v", env.EventFile, unwrapPathErr(err)), Fix: fixEventFile}
+	}
+	if bytes.Contains(data, []byte(`"$exception_list"`)) {
+		return checkPostHogEvent(ctx, env, data)
 	}
 	ev, bad := readEvent(env.EventFile, data)
 	if bad != nil {
