@@ -132,6 +132,17 @@ func TestUploadFailures(t *testing.T) {
 		{name: "content hash mismatch", faults: []posthogtest.Fault{{Endpoint: posthogtest.EndpointStart, Status: 400,
 			Body: `{"type":"validation_error","code":"content_hash_mismatch","detail":"Content hash mismatch","attr":null}`}},
 			errMsg: "the server holds other content for a chunk ID"},
+		{name: "release mismatch", faults: []posthogtest.Fault{{Endpoint: posthogtest.EndpointStart, Status: 400,
+			Body: `{"type":"validation_error","code":"release_id_mismatch","detail":"Symbol set has already been uploaded for a different release","attr":null}`}},
+			errMsg: "the server holds these chunks under another release"},
+		{name: "an answer for a chunk not sent", faults: []posthogtest.Fault{{Endpoint: posthogtest.EndpointStart, Status: 201,
+			Body: `{"id_map":{"not-ours":{"presigned_url":{"url":"http://127.0.0.1:1/x","fields":{}},"symbol_set_id":"x"}}}`}},
+			errMsg: "which this upload did not send",
+			check: func(t *testing.T, srv *posthogtest.Server, _ *Report) {
+				if n := count(srv.Requests(), posthogtest.EndpointObject); n != 0 {
+					t.Errorf("%d objects sent after a wrong answer", n)
+				}
+			}},
 		{name: "object store refuses: the batch is not finished",
 			faults: []posthogtest.Fault{{Endpoint: posthogtest.EndpointObject, Status: 403, Body: "<Error>AccessDenied</Error>"}},
 			errMsg: "nothing of this batch was recorded",
