@@ -150,23 +150,13 @@ func editMap(sm *sourceMap, layout Layout, line, col int, id debugid.ID, inline 
 // covered by that segment; a copy of it is placed at column 0 of the new line
 // so lookups there still resolve. The reference client does the same.
 func shiftMappings(data []byte, m jsonscan.Member, line, col int) ([]edit, error) {
-	start, end := m.ValStart+1, m.ValEnd-1 // inside the quotes
-	s := data[start:end]
-	if bytes.IndexByte(s, '\\') >= 0 {
-		return nil, errors.New(`"mappings" contains escape sequences, which source maps never need`)
+	start, s, err := mappingsText(data, m)
+	if err != nil {
+		return nil, err
 	}
-	// Find the group (line) of segments for the split line.
-	gs := 0
-	for range line {
-		i := bytes.IndexByte(s[gs:], ';')
-		if i < 0 {
-			return nil, nil // the map has no mappings at or after the split
-		}
-		gs += i + 1
-	}
-	ge := len(s)
-	if i := bytes.IndexByte(s[gs:], ';'); i >= 0 {
-		ge = gs + i
+	gs, ge, ok := lineGroup(s, line)
+	if !ok {
+		return nil, nil // the map has no mappings at or after the split
 	}
 	if col == 0 {
 		return []edit{{at: start + gs, ins: ";;"}}, nil
@@ -206,6 +196,34 @@ func shiftMappings(data []byte, m jsonscan.Member, line, col int) ([]edit, error
 		ins += strings.Repeat("A", covering)
 	}
 	return []edit{{at: start + ge, ins: ins}}, nil
+}
+
+// mappingsText is the text of a "mappings" member between its quotes, and
+// where it starts in data.
+func mappingsText(data []byte, m jsonscan.Member) (start int, s []byte, err error) {
+	start, end := m.ValStart+1, m.ValEnd-1 // inside the quotes
+	s = data[start:end]
+	if bytes.IndexByte(s, '\\') >= 0 {
+		return 0, nil, errors.New(`"mappings" contains escape sequences, which source maps never need`)
+	}
+	return start, s, nil
+}
+
+// lineGroup finds the segments of generated line line in mappings s:
+// s[gs:ge]. ok is false when s has fewer lines.
+func lineGroup(s []byte, line int) (gs, ge int, ok bool) {
+	for range line {
+		i := bytes.IndexByte(s[gs:], ';')
+		if i < 0 {
+			return 0, 0, false
+		}
+		gs += i + 1
+	}
+	ge = len(s)
+	if i := bytes.IndexByte(s[gs:], ';'); i >= 0 {
+		ge = gs + i
+	}
+	return gs, ge, true
 }
 
 // shiftSections adds one to every top-level section's offset.line.

@@ -207,22 +207,13 @@ func shiftColumns(data []byte, members []jsonscan.Member, line, col, n int) ([]e
 	if mb == nil || data[mb.ValStart] != '"' {
 		return nil, errors.New(`the map has no "mappings" string`)
 	}
-	start, end := mb.ValStart+1, mb.ValEnd-1
-	s := data[start:end]
-	if bytes.IndexByte(s, '\\') >= 0 {
-		return nil, errors.New(`"mappings" contains escape sequences, which source maps never need`)
+	start, s, err := mappingsText(data, *mb)
+	if err != nil {
+		return nil, err
 	}
-	gs := 0
-	for range line {
-		i := bytes.IndexByte(s[gs:], ';')
-		if i < 0 {
-			return nil, nil // nothing mapped on or after that line
-		}
-		gs += i + 1
-	}
-	ge := len(s)
-	if i := bytes.IndexByte(s[gs:], ';'); i >= 0 {
-		ge = gs + i
+	gs, ge, ok := lineGroup(s, line)
+	if !ok {
+		return nil, nil // nothing mapped on or after that line
 	}
 	abs := 0
 	for seg := gs; seg < ge; {

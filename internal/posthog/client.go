@@ -77,16 +77,7 @@ func NewClient(o ClientOptions) (*Client, error) {
 		c.attempts = 3
 	}
 	if c.sleep == nil {
-		c.sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+		c.sleep = httpclient.Sleep
 	}
 	return c, nil
 }

@@ -1,7 +1,6 @@
 package sentry
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/mapback/mapback/internal/httpclient"
 )
 
 // Backoff between attempts, as the reference client does it (upload-protocol.md
@@ -115,13 +116,4 @@ func retryableNetError(err error) bool {
 }
 
 // sleepCtx waits for d or until ctx is done, whichever comes first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+var sleepCtx = httpclient.Sleep

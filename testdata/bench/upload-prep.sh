@@ -21,37 +21,29 @@ tree="$SCRATCH/upload"
 store="$SCRATCH/devserver"
 pidfile="$SCRATCH/devserver.pid"
 
-make_tree() {
-  [[ -f "$tree/.complete" ]] && return 0
-  rm -rf "$tree"
-  mkdir -p "$tree"
+# copy_tree DIR [INJECT FLAGS...]: the corpus files corpus.txt lists, copied to DIR and injected
+# once (a .complete marker says so).
+copy_tree() {
+  local dir="$1"
+  shift
+  [[ -f "$dir/.complete" ]] && return 0
+  rm -rf "$dir"
+  mkdir -p "$dir"
   while read -r spec paths; do
     [[ -z "$spec" || "$spec" == \#* ]] && continue
     for p in $paths; do
-      mkdir -p "$(dirname "$tree/$spec/$p")"
-      cp "$CORPUS/$spec/$p" "$tree/$spec/$p"
+      mkdir -p "$(dirname "$dir/$spec/$p")"
+      cp "$CORPUS/$spec/$p" "$dir/$spec/$p"
     done
   done <"$root/testdata/bench/corpus.txt"
-  "$MAPBACK" sourcemaps inject -q "$tree"
-  touch "$tree/.complete"
+  "$MAPBACK" sourcemaps inject -q "$@" "$dir"
+  touch "$dir/.complete"
 }
 
+make_tree() { copy_tree "$tree"; }
+
 # The same files injected for PostHog (chunk IDs), for upload-posthog.
-make_tree_posthog() {
-  local ph="$SCRATCH/upload-posthog"
-  [[ -f "$ph/.complete" ]] && return 0
-  rm -rf "$ph"
-  mkdir -p "$ph"
-  while read -r spec paths; do
-    [[ -z "$spec" || "$spec" == \#* ]] && continue
-    for p in $paths; do
-      mkdir -p "$(dirname "$ph/$spec/$p")"
-      cp "$CORPUS/$spec/$p" "$ph/$spec/$p"
-    done
-  done <"$root/testdata/bench/corpus.txt"
-  "$MAPBACK" sourcemaps inject -q --backends posthog "$ph"
-  touch "$ph/.complete"
-}
+make_tree_posthog() { copy_tree "$SCRATCH/upload-posthog" --backends posthog; }
 
 stop_server() {
   if [[ -f "$pidfile" ]]; then
