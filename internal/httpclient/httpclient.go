@@ -45,20 +45,29 @@ func New(idle time.Duration, perHost int) *http.Client {
 	}}
 }
 
-// idleConn fails a read or write that makes no progress for idle: each
-// call sets the deadline afresh, so only silence counts, not slowness.
+// idleConn fails a read or write that makes no progress for idle: the
+// deadline moves forward as the connection is used, so only silence counts,
+// not slowness. It is moved at most every idle/8, not on every call: an
+// upload makes many small writes.
 type idleConn struct {
 	net.Conn
-	idle time.Duration
+	idle            time.Duration
+	readAt, writeAt time.Time // when each deadline was last moved
 }
 
 func (c *idleConn) Read(p []byte) (int, error) {
-	_ = c.Conn.SetReadDeadline(time.Now().Add(c.idle)) // a closed conn fails the Read itself
+	if now := time.Now(); now.Sub(c.readAt) > c.idle/8 {
+		c.readAt = now
+		_ = c.Conn.SetReadDeadline(now.Add(c.idle)) // a closed conn fails the Read itself
+	}
 	return c.Conn.Read(p)
 }
 
 func (c *idleConn) Write(p []byte) (int, error) {
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.idle))
+	if now := time.Now(); now.Sub(c.writeAt) > c.idle/8 {
+		c.writeAt = now
+		_ = c.Conn.SetWriteDeadline(now.Add(c.idle))
+	}
 	return c.Conn.Write(p)
 }
 
