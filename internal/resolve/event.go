@@ -334,6 +334,9 @@ func (r *resolver) nameScopes(results []resolved) {
 			at[res.bundle.Path] = append(at[res.bundle.Path], jsscope.Pos{Line: res.genLine, Col: res.genColumn})
 		}
 	}
+	for p, positions := range at {
+		at[p] = uniquePositions(positions)
+	}
 	var named []*resolved
 	for i := range results {
 		if res := &results[i]; res.ok {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -685,7 +686,9 @@ type Index struct {
 	cache   map[string]*parsedMap
 	scopes  map[string]*scopeEntry  // by bundle path and positions; nil index: could not parse
 	sources map[string]*sourceEntry // bundle bytes, read once, for scopes and columns
-	roots   map[string]*rootEntry   // by map path: whether its sourceRoot is left out
+	// scopeKeys caches the scope index key of each positions slice (scopeKey).
+	scopeKeys map[sliceKey]string
+	roots     map[string]*rootEntry // by map path: whether its sourceRoot is left out
 	// sourceSets are each map's resolved sources, to recognise frames that
 	// already name one (original.go).
 	sourceSets map[string]*sourceIndex
@@ -736,13 +739,7 @@ type sourceEntry struct {
 // with frames are parsed. at must hold every position that will be asked
 // of the index.
 func (idx *Index) scopesFor(b *dist.Bundle, at []jsscope.Pos) *jsscope.Index {
-	// An index answers only for the positions it was made for: they are
-	// part of the key.
-	key := b.Path
-	for _, p := range at {
-		key += fmt.Sprintf("\x00%d:%d", p.Line, p.Col)
-	}
-	e := once(idx, idx.scopes, key)
+	e := once(idx, idx.scopes, idx.scopeKey(b.Path, at))
 	e.once.Do(func() {
 		e.path = b.Path
 		if src := idx.source(b); src != nil {
@@ -750,6 +747,60 @@ func (idx *Index) scopesFor(b *dist.Bundle, at []jsscope.Pos) *jsscope.Index {
 		}
 	})
 	return e.ix
+}
+
+// scopeKey names the scope index of a bundle for the positions at: an
+// index answers only for the positions it was made for, so they are part
+// of the key. Callers pass the same slice for every frame of a bundle, so
+// the key is built once per slice, not once per frame (which made resolving
+// a log of N frames cost N² in key building).
+func (idx *Index) scopeKey(path string, at []jsscope.Pos) string {
+	sk := sliceKey{path: path, n: len(at)}
+	if len(at) > 0 {
+		sk.first = &at[0]
+	}
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	if k, ok := idx.scopeKeys[sk]; ok {
+		return k
+	}
+	var b strings.Builder
+	b.WriteString(path)
+	for _, p := range at {
+		b.WriteByte(0)
+		b.WriteString(strconv.Itoa(p.Line))
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(p.Col))
+	}
+	if idx.scopeKeys == nil {
+		idx.scopeKeys = map[sliceKey]string{}
+	}
+	idx.scopeKeys[sk] = b.String()
+	return b.String()
+}
+
+// sliceKey identifies a positions slice by its first element's address.
+type sliceKey struct {
+	path  string
+	first *jsscope.Pos
+	n     int
+}
+
+// uniquePositions sorts positions and drops repeats.
+func uniquePositions(at []jsscope.Pos) []jsscope.Pos {
+	sort.Slice(at, func(i, j int) bool {
+		if at[i].Line != at[j].Line {
+			return at[i].Line < at[j].Line
+		}
+		return at[i].Col < at[j].Col
+	})
+	out := at[:0]
+	for i, p := range at {
+		if i == 0 || p != at[i-1] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // source reads a bundle once; nil when unreadable.
@@ -1168,6 +1219,9 @@ func (r *resolver) resolveLocated(frames []located, results []resolved) {
 				at[l.b.Path] = append(at[l.b.Path], jsscope.Pos{Line: line, Col: col})
 			}
 		}
+	}
+	for p, positions := range at {
+		at[p] = uniquePositions(positions) // a log repeats the same frames
 	}
 	release := r.opts.Context <= 0
 	var tasks []task

@@ -1,0 +1,64 @@
+package resolve
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"strings"
+	"strconv"
+	"testing"
+)
+
+// framesLog is a log of n frames: the class-method trace's frames (only its
+// "    at" lines, under one header per trace), repeated.
+func framesLog(tb testing.TB, n int) []byte {
+	tb.Helper()
+	data, err := os.ReadFile("../../testdata/fixtures/esbuild-cjs/traces/class-method.txt")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var frames []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "    at ") {
+			frames = append(frames, l)
+		}
+	}
+	var b bytes.Buffer
+	for written := 0; written < n; {
+		b.WriteString("Error: out of stock\n")
+		for _, f := range frames {
+			if written == n {
+				break
+			}
+			b.WriteString(f + "\n")
+			written++
+		}
+	}
+	return b.Bytes()
+}
+
+// BenchmarkResolveFrames measures resolving logs of 10, 1,000 and 100,000
+// frames over one build, and fails when the cost per frame at 100,000 is
+// more than twice the cost at 1,000: resolving must grow linearly with the
+// log (it once built a key of every position for every frame: N²).
+//
+//	go test -run '^$' -bench ResolveFrames -benchtime 1x ./internal/resolve
+func BenchmarkResolveFrames(b *testing.B) {
+	perFrame := map[int]float64{}
+	for _, n := range []int{10, 1000, 100000} {
+		trace := framesLog(b, n)
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Run(context.Background(), Options{Maps: []string{"../../testdata/fixtures/esbuild-cjs"}}, bytes.NewReader(trace), io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+			perFrame[n] = float64(b.Elapsed().Nanoseconds()) / float64(b.N) / float64(n)
+			b.ReportMetric(perFrame[n], "ns/frame")
+		})
+	}
+	if perFrame[1000] > 0 && perFrame[100000] > 2*perFrame[1000] {
+		b.Fatalf("%.0f ns per frame at 100,000 frames, %.0f at 1,000: not linear", perFrame[100000], perFrame[1000])
+	}
+}
