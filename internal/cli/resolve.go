@@ -167,8 +167,10 @@ func resolveOutcome(sum resolve.Summary, strict bool) error {
 	return nil
 }
 
-// resolveMemoryLimit is the heap size at which the garbage collector starts working during resolve.
-const resolveMemoryLimit = 512 << 20
+// resolveMemoryLimit is the heap size at which the garbage collector starts working during resolve:
+// above the 60 MB the largest maps need, low enough that a log of 100,000 frames (whose lines,
+// results and output are garbage soon after use) peaks at about 200 MB instead of the limit.
+const resolveMemoryLimit = 192 << 20
 
 // collectGarbageOnlyUnderPressure turns the garbage collector's periodic cycles off for resolve, a
 // short run whose inputs are memory-mapped and whose heap stays small (60 MB for three 60 MB maps):
