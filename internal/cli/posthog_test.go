@@ -154,7 +154,7 @@ func TestBothBackendsEndToEnd(t *testing.T) {
 	const token = "sntryu_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	r := run(t, f, "--url", ts.URL, "--auth-token", token, "-o", "acme", "-p", "web",
 		"--posthog-host", ts.URL, "--posthog-project-id", "7", "--posthog-api-key", "phx_0123456789abcdefghij0123456789",
-		"sourcemaps", "upload", "--json", dir)
+		"sourcemaps", "upload", "--wait", "--json", dir) // --wait: Sentry assembles in the background
 	if r.code != ExitOK {
 		t.Fatalf("upload: exit %d\n%s", r.code, r.err)
 	}

@@ -5,8 +5,8 @@ import (
 	"context"
 	"io"
 	"os"
-	"strings"
 	"strconv"
+	"strings"
 	"testing"
 )
 

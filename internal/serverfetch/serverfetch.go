@@ -76,7 +76,7 @@ func (s *Source) SentryBundles(ctx context.Context, debugID string) ([]string, e
 	if err := s.remember(key, hashes); err != nil {
 		return nil, err
 	}
-	paths, _ := s.cached(key)
+	paths, _ := s.cached(key) // none when the server held none
 	return paths, nil
 }
 
@@ -110,6 +110,9 @@ func (s *Source) PostHogSymbols(ctx context.Context, chunkID string) (src, sourc
 		}
 		if err := s.remember(key, hashes); err != nil {
 			return nil, nil, false, err
+		}
+		if len(hashes) == 0 {
+			return nil, nil, false, nil
 		}
 		paths, _ = s.cached(key)
 	}
@@ -169,9 +172,12 @@ func (s *Source) cached(key string) ([]string, bool) {
 	return paths, true
 }
 
+// remember records the blobs of an ID. Nothing is recorded when the server
+// held none: it may hold them later (an upload still being processed), and a
+// recorded empty answer would be believed forever.
 func (s *Source) remember(key string, hashes []string) error {
-	if hashes == nil {
-		hashes = []string{}
+	if len(hashes) == 0 {
+		return nil
 	}
 	data, _ := json.Marshal(hashes)
 	return writeAtomic(s.indexPath(key), data)
