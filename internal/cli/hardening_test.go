@@ -259,3 +259,23 @@ func TestGarbageAssembleReply(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.err)
 	}
 }
+
+// TestUploadWithoutMapsFails: an upload in which no bundle has a source map
+// (every map missing, or none built) resolves nothing, so a CI step must not
+// pass on it: exit 1 with the fix, unless --allow-no-maps.
+func TestUploadWithoutMapsFails(t *testing.T) {
+	f := newFakeEnv(t)
+	f.write(t, "dist/app.js", "var a=1;\n//# sourceMappingURL=app.js.map\n")
+	f.write(t, "dist/vendor.js", "var b=2;\n")
+	dir := filepath.Join(f.dir, "dist")
+	if r := run(t, f, "inject", "-q", dir); r.code != ExitOK {
+		t.Fatal(r.err)
+	}
+	r := run(t, f, "sourcemaps", "upload", "--dry-run", dir)
+	if r.code != ExitFailure || !strings.Contains(r.err, "none of the 2 bundle(s) under "+dir+" has a source map") || !strings.Contains(r.err, "--allow-no-maps") {
+		t.Errorf("no maps: exit %d\n%s", r.code, r.err)
+	}
+	if r := run(t, f, "sourcemaps", "upload", "--dry-run", "--allow-no-maps", dir); r.code != ExitOK {
+		t.Errorf("--allow-no-maps: exit %d\n%s", r.code, r.err)
+	}
+}

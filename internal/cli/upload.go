@@ -93,6 +93,7 @@ only the missing chunks).`,
 	f.StringVar(&opts.BundleOut, "bundle-out", "", "also write the artifact bundle to this file")
 	f.BoolVar(&fl.asJSON, "json", false, "print the report as JSON on stdout")
 	f.IntVar(&opts.Jobs, "jobs", 0, "files compressed at once (default: two per CPU)")
+	f.BoolVar(&opts.AllowNoMaps, "allow-no-maps", false, "upload even when no bundle has a source map (which can resolve nothing)")
 	f.StringVar(&fl.timeout, "timeout", "", "give up after this long in all, e.g. 10m (default 30m; env MAPBACK_TIMEOUT)")
 	f.BoolVar(&fl.noCache, "no-cache", false, "always build the bundle, even when the files are unchanged since an earlier upload")
 	return cmd

@@ -63,6 +63,10 @@ type Options struct {
 	PollInterval time.Duration
 	// CacheDir holds the build cache (cache.go); "" disables it.
 	CacheDir string
+	// AllowNoMaps uploads bundles even when none has a source map (an upload
+	// that can resolve nothing, refused by default: a CI step must not pass
+	// on it).
+	AllowNoMaps bool
 }
 
 // DefaultWait is how long --wait waits without --wait-for, as the reference client does.
@@ -149,6 +153,36 @@ func (e *NoDebugIDsError) Fix() string {
 	return "run 'mapback sourcemaps inject " + strings.Join(e.Paths, " ") + "' first, or pass --release"
 }
 
+// anyMap reports whether the upload holds a source map: a map file, or a
+// bundle with an inline one.
+func anyMap(files *collection) bool {
+	if len(files.maps) > 0 {
+		return true
+	}
+	for _, sc := range files.scripts {
+		if sc.Map != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// NoMapsError is an upload in which no bundle has a source map: the server
+// could resolve none of its frames.
+type NoMapsError struct {
+	Scripts int
+	Paths   []string
+}
+
+func (e *NoMapsError) Error() string {
+	return fmt.Sprintf("none of the %d bundle(s) under %s has a source map: the upload could resolve nothing", e.Scripts, strings.Join(e.Paths, ", "))
+}
+
+// Fix says how to get maps, or how to upload anyway.
+func (e *NoMapsError) Fix() string {
+	return "build with source maps on and keep the .map files (mapback doctor names the setting for your bundler), or pass --allow-no-maps to upload the bundles alone"
+}
+
 // ProcessingError is an assemble that ended in "error" or "not_found", or an unknown state.
 type ProcessingError struct {
 	State  string
@@ -222,6 +256,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			// while part of the build has no maps on the server.
 			return rep, &UnreadableError{Path: sk.Path, Reason: sk.Reason}
 		}
+	}
+	if len(files.files) > 0 && !anyMap(files) && !opts.AllowNoMaps {
+		return rep, &NoMapsError{Scripts: len(files.scripts), Paths: pathsOrDot(opts.Paths)}
 	}
 	if len(files.files) == 0 {
 		return rep, fmt.Errorf("no files to upload under %s (looked for %s)", strings.Join(pathsOrDot(opts.Paths), ", "), strings.Join(extensionsOrDefault(opts.Extensions), ", "))
