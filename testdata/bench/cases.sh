@@ -17,6 +17,7 @@
 # Variables available to the commands (exported by run.sh, all absolute paths):
 #   $MAPBACK     the mapback binary built from this tree
 #   $SENTRY_CLI  the reference client, sentry-cli 3.8.0
+#   $SCALE       .cache/bench/scale, the scale build (dist/) and its log (log.txt), see make-scale.sh
 #   $CORPUS      .cache/bench/corpus, with one directory per corpus.txt entry (e.g. $CORPUS/babylonjs@9.34.0)
 #   $SCRATCH     .cache/bench/scratch, a writable directory for prepared copies
 #   $BENCH       testdata/bench (for helper scripts such as upload-prep.sh)
@@ -93,3 +94,51 @@ bench_case upload-posthog \
   '$MAPBACK --backends posthog --posthog-host http://$DEVSERVER --posthog-project-id 1 --posthog-api-key phx_benchbenchbenchbench sourcemaps upload -q $SCRATCH/upload-posthog' \
   'find $SCRATCH/upload-posthog -type f \( -name "*.js" -o -name "*.map" \) -exec cat {} + | zstd -3 -T0 -q -c >/dev/null' \
   '$BENCH/upload-prep.sh fresh' 5
+
+# Scale (issue 15): a Next.js-sized code-split build, 5,000 dynamically imported routes built by esbuild
+# with --splitting into 10,040 bundles and maps (~120 MB), and a log of 2,000 real V8 traces its routes
+# threw in Node (6,000 frames); make-scale.sh builds both once (testdata/gen/scale.mjs).
+bench_case scale-inject \
+  "sourcemaps inject into every bundle and map of the scale build (fresh copy each run)" \
+  "scale build (10,040 files, 120 MB)" \
+  '$MAPBACK sourcemaps inject -q $SCRATCH/scale-inject' \
+  '$SENTRY_CLI sourcemaps inject $SCRATCH/scale-inject' \
+  'rm -rf $SCRATCH/scale-inject && cp -R $SCALE/dist $SCRATCH/scale-inject && sync' 3
+
+bench_case scale-upload-first \
+  "sourcemaps upload of the injected scale build to mapback dev-server, empty server store" \
+  "scale build (10,040 files, 120 MB)" \
+  '$MAPBACK --url http://$DEVSERVER --auth-token bench -o bench -p bench sourcemaps upload -q $SCRATCH/scale-upload' \
+  '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite $SCRATCH/scale-upload' \
+  '$BENCH/upload-prep.sh fresh' 3
+
+bench_case scale-upload-again \
+  "sourcemaps upload of the unchanged scale build again (every chunk already on the server)" \
+  "scale build (10,040 files, 120 MB)" \
+  '$MAPBACK --url http://$DEVSERVER --auth-token bench -o bench -p bench sourcemaps upload -q $SCRATCH/scale-upload' \
+  '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite $SCRATCH/scale-upload' \
+  '$BENCH/upload-prep.sh keep' 3
+
+bench_case scale-upload-again-cold \
+  "sourcemaps upload of the unchanged scale build again, mapback with --no-cache (rebuilds the bundle)" \
+  "scale build (10,040 files, 120 MB)" \
+  '$MAPBACK --url http://$DEVSERVER --auth-token bench -o bench -p bench sourcemaps upload -q --no-cache $SCRATCH/scale-upload' \
+  '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite $SCRATCH/scale-upload' \
+  '$BENCH/upload-prep.sh keep' 3
+
+# The reference has no checklist; its nearest work is `upload --validate`, which checks every map of
+# the tree (and then finds every chunk already on the server).
+bench_case scale-doctor \
+  "doctor --offline over the injected scale build vs the reference's upload --validate of it (already uploaded)" \
+  "scale build (10,040 files, 120 MB)" \
+  '$MAPBACK doctor --offline $SCRATCH/scale-upload' \
+  '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite --validate $SCRATCH/scale-upload' \
+  '$BENCH/upload-prep.sh keep' 3
+
+# The reference resolves one position per call; mapback resolves the whole log in one.
+bench_case scale-resolve-log \
+  "resolve the scale log (2,000 traces, 6,000 frames) over the build (mapback) vs one position of one route (reference)" \
+  "scale build and log" \
+  '$MAPBACK resolve --maps $SCALE/dist $SCALE/log.txt' \
+  '$SENTRY_CLI sourcemaps resolve $SCALE/dist/entry.js.map -l 1 -c 10' \
+  '' 5

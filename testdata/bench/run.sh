@@ -51,7 +51,9 @@ DEVSERVER="$DEVSERVER_ADDR"
 # Prepared copies can be as large as the corpus (~470 MB): start empty, and remove them at the end.
 rm -rf "$SCRATCH"
 mkdir -p "$SCRATCH"
-export MAPBACK SENTRY_CLI CORPUS SCRATCH BENCH DEVSERVER DEVSERVER_ADDR
+log "building the scale corpus (a 5,000-route app and a log of its traces)"
+SCALE="$("$bench/make-scale.sh")"
+export MAPBACK SENTRY_CLI CORPUS SCALE SCRATCH BENCH DEVSERVER DEVSERVER_ADDR
 # The upload cases leave a dev-server running; stop it however the script ends.
 trap '"$bench/upload-prep.sh" stop >/dev/null 2>&1 || true' EXIT
 

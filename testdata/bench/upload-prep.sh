@@ -45,6 +45,16 @@ make_tree() { copy_tree "$tree"; }
 # The same files injected for PostHog (chunk IDs), for upload-posthog.
 make_tree_posthog() { copy_tree "$SCRATCH/upload-posthog" --backends posthog; }
 
+# The scale build (make-scale.sh) injected once, for the scale-upload cases.
+make_tree_scale() {
+  local dir="$SCRATCH/scale-upload"
+  [[ -f "$dir/.complete" ]] && return 0
+  rm -rf "$dir"
+  cp -R "$SCALE/dist" "$dir"
+  "$MAPBACK" sourcemaps inject -q "$dir"
+  touch "$dir/.complete"
+}
+
 stop_server() {
   if [[ -f "$pidfile" ]]; then
     kill "$(cat "$pidfile")" 2>/dev/null || true
@@ -70,12 +80,14 @@ case "${1:-}" in
   fresh)
     make_tree
     make_tree_posthog
+    [[ -n "${SCALE:-}" ]] && make_tree_scale
     stop_server
     rm -rf "$store"
     start_server
     ;;
   keep)
     make_tree
+    [[ -n "${SCALE:-}" ]] && make_tree_scale
     if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then exit 0; fi
     start_server
     ;;
