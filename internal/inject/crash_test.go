@@ -50,9 +50,102 @@ func TestCrashSafety(t *testing.T) {
 	start := time.Now()
 	bin := buildMapback(t)
 	work := t.TempDir()
-	tr := generateCrashTree(t, bin, filepath.Join(work, "pristine"))
+	tr := generateCrashTree(t, bin, filepath.Join(work, "pristine"), everyShape)
 	tr.learnExpected(t, bin, work)
+	seed := crashSeed(t)
+	trials := 100
+	if testing.Short() {
+		trials = 20
+		t.Logf("-short: %d trials instead of 100", trials)
+	}
 
+	t.Run("random-kills", func(t *testing.T) { tr.randomKills(t, bin, work, seed, trials, 1.5) })
+	t.Run("syscall-kills", func(t *testing.T) { tr.syscallKills(t, bin, work) })
+	t.Run("concurrent-runs", func(t *testing.T) { tr.concurrentRuns(t, bin, work) })
+	if err := tr.checkPristine(); err != nil {
+		t.Error(err)
+	}
+	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
+}
+
+// TestCrashSafetyScale is the random-kill test on a tree shaped like the
+// scale corpus of make bench (a code-split app: thousands of small chunks
+// and their maps in one directory): inject commits such a tree in several
+// batches (commit.go), so kills land between batches, inside one, and during
+// the renames of one. It takes minutes, so it runs in CI (.ci/run sets CI)
+// or with MAPBACK_CRASH_SCALE=1.
+func TestCrashSafetyScale(t *testing.T) {
+	if os.Getenv("CI") == "" && os.Getenv("MAPBACK_CRASH_SCALE") == "" {
+		t.Skip("NOT RUN: takes minutes; CI runs it, or set MAPBACK_CRASH_SCALE=1")
+	}
+	start := time.Now()
+	bin := buildMapback(t)
+	work := t.TempDir()
+	tr := generateCrashTree(t, bin, filepath.Join(work, "pristine"), scaleShape)
+	tr.learnExpected(t, bin, work)
+	tr.countSyncs(t, bin, work, 100)
+	// Most of a run is writing temporaries; a narrower window puts more
+	// kills into the batches' commits.
+	tr.randomKills(t, bin, work, crashSeed(t), 50, 1.0)
+	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
+}
+
+// countSyncs injects a copy of the tree under strace and fails when the run
+// makes more than limit calls that wait for the disk (fsync, fdatasync,
+// syncfs, sync, sync_file_range): durability must cost per batch, not per
+// file.
+func (tr *crashTree) countSyncs(t *testing.T, bin, work string, limit int) {
+	t.Helper()
+	strace, err := exec.LookPath("strace")
+	if err != nil || runtime.GOOS != "linux" {
+		if os.Getenv("CI") != "" && runtime.GOOS == "linux" {
+			t.Fatalf("strace is required in CI to count the syncs: %v", err)
+		}
+		t.Logf("NOT RUN: no strace (%v, %s); sync calls not counted", err, runtime.GOOS)
+		return
+	}
+	dir := filepath.Join(work, "count-syncs")
+	tr.mustCopyTree(t, dir)
+	defer os.RemoveAll(dir)
+	trace := filepath.Join(work, "syncs.strace")
+	calls := "fsync,fdatasync,syncfs,sync,sync_file_range"
+	r := runArgv(append([]string{strace, "-f", "-qq", "-o", trace, "-e", "signal=none", "-e", "trace=" + calls}, injectArgv(bin, dir)...), -1)
+	if !r.exitedCleanly() {
+		t.Fatalf("inject under strace: %s", r.describe())
+	}
+	if err := tr.verifyFinal(dir); err != nil {
+		t.Fatalf("inject under strace: %v", err)
+	}
+	data, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	byCall := map[string]int{}
+	for _, line := range strings.Split(string(data), "\n") {
+		// -f splits a call another thread interrupts into "unfinished" and
+		// "resumed" lines: count the first.
+		if line == "" || strings.Contains(line, "resumed>") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			continue
+		}
+		name, _, _ := strings.Cut(fields[1], "(")
+		if !slices.Contains(strings.Split(calls, ","), name) {
+			t.Fatalf("unexpected line in the trace: %s", line)
+		}
+		byCall[name]++
+		n++
+	}
+	if n > limit {
+		t.Fatalf("inject of %d files made %d sync calls (%v), want at most %d", len(tr.order), n, byCall, limit)
+	}
+	t.Logf("inject of %d files (%d units) made %d sync calls: %v", len(tr.order), len(tr.units), n, byCall)
+}
+
+func crashSeed(t *testing.T) uint64 {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("MAPBACK_CRASH_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
@@ -62,14 +155,7 @@ func TestCrashSafety(t *testing.T) {
 		seed = v
 	}
 	t.Logf("seed %d (rerun with MAPBACK_CRASH_SEED=%d)", seed, seed)
-
-	t.Run("random-kills", func(t *testing.T) { tr.randomKills(t, bin, work, seed) })
-	t.Run("syscall-kills", func(t *testing.T) { tr.syscallKills(t, bin, work) })
-	t.Run("concurrent-runs", func(t *testing.T) { tr.concurrentRuns(t, bin, work) })
-	if err := tr.checkPristine(); err != nil {
-		t.Error(err)
-	}
-	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
+	return seed
 }
 
 // ---------------------------------------------------------------------------
@@ -326,16 +412,42 @@ func (g *treeGen) size() int {
 	}
 }
 
-// generateCrashTree writes the pristine tree. Its shape is fixed (a constant
-// seed): only the kill times vary between runs.
-func generateCrashTree(t *testing.T, bin, dir string) *crashTree {
-	t.Helper()
-	g := &treeGen{rng: rand.New(rand.NewPCG(3, 2026)), files: map[string][]byte{}, modes: map[string]fs.FileMode{}, shapes: map[string]int{}}
-	plan := map[string]int{
+// treeShape says what a crash tree holds: how many bundles of each shape,
+// spread over how many directories, of what sizes.
+type treeShape struct {
+	plan map[string]int
+	dirs int
+	size func(*treeGen) int
+}
+
+// everyShape: every layout inject handles, a few of each, some large.
+var everyShape = treeShape{
+	plan: map[string]int{
 		"external": 11, "external-oneline": 2, "pretty": 5, "banner": 3, "hashbang": 2,
 		"crlf": 3, "inline": 5, "index": 3, "no-map": 3, "no-map-dangling-ref": 2,
 		"co-located": 3, "map-elsewhere": 3, "map-has-id": 2, "copies": 4, "repair": 3,
-	}
+	},
+	dirs: 8,
+	size: (*treeGen).size,
+}
+
+// scaleShape: 5,000 small chunks with maps, nearly all in two directories,
+// as a code-split build emits them: more units than one batch takes.
+var scaleShape = treeShape{
+	plan: map[string]int{
+		"external": 4700, "external-oneline": 250, "pretty": 10, "copies": 10,
+		"map-elsewhere": 10, "co-located": 10, "no-map": 10,
+	},
+	dirs: 2,
+	size: func(g *treeGen) int { return 512 + g.rng.IntN(15<<10) },
+}
+
+// generateCrashTree writes the pristine tree. Its shape is fixed (a constant
+// seed): only the kill times vary between runs.
+func generateCrashTree(t *testing.T, bin, dir string, ts treeShape) *crashTree {
+	t.Helper()
+	g := &treeGen{rng: rand.New(rand.NewPCG(3, 2026)), files: map[string][]byte{}, modes: map[string]fs.FileMode{}, shapes: map[string]int{}}
+	plan := ts.plan
 	var shapes []string
 	for s, n := range plan {
 		for range n {
@@ -347,8 +459,9 @@ func generateCrashTree(t *testing.T, bin, dir string) *crashTree {
 
 	stage := dir + "-stage" // for "repair": bundles injected by mapback itself
 	var repairs []string
+	sizeOf := ts.size
 	for i, shape := range shapes {
-		d := fmt.Sprintf("d%d", i%8)
+		d := fmt.Sprintf("d%d", i%ts.dirs)
 		ext := []string{"js", "js", "js", "mjs", "cjs"}[i%5]
 		base := fmt.Sprintf("%s-%03d", shape, i)
 		name := base + "." + ext
@@ -361,7 +474,7 @@ func generateCrashTree(t *testing.T, bin, dir string) *crashTree {
 			mode = 0o600
 		}
 		g.shapes[shape]++
-		size := g.size()
+		size := sizeOf(g)
 		if g.shapes[shape] == 1 { // at least one big file, whatever the draw
 			switch shape {
 			case "external-oneline":
@@ -921,16 +1034,12 @@ func abbrev(b []byte, n int) string {
 
 // randomKills is the test the issue asks for: SIGKILL at a random moment,
 // check, recover, check. Every tenth trial kills the recovery run too.
-func (tr *crashTree) randomKills(t *testing.T, bin, work string, seed uint64) {
-	trials := 100
-	if testing.Short() {
-		trials = 20
-		t.Logf("-short: %d trials instead of 100", trials)
-	}
+// window: kill delays are drawn from [0, window T].
+func (tr *crashTree) randomKills(t *testing.T, bin, work string, seed uint64, trials int, window float64) {
 	start := time.Now()
 	// The first trials, one at a time, are not killed: they measure how
 	// long a run takes alone. The others, two at a time (and so slower), are
-	// killed after a delay drawn uniformly from [0, 1.5 T], T the median of
+	// killed after a delay drawn uniformly from [0, window T], T the median of
 	// those durations, so some kills land before the first write and some
 	// after the end.
 	calibration := 3
@@ -940,7 +1049,7 @@ func (tr *crashTree) randomKills(t *testing.T, bin, work string, seed uint64) {
 	for i := range fraction {
 		fraction[i], second[i] = -1, -1
 		if i >= calibration {
-			fraction[i] = 1.5 * rng.Float64()
+			fraction[i] = window * rng.Float64()
 			if i%10 == 9 {
 				second[i] = rng.Float64()
 			}
@@ -1061,8 +1170,8 @@ func (tr *crashTree) randomKills(t *testing.T, bin, work string, seed uint64) {
 	slices.Sort(calibrated)
 	runTime = calibrated[len(calibrated)/2]
 	runTrials(calibration, trials, crashWorkers())
-	t.Logf("%d trials passed in %v; %d uninterrupted ones took %v, T = %v; kill delays uniform in [0, 1.5 T]: %d killed before any file changed, %d during the work, %d after every unit was injected (%d of them had exited already, the uninterrupted ones included)",
-		done.Load(), time.Since(start).Round(time.Millisecond), calibration, calibrated, runTime.Round(time.Millisecond), before, during, after, exited)
+	t.Logf("%d trials passed in %v; %d uninterrupted ones took %v, T = %v; kill delays uniform in [0, %.1f T]: %d killed before any file changed, %d during the work, %d after every unit was injected (%d of them had exited already, the uninterrupted ones included)",
+		done.Load(), time.Since(start).Round(time.Millisecond), calibration, calibrated, runTime.Round(time.Millisecond), window, before, during, after, exited)
 	t.Logf("units seen committed with the rest pending in its temporaries (state c): %d, in %d trials; units still original with leftovers: %d; %d recovery runs were killed too (%d units in state c after those)",
 		pendingUnits, pendingTrials, leftoverUnits, killedTwice, pending2)
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -132,25 +133,41 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if jobs <= 0 {
 		jobs = 4 * runtime.GOMAXPROCS(0)
 	}
-	dirs := &dirSyncer{}
+	// Workers plan units and write their temporaries; one committer makes
+	// them durable and renames them in batches (commit.go). It goes on
+	// after a cancellation only to roll back what is pending.
+	var c *committer
+	if !opts.DryRun {
+		c = newCommitter(ctx, jobs)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
 	for _, u := range units(scan.Bundles) {
 		g.Go(func() error {
 			leader := scan.Bundles[u[0]]
-			r := processBundle(gctx, leader, copyPaths(scan.Bundles, u[1:]), opts, dirs)
-			report.Files[u[0]] = r
-			for _, i := range u[1:] {
-				report.Files[i] = followerReport(r, scan.Bundles[i], leader.Path)
+			r, pending := processBundle(gctx, leader, copyPaths(scan.Bundles, u[1:]), opts)
+			setReports := func(r FileReport) {
+				report.Files[u[0]] = r
+				for _, i := range u[1:] {
+					report.Files[i] = followerReport(r, scan.Bundles[i], leader.Path)
+				}
+			}
+			setReports(r)
+			if pending != nil {
+				pending.fail = func(err error) { setReports(failedReport(r, err)) }
+				c.add(pending)
 			}
 			progress.Add(int64(len(u)))
 			return gctx.Err()
 		})
 	}
 	waitErr := g.Wait()
-	// Make every finished replacement durable, also when interrupted.
-	if err := dirs.flush(); err != nil {
-		return report, fmt.Errorf("sync directories: %w", err)
+	if c != nil {
+		// Every batch committed or rolled back, and durable, also when
+		// interrupted.
+		if err := c.close(); err != nil {
+			return report, fmt.Errorf("sync: %w", err)
+		}
 	}
 	if waitErr != nil {
 		return report, waitErr
@@ -294,9 +311,11 @@ type mapError struct{ err error }
 
 func (e *mapError) Error() string { return e.err.Error() }
 
-// processBundle injects one bundle, and with it its byte-identical copies
-// (which get the same new bytes).
-func processBundle(ctx context.Context, b dist.Bundle, copies []string, opts Options, dirs *dirSyncer) FileReport {
+// processBundle plans the injection of one bundle, and with it its
+// byte-identical copies (which get the same new bytes), and writes the new
+// versions to temporaries; the unit it returns, when anything changes, is
+// for the committer to make durable and rename.
+func processBundle(ctx context.Context, b dist.Bundle, copies []string, opts Options) (FileReport, *pendingUnit) {
 	r := FileReport{Path: b.Path, Pairing: dist.RuleNone, Warnings: b.Warnings}
 	mapPath := ""
 	if b.Map != nil {
@@ -307,13 +326,11 @@ func processBundle(ctx context.Context, b dist.Bundle, copies []string, opts Opt
 		}
 		mapPath = b.Map.Path
 	}
-	fail := func(err error) FileReport {
-		r.Status, r.Reason = StatusFailed, err.Error()
-		var me *mapError
-		if errors.As(err, &me) {
-			r.Reason = "map " + mapPath + ": " + me.Error()
+	fail := func(err error) (FileReport, *pendingUnit) {
+		if me := (*mapError)(nil); errors.As(err, &me) {
+			err = fmt.Errorf("map %s: %w", mapPath, me.err)
 		}
-		return r
+		return failedReport(r, err), nil
 	}
 	if b.Err != nil {
 		return fail(b.Err)
@@ -352,76 +369,92 @@ func processBundle(ctx context.Context, b dist.Bundle, copies []string, opts Opt
 	r.ChunkID = o.chunkID
 	r.MapChanged = o.newMap != nil || (m != nil && m.inline && o.newJS != nil)
 	if o.newJS == nil && o.newMap == nil {
-		return r
+		return r, nil
 	}
-	jsPath := b.Path
+	// The files to replace: where each write lands, with the mode its
+	// temporary gets.
+	var targets []target
 	if o.newJS != nil {
-		for i, p := range append([]string{b.Path}, copies...) {
-			if info, err := os.Stat(p); err != nil {
-				return fail(err)
-			} else if isReadOnly(info) {
-				return fail(fmt.Errorf("%s is read-only; make it writable or exclude it", p))
-			}
-			real, note, err := writeThrough(p)
+		for _, p := range append([]string{b.Path}, copies...) {
+			t, err := writeThrough(p)
 			if err != nil {
 				return fail(err)
 			}
-			if note != "" {
-				r.Warnings = append(r.Warnings, note)
+			if isReadOnly(t.mode) {
+				return fail(fmt.Errorf("%s is read-only; make it writable or exclude it", p))
 			}
-			if i == 0 {
-				jsPath = real
-			} else {
-				copies[i-1] = real
+			if t.note != "" {
+				r.Warnings = append(r.Warnings, t.note)
 			}
+			targets = append(targets, t)
 		}
 	}
 	if o.newMap != nil {
-		if isReadOnly(mapInfo) {
+		if isReadOnly(mapInfo.Mode()) {
 			return fail(&mapError{fmt.Errorf("read-only; make it writable or exclude its bundle")})
 		}
 		if b.Map.Outside && !opts.AllowOutside {
 			r.MapChanged = false
 			where := "outside the given paths"
-			if real, _, err := writeThrough(mapPath); err == nil && real != mapPath {
-				where = "a symlink to " + real + ", " + where
+			if t, err := writeThrough(mapPath); err == nil && t.path != mapPath {
+				where = "a symlink to " + t.path + ", " + where
 			}
 			return fail(&mapError{fmt.Errorf("%s, so neither it nor the bundle was changed; add its directory as a PATH, or pass --allow-outside to edit it", where)})
 		}
-		real, note, err := writeThrough(mapPath)
+		t, err := writeThrough(mapPath)
 		if err != nil {
 			return fail(&mapError{err})
 		}
-		if note != "" {
-			r.Warnings = append(r.Warnings, note)
+		if t.note != "" {
+			r.Warnings = append(r.Warnings, t.note)
 		}
-		mapPath = real
+		targets = append(targets, t)
 	}
 	if opts.DryRun {
-		return r
+		return r, nil
 	}
-	if err := writePair(ctx, jsPath, copies, js, o.newJS, mapPath, o.newMap, dirs); err != nil {
+	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
+	u, err := prepareUnit(targets, js, o.newJS, o.newMap)
+	if err != nil {
+		return fail(err)
+	}
+	return r, u
+}
+
+// failedReport is r for a bundle that failed with err.
+func failedReport(r FileReport, err error) FileReport {
+	r.Status, r.Reason = StatusFailed, err.Error()
 	return r
+}
+
+// target is a file a unit replaces.
+type target struct {
+	path string      // where the write lands
+	mode fs.FileMode // its permissions, which the new version keeps
+	note string      // set when path is not the name the scan gave
 }
 
 // writeThrough is the file a write to path replaces: path itself, or the
 // file a symlink at path leads to, so the link stays a link (a rename over
 // the link would turn it into a copy). The note says when it differs.
-func writeThrough(path string) (real, note string, err error) {
+func writeThrough(path string) (target, error) {
 	info, err := os.Lstat(path)
 	if err != nil {
-		return "", "", err
+		return target{}, err
 	}
 	if info.Mode()&os.ModeSymlink == 0 {
-		return path, "", nil
+		return target{path: path, mode: info.Mode().Perm()}, nil
 	}
-	real, err = filepath.EvalSymlinks(path)
+	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return "", "", err
+		return target{}, err
 	}
-	return real, fmt.Sprintf("%s is a symlink: wrote through it to %s", path, real), nil
+	if info, err = os.Stat(real); err != nil {
+		return target{}, err
+	}
+	return target{path: real, mode: info.Mode().Perm(), note: fmt.Sprintf("%s is a symlink: wrote through it to %s", path, real)}, nil
 }
 
 // sectionLoader reads the maps an index map's "url" sections name, beside it.

@@ -48,6 +48,31 @@ func TestRecoverLeftovers(t *testing.T) {
 			note: "completed",
 		},
 		{
+			name: "a batch journal: one unit committed with its map pending, one not reached, one done",
+			setup: files{"a.js": "new", "a.js.map": "oldmap", "a.js.map.x": "keep",
+				"b.js": "old", "b.js.map": "oldmap", "c.js": "new", "c.js.map": "newmap",
+				".a.js.map.mapback-tmp": "newmap",
+				".b.js.mapback-tmp":     "new", ".b.js.map.mapback-tmp": "newmap",
+				".a.js.mapback-journal": `{"units":[["a.js","a.js.map"],["b.js","b.js.map"],["c.js","c.js.map"]]}`},
+			want: files{"a.js": "new", "a.js.map": "newmap", "a.js.map.x": "keep",
+				"b.js": "old", "b.js.map": "oldmap", "c.js": "new", "c.js.map": "newmap"},
+			note: "rolled back an interrupted injection of",
+		},
+		{
+			name: "a unit being undone: the copy's original is back, the bundle's waits, the map's temporary goes",
+			setup: files{"a.js": "new", "a.max.js": "old", "a.js.map": "oldmap",
+				".a.js.mapback-undo": "old", ".a.js.map.mapback-tmp": "newmap",
+				".a.js.mapback-journal": `{"undo":[["a.js","a.max.js","a.js.map"]]}`},
+			want: files{"a.js": "old", "a.max.js": "old", "a.js.map": "oldmap"},
+			note: "finished undoing",
+		},
+		{
+			name:  "an undo file with no journal: the journal was rewritten to undo it only after it was complete",
+			setup: files{"a.js": "new", "a.js.map": "newmap", ".a.js.mapback-undo": "old"},
+			want:  files{"a.js": "new", "a.js.map": "newmap"},
+			note:  "removed",
+		},
+		{
 			name: "unreadable journal: it is fsynced before any rename, so nothing was renamed",
 			setup: files{"a.js": "old", ".a.js.mapback-tmp": "new",
 				".a.js.mapback-journal": `{"targ`},
@@ -63,7 +88,7 @@ func TestRecoverLeftovers(t *testing.T) {
 				p := filepath.Join(dir, rel)
 				must(t, os.MkdirAll(filepath.Dir(p), 0o755))
 				must(t, os.WriteFile(p, []byte(content), 0o644))
-				if strings.HasSuffix(rel, tempSuffix) || strings.HasSuffix(rel, journalSuffix) {
+				if strings.HasSuffix(rel, tempSuffix) || strings.HasSuffix(rel, undoSuffix) || strings.HasSuffix(rel, journalSuffix) {
 					leftovers = append(leftovers, p)
 				}
 			}
@@ -170,5 +195,49 @@ func TestSecondWriteFailureRestoresTheBundle(t *testing.T) {
 	}
 	if st, _ := os.Stat(filepath.Join(dir, "a.js")); st.Mode().Perm() != 0o640 {
 		t.Errorf("restored bundle mode %v", st.Mode().Perm())
+	}
+}
+
+// The same with byte-identical copies sharing the map, several units in the
+// batch: every copy is restored, the other units are written, and nothing
+// is left over.
+func TestSecondWriteFailureUndoesOnlyItsUnit(t *testing.T) {
+	dir := t.TempDir()
+	js := "var a=1;\n//# sourceMappingURL=a.js.map\n"
+	m := `{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA"}`
+	for name, content := range map[string]string{"a.js": js, "a.max.js": js, "a.js.map": m,
+		"b.js": strings.ReplaceAll(js, "a.js.map", "b.js.map"), "b.js.map": m} {
+		must(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	before := snapshot(t, dir)
+	renameFile = func(from, to string) error {
+		if strings.HasSuffix(to, "a.js.map") {
+			return &os.LinkError{Op: "rename", Old: from, New: to, Err: os.ErrPermission}
+		}
+		return os.Rename(from, to)
+	}
+	defer func() { renameFile = os.Rename }()
+
+	report, err := Run(context.Background(), Options{Scan: scanOf(dir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range report.Files {
+		wantFail := !strings.HasSuffix(f.Path, "b.js")
+		if (f.Status == StatusFailed) != wantFail {
+			t.Errorf("%s: %s %s", f.Path, f.Status, f.Reason)
+		}
+	}
+	after := snapshot(t, dir)
+	for _, name := range []string{"a.js", "a.max.js", "a.js.map"} {
+		if p := filepath.Join(dir, name); string(after[p]) != string(before[p]) {
+			t.Errorf("%s was not restored: %q", name, after[p])
+		}
+	}
+	if p := filepath.Join(dir, "b.js"); !strings.Contains(string(after[p]), "debugId=") {
+		t.Errorf("b.js was not injected")
+	}
+	if len(after) != len(before) {
+		t.Errorf("files after the failure: %v", keys(after))
 	}
 }

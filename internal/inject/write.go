@@ -9,34 +9,48 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 )
 
 // Crash safety. A bundle and its map are two files and no file system
 // renames two files at once, so a unit (a bundle, its byte-identical copies,
-// its map) is written in a fixed order with files that outlive a crash:
+// its map) is written in a fixed order with files that outlive a crash. Units
+// are committed in batches (commit.go), so the cost of durability grows with
+// the number of batches and file systems, not files:
 //
-//  1. write every new version to a temporary beside its target, fsync;
-//  2. write a journal beside the bundle listing the targets, fsync it and
-//     its directory;
-//  3. rename the bundle's temporary over the bundle: the commit point;
-//  4. rename the other temporaries; fsync the directories; remove the journal.
+//  1. write every new version of every unit in the batch to a temporary
+//     beside its target; barrier (see barrier: one syncfs per file system on
+//     Linux, an fsync per file elsewhere);
+//  2. write a journal in each directory that holds a unit's bundle, listing
+//     that directory's units and their targets; barrier. A journal is only
+//     ever durable after every temporary it names;
+//  3. for each unit, rename the bundle's temporary over the bundle (the
+//     unit's commit point), then the other temporaries;
+//  4. barrier; remove the journals (made durable at the end of the run).
 //
-// recoverLeftovers, run before anything else, reads each journal: if the
-// bundle's temporary still exists the commit point was not reached and every
-// temporary is removed (the originals are intact); otherwise the remaining
-// temporaries are renamed into place. Temporaries without a journal come from
-// a crash before step 2 and are removed.
+// recoverLeftovers, run before anything else, reads each journal: for each
+// unit in it, if the bundle's temporary still exists the commit point was not
+// reached and the unit's temporaries are removed (the originals are intact);
+// otherwise its remaining temporaries are renamed into place. Temporaries
+// without a journal come from a crash before step 2 and are removed.
 //
-// Every rollback removes the journal first and only then the temporaries:
-// removing the bundle's temporary first would make a rollback that is itself
-// interrupted look committed to the next run, which would then rename the
-// map's temporary over the map of an untouched bundle. Recovery reads no bundle or map and
-// does not depend on how bundles pair with maps, which a half-finished unit
-// can change (an injected bundle no longer matches its untouched copy).
+// Every rollback removes the journal durably first and only then the
+// temporaries: removing a bundle's temporary first would make a rollback that
+// is itself interrupted look committed to the next run, which would then
+// rename the map's temporary over the map of an untouched bundle. Recovery
+// reads no bundle or map and does not depend on how bundles pair with maps,
+// which a half-finished unit can change (an injected bundle no longer matches
+// its untouched copy).
+//
+// A unit whose bundle was renamed but whose map could not be (a rename that
+// fails in a directory it could write a moment before: rare) is undone, not
+// left half-done: the bundles' original bytes go to .<name>.mapback-undo
+// files, the journal is rewritten to list the unit under "undo", and only
+// then are the undo files renamed into place and the temporaries removed.
+// Recovery of an undo entry does the same again; it is idempotent.
 
 const (
 	tempSuffix    = ".mapback-tmp"
+	undoSuffix    = ".mapback-undo"
 	journalSuffix = ".mapback-journal"
 )
 
@@ -45,7 +59,7 @@ const (
 var renameFile = os.Rename
 
 // leftoverSuffixes are the names an interrupted run leaves behind.
-var leftoverSuffixes = []string{tempSuffix, journalSuffix}
+var leftoverSuffixes = []string{tempSuffix, undoSuffix, journalSuffix}
 
 // tempName is the temporary for path: hidden, and with an extension no scan
 // picks up as a bundle or a map.
@@ -53,14 +67,23 @@ func tempName(path string) string {
 	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+tempSuffix)
 }
 
+func undoName(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+undoSuffix)
+}
+
 func journalName(path string) string {
 	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+journalSuffix)
 }
 
-// journal lists a unit's targets, the committing bundle first, relative to
-// the journal's directory so a moved tree still recovers.
+// journal lists the units of one batch whose bundles are in the journal's
+// directory; each unit's targets start with its committing bundle and are
+// relative to the journal's directory, so a moved tree still recovers.
+// Undo lists units being undone (see above). Targets is the form of
+// mapback 1, one unit per journal; it is still read.
 type journal struct {
-	Targets []string `json:"targets"`
+	Units   [][]string `json:"units,omitempty"`
+	Undo    [][]string `json:"undo,omitempty"`
+	Targets []string   `json:"targets,omitempty"`
 }
 
 // recoverLeftovers finishes or discards the writes an interrupted run left
@@ -75,17 +98,17 @@ func recoverLeftovers(ctx context.Context, leftovers []string) ([]string, error)
 		if err := ctx.Err(); err != nil {
 			return notes, err
 		}
-		note, temps, err := recoverJournal(p)
+		units, temps, err := recoverJournal(p)
 		if err != nil {
 			return notes, fmt.Errorf("recovering the interrupted write recorded in %s: %w", p, err)
 		}
 		for _, t := range temps {
 			handled[t] = true
 		}
-		notes = append(notes, note)
+		notes = append(notes, units...)
 	}
 	for _, p := range leftovers {
-		if strings.HasSuffix(p, tempSuffix) && !handled[p] {
+		if (strings.HasSuffix(p, tempSuffix) || strings.HasSuffix(p, undoSuffix)) && !handled[p] {
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return notes, err
 			}
@@ -95,52 +118,106 @@ func recoverLeftovers(ctx context.Context, leftovers []string) ([]string, error)
 	return notes, nil
 }
 
-func recoverJournal(path string) (note string, temps []string, err error) {
+// recoverJournal completes the committed units of one journal and rolls back
+// the others, completions first: the journal must be gone before the first
+// temporary of an uncommitted unit is.
+func recoverJournal(path string) (notes, temps []string, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
 	var j journal
-	if err := json.Unmarshal(data, &j); err != nil || len(j.Targets) == 0 {
-		// A journal is fsynced before any rename, so an unreadable one means
-		// the crash came before step 3: nothing was renamed.
+	if err := json.Unmarshal(data, &j); err != nil {
+		// A journal is made durable before any rename, so an unreadable one
+		// means the crash came before step 3: nothing was renamed.
 		j = journal{}
 	}
+	if len(j.Targets) > 0 {
+		j.Units = append(j.Units, j.Targets)
+	}
 	dir := filepath.Dir(path)
-	targets := make([]string, len(j.Targets))
-	for i, t := range j.Targets {
-		targets[i] = filepath.Join(dir, filepath.FromSlash(t))
-		temps = append(temps, tempName(targets[i]))
+	abs := func(unit []string) []string {
+		out := make([]string, len(unit))
+		for i, t := range unit {
+			out[i] = filepath.Join(dir, filepath.FromSlash(t))
+		}
+		return out
 	}
-	committed := len(targets) > 0 && !exists(tempName(targets[0]))
-	if !committed {
-		if err := removeJournal(path); err != nil {
-			return "", nil, err
+	var rollback [][]string // temporaries of uncommitted units
+	var renamed []string
+	for _, unit := range j.Undo {
+		targets := abs(unit)
+		for _, t := range targets {
+			temps = append(temps, tempName(t), undoName(t))
 		}
-		for _, tmp := range temps {
-			if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return "", nil, err
-			}
+		if err := undoUnit(targets); err != nil {
+			return nil, nil, err
 		}
-	} else {
+		notes = append(notes, "finished undoing a failed injection of "+targets[0]+" (the originals are back)")
+	}
+	for _, unit := range j.Units {
+		if len(unit) == 0 {
+			continue
+		}
+		targets := abs(unit)
+		unitTemps := make([]string, len(targets))
 		for i, t := range targets {
-			if err := os.Rename(temps[i], t); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return "", nil, err
+			unitTemps[i] = tempName(t)
+		}
+		temps = append(temps, unitTemps...)
+		if exists(unitTemps[0]) {
+			rollback = append(rollback, unitTemps)
+			notes = append(notes, "rolled back an interrupted injection of "+targets[0]+" (the originals were intact)")
+			continue
+		}
+		for i, t := range targets {
+			if err := os.Rename(unitTemps[i], t); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, nil, err
 			}
 		}
-		if err := syncDirs(targets); err != nil {
-			return "", nil, err
-		}
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return "", nil, err
-		}
-		return "completed an interrupted injection of " + targets[0], temps, nil
+		renamed = append(renamed, targets...)
+		notes = append(notes, "completed an interrupted injection of "+targets[0])
 	}
-	what := "an interrupted injection"
-	if len(targets) > 0 {
-		what += " of " + targets[0]
+	if err := syncDirs(renamed); err != nil {
+		return nil, nil, err
 	}
-	return "rolled back " + what + " (the originals were intact)", temps, nil
+	if len(j.Units) == 0 && len(j.Undo) == 0 {
+		notes = append(notes, "rolled back an interrupted injection (the originals were intact)")
+	}
+	if err := removeJournal(path); err != nil {
+		return nil, nil, err
+	}
+	for _, unitTemps := range rollback {
+		for _, tmp := range unitTemps {
+			if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, nil, err
+			}
+		}
+	}
+	return notes, temps, nil
+}
+
+// undoUnit puts back the original of each target that has an undo file and
+// drops the rest of the unit's temporaries, durably; a crash part-way leaves
+// it for recovery to do again.
+func undoUnit(targets []string) error {
+	for _, t := range targets {
+		if !exists(undoName(t)) {
+			continue
+		}
+		if err := renameFile(undoName(t), t); err != nil {
+			return fmt.Errorf("put back the original %s: %w", t, bare(err))
+		}
+	}
+	if err := syncDirs(targets); err != nil {
+		return err
+	}
+	for _, t := range targets {
+		if err := os.Remove(tempName(t)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // removeJournal removes a journal durably, so temporaries removed after it
@@ -157,90 +234,10 @@ func exists(p string) bool {
 	return err == nil
 }
 
-// writePair replaces the bundle, its identical copies and its map (when
-// newMap is not nil) as described above; with newJS nil only the map is
-// replaced.
-func writePair(ctx context.Context, jsPath string, copies []string, origJS, newJS []byte, mapPath string, newMap []byte, dirs *dirSyncer) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if newJS == nil { // only the map changes: one file, atomic by itself
-		return replaceFile(mapPath, newMap, dirs)
-	}
-	targets := append([]string{jsPath}, copies...)
-	contents := make([][]byte, len(targets))
-	for i := range contents {
-		contents[i] = newJS
-	}
-	if newMap != nil {
-		targets, contents = append(targets, mapPath), append(contents, newMap)
-	}
-	if len(targets) == 1 { // a bundle alone: one rename is atomic
-		return replaceFile(jsPath, newJS, dirs)
-	}
-
-	var temps []string
-	jpath := journalName(jsPath)
-	journaled := false
-	// cleanup undoes an unfinished write; the journal goes first (see above).
-	cleanup := func() {
-		if journaled && removeJournal(jpath) != nil {
-			// Keep the temporaries: with the journal still there, removing
-			// the bundle's temporary would make the write look committed.
-			// The next run rolls it back from the journal.
-			return
-		}
-		for _, t := range temps {
-			os.Remove(t)
-		}
-	}
-	for i, p := range targets {
-		tmp, err := writeTemp(p, contents[i])
-		if err != nil {
-			cleanup()
-			return err
-		}
-		temps = append(temps, tmp)
-	}
-	if err := writeJournal(jpath, targets); err != nil {
-		cleanup()
-		return err
-	}
-	journaled = true
-	// The last point where giving up leaves nothing behind.
-	if err := ctx.Err(); err != nil {
-		cleanup()
-		return err
-	}
-	if err := renameFile(temps[0], jsPath); err != nil {
-		cleanup()
-		return fmt.Errorf("replace %s: %w", jsPath, bare(err))
-	}
-	// Past the commit point: a failure now is undone by restoring what was
-	// already replaced.
-	for i := 1; i < len(targets); i++ {
-		if err := renameFile(temps[i], targets[i]); err != nil {
-			// Restore first: until the bundles are original again, the
-			// journal must stay to say the write was committed.
-			for _, p := range targets[:i] {
-				if rerr := replaceFile(p, origJS, nil); rerr != nil {
-					return fmt.Errorf("replace %s: %w; and restoring %s failed: %v (the next run completes the write from %s)", targets[i], err, p, rerr, jpath)
-				}
-			}
-			cleanup()
-			return fmt.Errorf("replace %s: %w (the bundle was restored)", targets[i], bare(err))
-		}
-	}
-	if err := syncDirs(targets); err != nil {
-		return err
-	}
-	if err := os.Remove(jpath); err != nil {
-		return err
-	}
-	return nil
-}
-
-func writeJournal(path string, targets []string) error {
+// writeJournal writes the journal of the units whose bundles are in path's
+// directory. It is synced here when sync is set; else the barrier that
+// follows makes it durable.
+func writeJournal(path string, units, undo [][]string, sync bool) error {
 	dir := filepath.Dir(path)
 	// Targets are relative to the journal; both sides absolute, since a
 	// target can be absolute (named by an absolute sourceMappingURL) while the
@@ -249,34 +246,56 @@ func writeJournal(path string, targets []string) error {
 	if err != nil {
 		return err
 	}
+	relative := func(units [][]string) ([][]string, error) {
+		out := make([][]string, 0, len(units))
+		for _, targets := range units {
+			rels := make([]string, 0, len(targets))
+			for _, t := range targets {
+				abs, err := filepath.Abs(t)
+				if err != nil {
+					return nil, err
+				}
+				rel, err := filepath.Rel(absDir, abs)
+				if err != nil {
+					return nil, fmt.Errorf("journal for %s: %w", path, err)
+				}
+				rels = append(rels, filepath.ToSlash(rel))
+			}
+			out = append(out, rels)
+		}
+		return out, nil
+	}
 	var j journal
-	for _, t := range targets {
-		abs, err := filepath.Abs(t)
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(absDir, abs)
-		if err != nil {
-			return fmt.Errorf("journal for %s: %w", path, err)
-		}
-		j.Targets = append(j.Targets, filepath.ToSlash(rel))
+	if j.Units, err = relative(units); err != nil {
+		return err
+	}
+	if j.Undo, err = relative(undo); err != nil {
+		return err
 	}
 	data, err := json.Marshal(j)
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, bare(err))
+	if err := writeSynced(path, path, data, 0o644, sync); err != nil {
+		return err
 	}
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := firstErr(werr, serr, cerr); err != nil {
-		os.Remove(path)
-		return fmt.Errorf("write %s: %w", path, bare(err))
+	if sync {
+		return syncDir(dir)
 	}
-	return syncDir(dir)
+	return nil
+}
+
+// rewriteJournal replaces a journal atomically and durably.
+func rewriteJournal(path string, units, undo [][]string) error {
+	tmp := tempName(path)
+	if err := writeJournal(tmp, units, undo, true); err != nil {
+		return err
+	}
+	if err := renameFile(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("replace %s: %w", path, bare(err))
+	}
+	return syncDir(filepath.Dir(path))
 }
 
 func syncDirs(paths []string) error {
@@ -292,79 +311,66 @@ func syncDirs(paths []string) error {
 	return nil
 }
 
-// replaceFile atomically replaces one file's content. The directory is
-// synced through dirs when given (once per run and directory, before the run
-// reports success), else at once.
-func replaceFile(path string, data []byte, dirs *dirSyncer) error {
-	tmp, err := writeTemp(path, data)
-	if err != nil {
-		return err
+// fsyncEach fsyncs files, then each directory once: the barrier where
+// syncfs is missing.
+func fsyncEach(dirs, files []string) error {
+	for _, p := range files {
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", p, err)
+		}
 	}
-	if err := renameFile(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("replace %s: %w", path, bare(err))
+	done := map[string]bool{}
+	for _, d := range dirs {
+		if !done[d] {
+			done[d] = true
+			if err := syncDir(d); err != nil {
+				return err
+			}
+		}
 	}
-	if dirs != nil {
-		dirs.add(filepath.Dir(path))
-		return nil
-	}
-	return syncDir(filepath.Dir(path))
+	return nil
 }
 
-// dirSyncer collects directories whose renames still need an fsync. A lone
-// file's rename is atomic without it; the sync only makes it durable, so one
-// per directory at the end of the run replaces one per file.
-type dirSyncer struct {
-	mu   sync.Mutex
-	dirs map[string]bool
-}
-
-func (d *dirSyncer) add(dir string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.dirs == nil {
-		d.dirs = map[string]bool{}
-	}
-	d.dirs[dir] = true
-}
-
-// flush syncs every collected directory.
-func (d *dirSyncer) flush() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var errs []error
-	for dir := range d.dirs {
-		errs = append(errs, syncDir(dir))
-	}
-	d.dirs = nil
-	return errors.Join(errs...)
-}
-
-// writeTemp writes data to path's temporary with path's permissions and
-// fsyncs it.
-func writeTemp(path string, data []byte) (string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return "", err
-	}
+// writeTemp writes data to path's temporary with the given permissions
+// (path's), fsynced when sync is set (else a later barrier makes it durable).
+func writeTemp(path string, mode fs.FileMode, data []byte, sync bool) (string, error) {
 	tmp := tempName(path)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, st.Mode().Perm())
-	if err != nil {
-		return "", fmt.Errorf("create a temporary file beside %s: %w", path, bare(err))
-	}
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := firstErr(werr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("write %s: %w", tmp, bare(err))
-	}
-	// OpenFile's mode is filtered by the umask; keep the original's exactly.
-	if err := os.Chmod(tmp, st.Mode().Perm()); err != nil {
-		os.Remove(tmp)
+	if err := writeSynced(tmp, "a temporary file beside "+path, data, mode, sync); err != nil {
 		return "", err
 	}
 	return tmp, nil
+}
+
+// writeSynced creates path (what says it in a message) with data and mode
+// exactly, not filtered by the umask, fsyncing it when sync is set; on
+// failure nothing is left.
+func writeSynced(path, what string, data []byte, mode fs.FileMode, sync bool) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", what, bare(err))
+	}
+	// OpenFile's mode went through the umask; put back what it took.
+	var merr error
+	if mode&umask != 0 {
+		merr = f.Chmod(mode)
+	}
+	_, werr := f.Write(data)
+	var serr error
+	if sync {
+		serr = f.Sync()
+	}
+	cerr := f.Close()
+	if err := firstErr(merr, werr, serr, cerr); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, bare(err))
+	}
+	return nil
 }
 
 // bare drops the operation and path an *os.PathError or *os.LinkError
@@ -407,4 +413,4 @@ func syncDir(dir string) error {
 
 // isReadOnly reports whether nobody may write the file: mapback does not
 // replace such files even when the directory would allow it.
-func isReadOnly(st fs.FileInfo) bool { return st.Mode().Perm()&0o222 == 0 }
+func isReadOnly(mode fs.FileMode) bool { return mode.Perm()&0o222 == 0 }
