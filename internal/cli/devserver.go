@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mapback/mapback/internal/linksim"
 	"github.com/mapback/mapback/internal/posthogtest"
 	"github.com/mapback/mapback/internal/sentrytest"
 	"github.com/mapback/mapback/internal/term"
@@ -22,9 +23,10 @@ import (
 
 // devServerOptions are the flags of `mapback dev-server`.
 type devServerOptions struct {
-	addr  string
-	dir   string
-	token string
+	addr     string
+	dir      string
+	token    string
+	throttle string // request-body bandwidth, e.g. "50mbit"; empty: unlimited
 }
 
 func newDevServerCmd(a *app) *cobra.Command {
@@ -44,13 +46,19 @@ and bundles are kept under --dir (default: mapback's cache directory), so a
 second upload of the same build sends nothing, as it would with Sentry.
 
 It listens on 127.0.0.1 only, unless --addr says otherwise, and accepts any
-auth token unless --token is set. Stop it with Ctrl-C.`,
+auth token unless --token is set. --throttle makes uploads cross a link of
+that bandwidth (shared by all connections, as a CI runner's uplink is), and
+GET /_mapback/link reports the request bytes received. Stop it with Ctrl-C.`,
 		Example: `  # Start it, then upload to it from another shell
   mapback dev-server
   mapback sourcemaps upload --url http://127.0.0.1:8080 --org demo --project demo ./dist
 
   # A throw-away store on another port, requiring a token
-  mapback dev-server --addr 127.0.0.1:9000 --dir /tmp/store --token secret`,
+  mapback dev-server --addr 127.0.0.1:9000 --dir /tmp/store --token secret
+
+  # Uploads as over a 50 Mbit/s uplink; then how many bytes arrived
+  mapback dev-server --throttle 50mbit
+  curl -s http://127.0.0.1:8080/_mapback/link`,
 		Args: noArgs,
 		// Configuration is loaded for --log-level / MAPBACK_LOG_LEVEL (one line per request at info).
 		Annotations: needsConfigAnnotation,
@@ -69,12 +77,20 @@ auth token unless --token is set. Stop it with Ctrl-C.`,
 	f.StringVar(&opts.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	f.StringVar(&opts.dir, "dir", "", "where chunks and bundles are stored (default: <user cache dir>/mapback/dev-server)")
 	f.StringVar(&opts.token, "token", "", "accept only this auth token (default: any)")
+	f.StringVar(&opts.throttle, "throttle", "", "receive request bodies no faster than this bandwidth, e.g. 50mbit, 1gbit, 10MB/s (default: unlimited)")
 	return cmd
 }
 
 // runDevServer serves until ctx is cancelled (Ctrl-C), then shuts down gracefully. The first line
 // on stdout is the server's URL, so scripts and tests can start it on port 0 and read the port.
 func runDevServer(ctx context.Context, streams *term.IOStreams, log *slog.Logger, opts devServerOptions) error {
+	var rate float64
+	if opts.throttle != "" {
+		var err error
+		if rate, err = linksim.ParseRate(opts.throttle); err != nil {
+			return fmt.Errorf("--throttle: %w", err)
+		}
+	}
 	dir := opts.dir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--dir %s: %w", dir, err)
@@ -104,7 +120,10 @@ func runDevServer(ctx context.Context, streams *term.IOStreams, log *slog.Logger
 	fmt.Fprintf(streams.ErrOut, "mapback dev-server: storing in %s\nTry: mapback sourcemaps upload --url %s --org demo --project demo ./dist\n", dir, base)
 	fmt.Fprintf(streams.ErrOut, "PostHog: mapback sourcemaps upload --backends posthog --posthog-host %s --posthog-project-id 1 --posthog-api-key phx_anything ./dist\n", base)
 
-	hs := &http.Server{Handler: devMux(srv, ph), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	if rate > 0 {
+		fmt.Fprintf(streams.ErrOut, "mapback dev-server: request bodies limited to %s (%.0f bytes/s)\n", opts.throttle, rate)
+	}
+	hs := &http.Server{Handler: linksim.New(rate).Wrap(devMux(srv, ph)), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	select {

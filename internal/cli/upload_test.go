@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mapback/mapback/internal/linksim"
 	"github.com/mapback/mapback/internal/sentrytest"
 	"github.com/mapback/mapback/internal/term"
 )
@@ -193,7 +194,7 @@ func TestDevServerCommand(t *testing.T) {
 	streams.Out = pw
 	done := make(chan int, 1)
 	go func() {
-		done <- Run(ctx, []string{"dev-server", "--addr", "127.0.0.1:0", "--dir", store}, streams, f.env())
+		done <- Run(ctx, []string{"dev-server", "--addr", "127.0.0.1:0", "--dir", store, "--throttle", "2gbit"}, streams, f.env())
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
@@ -214,6 +215,17 @@ func TestDevServerCommand(t *testing.T) {
 		t.Fatalf("capability: %v %v", err, resp)
 	}
 	resp.Body.Close()
+	// The link counted what the upload sent: at least the bundle's chunks.
+	resp, err = http.Get(url + linksim.StatsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st linksim.Stats
+	err = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if err != nil || st.RequestBodyBytes < 1000 || st.Requests < 3 || st.RateBytesPerSec != 2e9/8 {
+		t.Errorf("link stats %+v (%v)", st, err)
+	}
 
 	cancel()
 	select {
@@ -224,7 +236,15 @@ func TestDevServerCommand(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("dev-server did not stop")
 	}
-	if !strings.Contains(errOut.String(), "storing in "+store) {
+	if !strings.Contains(errOut.String(), "storing in "+store) || !strings.Contains(errOut.String(), "limited to 2gbit") {
 		t.Errorf("stderr:\n%s", errOut)
+	}
+}
+
+func TestDevServerRefusesABadThrottle(t *testing.T) {
+	f := newFakeEnv(t)
+	r := run(t, f, "dev-server", "--addr", "127.0.0.1:0", "--dir", t.TempDir(), "--throttle", "fast")
+	if r.code == ExitOK || !strings.Contains(r.err, "--throttle") || strings.Count(strings.TrimSpace(r.err), "\n") > 0 {
+		t.Errorf("exit %d, stderr %q: want one line naming --throttle", r.code, r.err)
 	}
 }
