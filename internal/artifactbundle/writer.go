@@ -67,6 +67,11 @@ type WriteOptions struct {
 	Note     string
 	Jobs     int // parallel deflate workers; <=0 means runtime.GOMAXPROCS(0)
 	Level    int // deflate level 1–9; 0 means DefaultLevel
+	// StoreBelow, when positive, stores files smaller than this many bytes (and the manifest, if
+	// smaller) without compression, for a transport that compresses the whole stream: one gzip
+	// stream over many small files finds what they share (a code-split build's chunks repeat
+	// each other), which per-file deflate cannot. Only for servers that accept gzip chunks.
+	StoreBelow int64
 	// WindowBytes bounds the total size of the files in flight (read, being compressed, or
 	// waiting for their turn to be written); <=0 means DefaultWindowBytes. With it, Jobs can
 	// exceed the number of cores (reads then overlap compression) without a few large maps in
@@ -118,6 +123,7 @@ const (
 	endLen        = 22
 	madeBy        = 0x0314 // Unix, spec 2.0
 	needVersion   = 20
+	methodStore   = 0
 	methodDeflate = 8
 	dosTime       = 0
 	dosDate       = 0x0021 // 1980-01-01
@@ -143,7 +149,8 @@ var typeNames = map[string]string{
 // packed is one file read, checked and compressed by a worker.
 type packed struct {
 	size     int64  // uncompressed size
-	comp     []byte // raw deflate stream; nil when skipped
+	method   uint16 // methodDeflate, or methodStore below WriteOptions.StoreBelow
+	comp     []byte // the entry's data (a raw deflate stream, or the file itself); nil when skipped
 	crc      uint32 // CRC-32 of the content, for the zip and to see the file did not change
 	skip     string // reason when not bundled
 	err      error
@@ -228,7 +235,7 @@ func Write(ctx context.Context, w io.Writer, files []SourceFile, opts WriteOptio
 			g.Go(func() error {
 				// The error travels with the result, so the one reported is the first in URL order
 				// whatever the timing; the writer is at most jobs files behind, so it still fails fast.
-				results[i] <- pack(gctx, sorted[i], level, pool)
+				results[i] <- pack(gctx, sorted[i], level, opts.StoreBelow, pool)
 				return nil
 			})
 		}
@@ -258,7 +265,7 @@ func Write(ctx context.Context, w io.Writer, files []SourceFile, opts WriteOptio
 			} else {
 				name := uniquePath("files/"+BundlePath(f.URL), used)
 				used[name] = true
-				if err := zw.entry(name, p.crc, p.size, p.comp); err != nil {
+				if err := zw.entry(name, p.method, p.crc, p.size, p.comp); err != nil {
 					return fmt.Errorf("bundling %s (%s): %w", f.URL, f.Path, err)
 				}
 				res.Manifest.Files[name] = fileEntryOf(f)
@@ -284,11 +291,14 @@ func Write(ctx context.Context, w io.Writer, files []SourceFile, opts WriteOptio
 	if err != nil {
 		return nil, err
 	}
-	comp, err := deflate(ctx, mdata, level, nil)
-	if err != nil {
-		return nil, err
+	method, comp := uint16(methodStore), mdata
+	if int64(len(mdata)) >= opts.StoreBelow {
+		method = methodDeflate
+		if comp, err = deflate(ctx, mdata, level, nil); err != nil {
+			return nil, err
+		}
 	}
-	if err := zw.entry(ManifestName, crc32.ChecksumIEEE(mdata), int64(len(mdata)), comp); err != nil {
+	if err := zw.entry(ManifestName, method, crc32.ChecksumIEEE(mdata), int64(len(mdata)), comp); err != nil {
 		return nil, fmt.Errorf("bundling %s: %w", ManifestName, err)
 	}
 	if err := zw.finish(); err != nil {
@@ -322,8 +332,8 @@ func sortFiles(files []SourceFile) ([]SourceFile, error) {
 // pack streams one file through a UTF-8 check, a CRC-32 and the compressor. Its error names the
 // URL and the path. The content itself is not kept: the writer reads it again, from the page cache,
 // for the debug_id hash, and the CRC tells it that it read the same bytes.
-func pack(ctx context.Context, f SourceFile, level int, pool *sync.Pool) *packed {
-	p := &packed{}
+func pack(ctx context.Context, f SourceFile, level int, storeBelow int64, pool *sync.Pool) *packed {
+	p := &packed{method: methodDeflate}
 	if err := ctx.Err(); err != nil {
 		p.err = err
 		return p
@@ -339,12 +349,23 @@ func pack(ctx context.Context, f SourceFile, level int, pool *sync.Pool) *packed
 		buf = new(bytes.Buffer)
 	}
 	buf.Reset()
-	if fi, err := fh.Stat(); err == nil {
-		buf.Grow(int(fi.Size()/3) + 64)
+	var out interface {
+		io.Writer
+		Close() error
+	}
+	if fi, err := fh.Stat(); err == nil && fi.Size() < storeBelow {
+		p.method = methodStore
+		buf.Grow(int(fi.Size()))
+		out = nopCloser{buf}
+	} else {
+		if err == nil {
+			buf.Grow(int(fi.Size()/3) + 64)
+		}
+		fw := flateWriter(level, buf)
+		defer flateWriters[level].Put(fw)
+		out = fw
 	}
 	p.compBuf = buf
-	fw := flateWriter(level, buf)
-	defer flateWriters[level].Put(fw)
 	rb := readBufs.Get().(*[]byte)
 	defer readBufs.Put(rb)
 	crc := crc32.NewIEEE()
@@ -359,7 +380,7 @@ func pack(ctx context.Context, f SourceFile, level int, pool *sync.Pool) *packed
 		fresh := (*rb)[carry : carry+n]
 		_, _ = crc.Write(fresh) // hash writes never fail
 		if valid {
-			if _, err := fw.Write(fresh); err != nil {
+			if _, err := out.Write(fresh); err != nil {
 				p.err = fmt.Errorf("bundling %s (%s): %w", f.URL, f.Path, err)
 				return p
 			}
@@ -388,13 +409,18 @@ func pack(ctx context.Context, f SourceFile, level int, pool *sync.Pool) *packed
 		p.release(pool)
 		return p
 	}
-	if err := fw.Close(); err != nil {
+	if err := out.Close(); err != nil {
 		p.err = fmt.Errorf("bundling %s (%s): %w", f.URL, f.Path, err)
 		return p
 	}
 	p.comp = buf.Bytes()
 	return p
 }
+
+// nopCloser is a stored entry's "compressor".
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 // completeRunes returns how much of data ends on a whole UTF-8 sequence: the length minus an
 // incomplete sequence at the end (at most three bytes), which the next read completes.
@@ -642,7 +668,7 @@ func (z *zipWriter) header() error {
 
 // entry writes a local header (CRC and sizes in it, no data descriptor) and the compressed bytes, and
 // remembers the central directory record.
-func (z *zipWriter) entry(name string, crc uint32, size int64, comp []byte) error {
+func (z *zipWriter) entry(name string, method uint16, crc uint32, size int64, comp []byte) error {
 	if size >= maxUint32 || int64(len(comp)) >= maxUint32 || z.off >= maxUint32 {
 		return fmt.Errorf("%w: %d bytes (%d compressed) at offset %d", ErrZip64, size, len(comp), z.off)
 	}
@@ -661,7 +687,7 @@ func (z *zipWriter) entry(name string, crc uint32, size int64, comp []byte) erro
 	le.PutUint32(lh[0:], localSig)
 	le.PutUint16(lh[4:], needVersion)
 	le.PutUint16(lh[6:], flags)
-	le.PutUint16(lh[8:], methodDeflate)
+	le.PutUint16(lh[8:], method)
 	le.PutUint16(lh[10:], dosTime)
 	le.PutUint16(lh[12:], dosDate)
 	le.PutUint32(lh[14:], crc)

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -1062,5 +1063,60 @@ func TestWriteFileChangedMeanwhile(t *testing.T) {
 	close(w.release)
 	if err := <-done; err == nil || !strings.Contains(err.Error(), "changed while it was being bundled") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestWriteStoreBelow: files under StoreBelow (and a small manifest) are stored, the others
+// deflated; both read back exactly, through mapback's reader and archive/zip.
+func TestWriteStoreBelow(t *testing.T) {
+	files := fixtureFiles(t)
+	var sizes []int64
+	for _, f := range files {
+		st, err := os.Stat(f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, st.Size())
+	}
+	slices.Sort(sizes)
+	cut := sizes[len(sizes)/2] // about half stored, half deflated
+	data, _ := writeBundle(t, files, WriteOptions{Org: "o", StoreBelow: cut})
+	b := readBytes(t, data)
+	if err := b.Check(); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(io.NewSectionReader(bytes.NewReader(data), HeaderSize, int64(len(data)-HeaderSize)), int64(len(data)-HeaderSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, deflated := 0, 0
+	for _, zf := range zr.File {
+		wantStore := int64(zf.UncompressedSize64) < cut
+		if (zf.Method == zip.Store) != wantStore || (zf.Method != zip.Store && zf.Method != zip.Deflate) {
+			t.Errorf("%s (%d bytes): method %d with StoreBelow %d", zf.Name, zf.UncompressedSize64, zf.Method, cut)
+		}
+		if zf.Method == zip.Store {
+			stored++
+		} else {
+			deflated++
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(rc); err != nil { // checks the CRC
+			t.Errorf("%s: %v", zf.Name, err)
+		}
+		rc.Close()
+	}
+	for _, f := range files {
+		zp, _, ok := b.FindByURL(f.URL)
+		want, _ := os.ReadFile(f.Path)
+		if got, err := b.ReadFile(zp); !ok || err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: content differs (%v)", f.URL, err)
+		}
+	}
+	if stored == 0 || deflated == 0 {
+		t.Errorf("%d stored, %d deflated: want both", stored, deflated)
 	}
 }

@@ -155,6 +155,10 @@ func parseBaseURL(raw string) (*url.URL, error) {
 }
 
 // apiURL is {base}/api/0/<path>; the path parts are escaped.
+// Server is the server's base URL (scheme and host), which identifies it for what a client
+// remembers about it, such as how fast uploads reached it.
+func (c *Client) Server() string { return c.base.String() }
+
 func (c *Client) apiURL(format string, parts ...string) string {
 	esc := make([]any, len(parts))
 	for i, p := range parts {

@@ -172,11 +172,14 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, mis
 	// arrived, and a rerun sends the rest.
 	var sentBytes, sentChunks, requests atomic.Int64
 	groups := batches(missing, co.ChunksPerRequest, co.MaxRequestSize)
+	cache := buildCache{dir: opts.CacheDir}
+	level := opts.compression.wireLevel
+	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(co.Concurrency, 1))
 	for _, b := range groups {
 		g.Go(func() error {
-			err := opts.Client.UploadChunks(gctx, co.URL, b, sentry.UploadOptions{Gzip: co.Gzip(), OnProgress: func(n int64) {
+			err := opts.Client.UploadChunks(gctx, co.URL, b, sentry.UploadOptions{Gzip: co.Gzip(), Level: level, OnProgress: func(n int64) {
 				sentBytes.Add(n)
 				if onProgress != nil {
 					onProgress(n)
@@ -191,6 +194,9 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, mis
 		})
 	}
 	err := g.Wait()
+	if err == nil && co.Gzip() {
+		cache.recordLink(opts.Client.Server(), sentBytes.Load(), time.Since(start))
+	}
 	rep.Chunks.Sent = int(sentChunks.Load())
 	rep.Chunks.SentBytes = sentBytes.Load()
 	rep.Chunks.Requests = int(requests.Load())

@@ -51,7 +51,7 @@ type Options struct {
 	BundleOut string
 	// Jobs bounds parallel file compression; 0 means two per CPU.
 	Jobs int
-	// Level is the deflate level (1–9) of the bundle's entries; 0 means DeflateLevel.
+	// Level is the deflate level (1–9) of the bundle's large entries; 0 chooses it from the link (link.go).
 	Level int
 
 	Client *sentry.Client // required unless DryRun
@@ -67,23 +67,20 @@ type Options struct {
 	// that can resolve nothing, refused by default: a CI step must not pass
 	// on it).
 	AllowNoMaps bool
+
+	compression compression // chosen by Run from the link (link.go)
 }
 
 // DefaultWait is how long --wait waits without --wait-for, as the reference client does.
 const DefaultWait = 300 * time.Second
 
-// DeflateLevel is the compression level of the bundle's entries. Level 3 (klauspost/compress) packs
-// the injected bench corpus (82 MB) to 25.8% at 214 MB/s per core, level 6 to 22.8% at 132 MB/s
-// (measured in internal/artifactbundle, DefaultLevel's comment): on two cores level 6 costs about
-// 0.3 s more for 2.4 MB less, which pays only below about 60 Mbit/s of upload bandwidth. CI runners
-// upload faster than that, and the chunks of an unchanged build are never sent twice.
-const DeflateLevel = 3
-
+// level is the deflate level of the bundle's large entries: Options.Level, or the one for the link
+// (link.go; the small entries are stored for the chunks' gzip to compress together).
 func (o *Options) level() int {
 	if o.Level > 0 {
 		return o.Level
 	}
-	return DeflateLevel
+	return o.compression.level
 }
 
 // jobs is how many files are read and compressed at once: two per core by default, so that reads
@@ -248,6 +245,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	var server string
+	if opts.Client != nil {
+		server = opts.Client.Server()
+	}
+	opts.compression = compressionFor(buildCache{dir: opts.CacheDir}.linkRate(server))
 	rep := &Report{DryRun: opts.DryRun, Org: opts.Org, Projects: opts.Projects, Release: opts.Release, Dist: opts.Dist,
 		Scripts: files.scripts, Maps: files.maps, Skipped: files.skipped, Warnings: files.warnings}
 	for _, sk := range files.skipped {
@@ -274,7 +276,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	if opts.DryRun {
-		bundle, err := build(ctx, &opts, files, rep)
+		bundle, err := build(ctx, &opts, files, rep, storeBelow)
 		if err != nil {
 			return rep, err
 		}
@@ -297,10 +299,15 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 
-	bundle, buildErr := build(buildCtx, &opts, files, rep)
+	// Built for a server that accepts gzip chunks, as Sentry does; for one that does not, small
+	// files are deflated too, in a second build.
+	bundle, buildErr := build(buildCtx, &opts, files, rep, storeBelow)
 	co, err := capability()
 	if err != nil {
 		return rep, err // the capability error explains a cancelled build better than the build
+	}
+	if buildErr == nil && !co.Gzip() {
+		bundle, buildErr = build(ctx, &opts, files, rep, 0)
 	}
 	if buildErr != nil {
 		return rep, buildErr
@@ -467,7 +474,9 @@ func checkDebugIDs(scripts []Script, paths []string) (warning string, err error)
 
 // build writes the artifact bundle into memory, hashing it on the way, and keeps a copy at
 // BundleOut when asked.
-func build(ctx context.Context, opts *Options, files *collection, rep *Report) ([]byte, error) {
+// build writes the bundle. store is StoreBelow (link.go): positive when the chunks will be
+// gzipped on the wire.
+func build(ctx context.Context, opts *Options, files *collection, rep *Report, store int64) ([]byte, error) {
 	// Size the buffer once: growing a tens-of-MB buffer by doubling copies and clears it again
 	// and again (10% of the build's CPU time before this).
 	var input int64
@@ -479,7 +488,7 @@ func build(ctx context.Context, opts *Options, files *collection, rep *Report) (
 	h := sha1.New()
 	res, err := artifactbundle.Write(ctx, io.MultiWriter(&buf, h), files.files, artifactbundle.WriteOptions{
 		Org: opts.Org, Projects: opts.Projects, Release: opts.Release, Dist: opts.Dist, Note: opts.Note, Jobs: opts.jobs(),
-		Level: opts.level(),
+		Level: opts.level(), StoreBelow: store,
 	})
 	if err != nil {
 		return nil, err
