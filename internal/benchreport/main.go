@@ -5,7 +5,9 @@
 //   - manifest.tsv: one tab-separated row per case: id, description, data, hyperfine export file,
 //     mapback peak RSS (KiB), reference peak RSS (KiB), mapback command, reference command;
 //   - <id>.json: hyperfine's --export-json for the case, commands named "mapback" and "reference";
-//   - meta.txt: key=value lines describing the machine and the run.
+//   - meta.txt: key=value lines describing the machine and the run;
+//   - wire.tsv (optional): one row per tree from wire-bytes.sh: name, files, input bytes, bytes
+//     mapback sent, bytes the reference sent.
 //
 // benchreport renders them as Markdown and replaces whatever stands between the
 // <!-- bench:begin --> and <!-- bench:end --> markers, leaving the rest of the document as written
@@ -78,11 +80,15 @@ func run(resultsDir, docPath string) error {
 	if err != nil {
 		return err
 	}
+	wire, err := readWire(filepath.Join(resultsDir, "wire.tsv"))
+	if err != nil {
+		return err
+	}
 	old, err := os.ReadFile(docPath)
 	if err != nil {
 		return err
 	}
-	updated, err := replaceBlock(string(old), render(m, cases))
+	updated, err := replaceBlock(string(old), render(m, cases)+renderWire(wire))
 	if err != nil {
 		return fmt.Errorf("%s: %w", docPath, err)
 	}
@@ -145,6 +151,64 @@ func readCases(dir string) ([]benchCase, error) {
 	}
 	return cases, nil
 }
+
+// wireRow is one tree's bytes on the wire, as wire-bytes.sh measured them.
+type wireRow struct {
+	Tree                      string
+	Files                     int
+	Input, Mapback, Reference int64
+}
+
+// readWire reads wire.tsv; a missing file means the run measured no bytes.
+func readWire(path string) ([]wireRow, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rows []wireRow
+	for n, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 5 {
+			return nil, fmt.Errorf("wire.tsv line %d: %d fields, want 5", n+1, len(f))
+		}
+		r := wireRow{Tree: f[0]}
+		var errs [4]error
+		r.Files, errs[0] = strconv.Atoi(f[1])
+		r.Input, errs[1] = strconv.ParseInt(f[2], 10, 64)
+		r.Mapback, errs[2] = strconv.ParseInt(f[3], 10, 64)
+		r.Reference, errs[3] = strconv.ParseInt(f[4], 10, 64)
+		if err := errors.Join(errs[:]...); err != nil {
+			return nil, fmt.Errorf("wire.tsv line %d: %w", n+1, err)
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// renderWire is the bytes-on-the-wire table, or nothing without measurements.
+func renderWire(rows []wireRow) string {
+	if len(rows) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\nBytes on the wire (`testdata/bench/wire-bytes.sh`: request bodies the dev-server received for one first upload of each tree, as sent):\n\n")
+	b.WriteString("| tree | files | input (MB) | mapback (MB) | reference (MB) | ratio (mapback/reference) |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s |\n", escapeCell(r.Tree), r.Files, megabytes(r.Input),
+			megabytes(r.Mapback), megabytes(r.Reference), ratio(float64(r.Mapback), float64(r.Reference)))
+	}
+	return b.String()
+}
+
+// megabytes formats a byte count in decimal MB with two decimals.
+func megabytes(n int64) string { return strconv.FormatFloat(float64(n)/1e6, 'f', 2, 64) }
 
 // parseHyperfine returns the "mapback" and "reference" results of one hyperfine export. run.sh names
 // the commands with --command-name; exports without names fall back to order (mapback first).

@@ -73,6 +73,30 @@ func TestRender(t *testing.T) {
 	}
 }
 
+func TestRenderWire(t *testing.T) {
+	dir := t.TempDir()
+	if rows, err := readWire(filepath.Join(dir, "wire.tsv")); err != nil || rows != nil {
+		t.Fatalf("missing wire.tsv: %v, %v", rows, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wire.tsv"), []byte("corpus bundles + maps\t12\t85000000\t23000000\t24500000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := readWire(filepath.Join(dir, "wire.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := renderWire(rows)
+	if want := "| corpus bundles + maps | 12 | 85.00 | 23.00 | 24.50 | 0.94 |"; !strings.Contains(out, want) {
+		t.Errorf("renderWire lacks %q:\n%s", want, out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wire.tsv"), []byte("x\t1\t2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readWire(filepath.Join(dir, "wire.tsv")); err == nil {
+		t.Error("a short row was accepted")
+	}
+}
+
 func TestFormatting(t *testing.T) {
 	tests := []struct{ got, want string }{
 		{ms(0.0010647), "1.06"},

@@ -83,6 +83,23 @@ bench_case upload-again-cold \
   '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite $SCRATCH/upload' \
   '$BENCH/upload-prep.sh keep' 5
 
+# The same first upload over a link of a CI runner's kind: the dev-server receives request bodies at
+# 50 Mbit/s or 1 Gbit/s (dev-server --throttle, shared by all connections), so the bytes each client
+# sends cost what they would on the real uplink. The issue bar is 0.8x at 50 Mbit/s.
+bench_case upload-first-50mbit \
+  "sourcemaps upload of the injected corpus files, empty store, server receiving at 50 Mbit/s" \
+  "corpus bundles + maps (12 files, ~85 MB)" \
+  '$MAPBACK --url http://$DEVSERVER --auth-token bench -o bench -p bench sourcemaps upload -q $SCRATCH/upload' \
+  '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite $SCRATCH/upload' \
+  'THROTTLE=50mbit $BENCH/upload-prep.sh fresh' 3
+
+bench_case upload-first-1gbit \
+  "sourcemaps upload of the injected corpus files, empty store, server receiving at 1 Gbit/s" \
+  "corpus bundles + maps (12 files, ~85 MB)" \
+  '$MAPBACK --url http://$DEVSERVER --auth-token bench -o bench -p bench sourcemaps upload -q $SCRATCH/upload' \
+  '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite $SCRATCH/upload' \
+  'THROTTLE=1gbit $BENCH/upload-prep.sh fresh' 3
+
 # PostHog: upload the corpus files injected with PostHog chunk IDs (upload-prep.sh makes the copy) to
 # the dev-server's PostHog API with an empty store: one zstd symbol-data object per bundle, over the
 # check / start / presigned POST / finish flow. PostHog's CLI cannot be installed from the npm registry
@@ -111,6 +128,13 @@ bench_case scale-upload-first \
   '$MAPBACK --url http://$DEVSERVER --auth-token bench -o bench -p bench sourcemaps upload -q $SCRATCH/scale-upload' \
   '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite $SCRATCH/scale-upload' \
   '$BENCH/upload-prep.sh fresh' 3
+
+bench_case scale-upload-first-50mbit \
+  "sourcemaps upload of the injected scale build, empty store, server receiving at 50 Mbit/s" \
+  "scale build (10,040 files, 120 MB)" \
+  '$MAPBACK --url http://$DEVSERVER --auth-token bench -o bench -p bench sourcemaps upload -q $SCRATCH/scale-upload' \
+  '$SENTRY_CLI --url http://$DEVSERVER --auth-token bench sourcemaps upload -o bench -p bench --no-rewrite $SCRATCH/scale-upload' \
+  'THROTTLE=50mbit $BENCH/upload-prep.sh fresh' 3
 
 bench_case scale-upload-again \
   "sourcemaps upload of the unchanged scale build again (every chunk already on the server)" \

@@ -82,6 +82,7 @@ expand() {
   c="${c//'$MAPBACK'/$MAPBACK}"
   c="${c//'$SENTRY_CLI'/$SENTRY_CLI}"
   c="${c//'$CORPUS'/$CORPUS}"
+  c="${c//'$SCALE'/$SCALE}"
   c="${c//'$SCRATCH'/$SCRATCH}"
   c="${c//'$BENCH'/$BENCH}"
   c="${c//'$DEVSERVER'/$DEVSERVER}"
@@ -94,6 +95,7 @@ needs_shell() {
   local c
   for c in "$@"; do
     [[ "$c" != *[\$\|\&\;\<\>\(\)\*\?\`]* ]] || return 0
+    [[ ! "$c" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || return 0 # VAR=value cmd: an assignment
   done
   return 1
 }
@@ -123,7 +125,7 @@ bench_case() {
 }
 # shellcheck source=testdata/bench/cases.sh
 source "$bench/cases.sh"
-[[ $ran -gt 0 ]] || die "no case matched: ${selected[*]}"
+[[ $ran -gt 0 || " ${selected[*]} " == *" wire-bytes "* ]] || die "no case matched: ${selected[*]}"
 
 # meta.txt: how and where the numbers were made, key=value, shown above the table.
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -143,6 +145,12 @@ if [[ -n "${MAKELEVEL:-}" ]]; then command="make bench"; else command="testdata/
   echo "reference=$("$SENTRY_CLI" --version)"
   echo "go=$(go env GOVERSION)"
 } >"$results/meta.txt"
+
+# Bytes on the wire, for every case set: measured once per tree, not timed.
+if [[ ${#selected[@]} -eq 0 || " ${selected[*]} " == *" wire-bytes "* ]]; then
+  log "bytes on the wire (wire-bytes.sh)"
+  RESULTS="$results" "$bench/wire-bytes.sh"
+fi
 
 "$bench/upload-prep.sh" stop
 rm -rf "$SCRATCH"

@@ -7,6 +7,9 @@
 #        testdata/bench/upload-prep.sh keep    # start the server only if it is not running: re-uploads
 #        testdata/bench/upload-prep.sh stop    # stop the server
 #
+# With THROTTLE set (e.g. THROTTLE=50mbit), the server receives request bodies at that bandwidth
+# (dev-server --throttle), as over a CI runner's uplink; `keep` restarts a server whose throttle differs.
+#
 # The tree ($SCRATCH/upload) holds every bundle and map corpus.txt lists, at the same relative paths
 # (monaco's map stays in its own min-maps tree), injected once with mapback so both clients upload
 # the same debug IDs. The server listens on $DEVSERVER_ADDR (default 127.0.0.1:18765) with Sentry's
@@ -20,6 +23,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 tree="$SCRATCH/upload"
 store="$SCRATCH/devserver"
 pidfile="$SCRATCH/devserver.pid"
+throttlefile="$SCRATCH/devserver.throttle"
+throttle="${THROTTLE:-}"
 
 # copy_tree DIR [INJECT FLAGS...]: the corpus files corpus.txt lists, copied to DIR and injected
 # once (a .complete marker says so).
@@ -66,8 +71,9 @@ stop_server() {
 
 start_server() {
   mkdir -p "$store"
-  nohup "$MAPBACK" dev-server --addr "$addr" --dir "$store" >"$SCRATCH/devserver.log" 2>&1 &
+  nohup "$MAPBACK" dev-server --addr "$addr" --dir "$store" ${throttle:+--throttle "$throttle"} >"$SCRATCH/devserver.log" 2>&1 &
   echo $! >"$pidfile"
+  printf '%s' "$throttle" >"$throttlefile"
   for _ in $(seq 200); do
     if curl -fsS -o /dev/null "http://$addr/api/0/organizations/bench/chunk-upload/"; then return 0; fi
     sleep 0.05
@@ -88,7 +94,10 @@ case "${1:-}" in
   keep)
     make_tree
     [[ -n "${SCALE:-}" ]] && make_tree_scale
-    if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then exit 0; fi
+    if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      [[ "$(cat "$throttlefile" 2>/dev/null)" == "$throttle" ]] && exit 0
+      stop_server
+    fi
     start_server
     ;;
   stop) stop_server ;;
