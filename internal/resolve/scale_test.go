@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,5 +61,59 @@ func BenchmarkResolveFrames(b *testing.B) {
 	}
 	if perFrame[1000] > 0 && perFrame[100000] > 2*perFrame[1000] {
 		b.Fatalf("%.0f ns per frame at 100,000 frames, %.0f at 1,000: not linear", perFrame[100000], perFrame[1000])
+	}
+}
+
+// TestLogResolvesLikeEachTrace: a log of many traces resolves exactly as
+// each trace does on its own: the names, positions and every unresolved
+// line. Sharing work across the frames of a log (one scope analysis per
+// bundle) must never change an answer. Every real trace of every fixture
+// build, concatenated, three times over.
+func TestLogResolvesLikeEachTrace(t *testing.T) {
+	builds, err := filepath.Glob("../../testdata/fixtures/*/traces")
+	if err != nil || len(builds) == 0 {
+		t.Fatalf("no fixture builds: %v", err)
+	}
+	for _, tracesDir := range builds {
+		build := filepath.Dir(tracesDir)
+		t.Run(filepath.Base(build), func(t *testing.T) {
+			traces, _ := filepath.Glob(filepath.Join(tracesDir, "*.txt"))
+			var log, want bytes.Buffer
+			n := 0
+			for round := 0; round < 3; round++ {
+				for _, p := range traces {
+					if strings.HasSuffix(p, ".node-resolved.txt") {
+						continue
+					}
+					data, err := os.ReadFile(p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var alone bytes.Buffer
+					if _, err := Run(context.Background(), Options{Maps: []string{build}}, bytes.NewReader(data), &alone); err != nil {
+						t.Fatalf("%s: %v", p, err)
+					}
+					log.Write(data)
+					want.Write(alone.Bytes())
+					n++
+				}
+			}
+			var got bytes.Buffer
+			if _, err := Run(context.Background(), Options{Maps: []string{build}}, &log, &got); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				gl, wl := strings.Split(got.String(), "\n"), strings.Split(want.String(), "\n")
+				for i := range min(len(gl), len(wl)) {
+					if gl[i] != wl[i] {
+						t.Fatalf("a log of %d traces differs from the traces resolved one by one at line %d:\n log:  %.200s\n alone: %.200s", n, i+1, gl[i], wl[i])
+					}
+				}
+				t.Fatalf("a log of %d traces: %d lines, one by one: %d", n, len(gl), len(wl))
+			}
+			if !strings.Contains(got.String(), "src/") {
+				t.Fatal("nothing resolved: the comparison proves nothing")
+			}
+		})
 	}
 }
