@@ -6,8 +6,11 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
@@ -32,30 +35,56 @@ func checkDebugIDs(ctx context.Context, env *Env) Result {
 	}
 	owners := map[debugid.ID][]owner{}
 	var checked, notInjected, problems, unverified int
-	for _, b := range scan.Bundles {
-		if ctx.Err() != nil {
-			break
-		}
+	// Each bundle is read and checked on its own, in parallel (a build can have thousands), and
+	// the results are tallied in bundle order.
+	type checkedBundle struct {
+		ok                 bool // read and checked
+		f                  Finding
+		id                 debugid.ID
+		injected, compared bool
+		sum                [32]byte
+	}
+	results := make([]checkedBundle, len(scan.Bundles))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, b := range scan.Bundles {
 		if b.Err != nil {
 			continue // unreadable or a broken inline map: the first two checks report it
 		}
-		js, err := os.ReadFile(b.Path)
-		if err != nil {
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return gctx.Err()
+			}
+			js, err := os.ReadFile(b.Path)
+			if err != nil {
+				return nil
+			}
+			r := checkedBundle{ok: true}
+			r.f, r.id, r.injected, r.compared = bundleIDFinding(b, js)
+			if !r.id.IsZero() {
+				r.sum = sha256.Sum256(js)
+			}
+			results[i] = r
+			return nil
+		})
+	}
+	_ = g.Wait() // a cancelled run stops at the caller's next look at ctx
+	for i, r := range results {
+		if !r.ok {
 			continue
 		}
 		checked++
-		f, id, injected, compared := bundleIDFinding(b, js)
-		if !injected {
+		if !r.injected {
 			notInjected++
 		}
-		if f.Status != StatusOK {
+		if r.f.Status != StatusOK {
 			problems++
-		} else if !compared {
+		} else if !r.compared {
 			unverified++
 		}
-		res.Findings = append(res.Findings, f)
-		if !id.IsZero() {
-			owners[id] = append(owners[id], owner{b.Path, sha256.Sum256(js)})
+		res.Findings = append(res.Findings, r.f)
+		if !r.id.IsZero() {
+			owners[r.id] = append(owners[r.id], owner{scan.Bundles[i].Path, r.sum})
 		}
 	}
 	ids := make([]debugid.ID, 0, len(owners))

@@ -228,7 +228,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if c.Applies != nil && !c.Applies(env) {
 			continue
 		}
+		start := time.Now()
 		res := c.Run(ctx, env)
+		env.Logger.Debug("check done", "id", c.ID, "duration", time.Since(start))
 		res.ID, res.Title = c.ID, c.Title
 		res.Status = worst(res)
 		rep.Results = append(rep.Results, res)

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
@@ -29,24 +32,28 @@ func checkValid(ctx context.Context, env *Env) Result {
 	seen := map[string]bool{}
 	hints := map[string]bundlerHint{}
 	var maps, bad int
-	for _, b := range scan.Bundles {
+	// findings[i] are bundle i's; the maps are validated in parallel (each is parsed and walked
+	// whole, a build can have thousands) and reported in bundle order.
+	findings := make([][]Finding, len(scan.Bundles))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, b := range scan.Bundles {
 		if ctx.Err() != nil {
 			break
 		}
-		before := len(res.Findings)
 		switch {
 		case b.Err != nil && isEmbeddedMapErr(b.Err):
 			maps++
-			res.Findings = append(res.Findings, Finding{Status: StatusFail, Subject: b.Path,
-				Detail: "inline source map (data: URL): " + b.Err.Error(), Fix: fixCorrupt})
+			findings[i] = []Finding{{Status: StatusFail, Subject: b.Path,
+				Detail: "inline source map (data: URL): " + b.Err.Error(), Fix: fixCorrupt}}
 		case b.Err != nil:
 			// Unreadable bundles are the first check's.
 		case b.Map == nil:
 			if ref := readRef(b.Path); ref.kind == refLocal && !ref.found {
 				maps++
-				res.Findings = append(res.Findings, Finding{Status: StatusFail, Subject: b.Path,
+				findings[i] = []Finding{{Status: StatusFail, Subject: b.Path,
 					Detail: fmt.Sprintf("sourceMappingURL=%s names %s, which does not exist (and no map is beside the bundle)", ref.value, ref.path),
-					Fix:    "keep each .map file beside its bundle until it is uploaded (delete maps after `mapback sourcemaps upload`, not before), or make the sourceMappingURL name the map"})
+					Fix:    "keep each .map file beside its bundle until it is uploaded (delete maps after `mapback sourcemaps upload`, not before), or make the sourceMappingURL name the map"}}
 			}
 		default:
 			key := b.Map.Path
@@ -63,9 +70,16 @@ func checkValid(ctx context.Context, env *Env) Result {
 				h = detectBundler(b.Root)
 				hints[b.Root] = h
 			}
-			res.Findings = append(res.Findings, validateMap(ctx, b, h)...)
+			g.Go(func() error {
+				findings[i] = validateMap(gctx, b, h)
+				return nil
+			})
 		}
-		for _, f := range res.Findings[before:] {
+	}
+	_ = g.Wait() // validateMap reports its own failures as findings
+	for _, fs := range findings {
+		res.Findings = append(res.Findings, fs...)
+		for _, f := range fs {
 			if f.Status == StatusFail || f.Status == StatusWarn {
 				bad++
 				break
