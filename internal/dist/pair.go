@@ -57,6 +57,11 @@ type pairer struct {
 	w      *walker
 	byBase map[string][]string // base name → absolute paths (as found) of collected maps
 	paths  map[string]string   // real path of a collected map → path as found
+
+	// realDirs caches each directory's real path: resolving every map's path
+	// component by component costs an lstat per component, per file.
+	realDirsMu sync.Mutex
+	realDirs   map[string]string
 }
 
 func (w *walker) pair() (*Result, error) {
@@ -375,11 +380,37 @@ func (pr *pairer) resolveComment(f *found, raw string, p *probe) {
 }
 
 func (pr *pairer) ref(path, abs string) *mapRef {
-	real, err := filepath.EvalSymlinks(abs)
-	if err != nil {
-		real = abs
-	}
+	real := pr.realPath(abs)
 	return &mapRef{path: path, key: real, outside: pr.outside(real)}
+}
+
+// realPath is filepath.EvalSymlinks(abs), or abs when that fails, with each
+// directory resolved once: a file that is not a symlink itself lies at its
+// directory's real path.
+func (pr *pairer) realPath(abs string) string {
+	if fi, err := os.Lstat(abs); err != nil || fi.Mode()&os.ModeSymlink != 0 {
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			return real
+		}
+		return abs
+	}
+	dir := filepath.Dir(abs)
+	pr.realDirsMu.Lock()
+	realDir, ok := pr.realDirs[dir]
+	pr.realDirsMu.Unlock()
+	if !ok {
+		var err error
+		if realDir, err = filepath.EvalSymlinks(dir); err != nil {
+			realDir = dir
+		}
+		pr.realDirsMu.Lock()
+		if pr.realDirs == nil {
+			pr.realDirs = map[string]string{}
+		}
+		pr.realDirs[dir] = realDir
+		pr.realDirsMu.Unlock()
+	}
+	return filepath.Join(realDir, filepath.Base(abs))
 }
 
 func (pr *pairer) outside(real string) bool {
