@@ -23,21 +23,31 @@ import (
 // which pays on links slower than about 50 MB/s; deflated large files are detected as incompressible
 // and stored at any level.
 //
-// Large files are deflated in the bundle. Level 8 is the lowest that keeps mapback's bytes at or
-// below the reference client's on the bench corpus (level 7: 19.31 MB, 8: 18.97 MB, reference:
-// 19.19 MB; make bench's wire-bytes table), but costs about 0.8 s more CPU on two cores than level 3
-// (22.3 MB) there: the 3.3 MB it saves take less time than that on links faster than about 5 MB/s
-// (40 Mbit/s). On such a link, once measured, level 3.
+// Large files are deflated in the bundle at the level that minimises compression plus sending
+// time on the measured link. On the bench corpus (85 MB, two cores; wire bytes against CPU):
+//
+//	level  bytes     CPU      per input MB: bytes ratio, CPU
+//	3      22.26 MB  0.41 s   0.261, 4.8 ms
+//	6      19.80 MB  0.46 s   0.232, 5.4 ms
+//	8      18.97 MB  1.08 s   0.222, 12.7 ms
+//	sentry-cli: 19.19 MB
+//
+// Level 8 is the lowest that sends no more bytes than sentry-cli; it pays for its CPU below about
+// 1.4 MB/s (11 Mbit/s). Level 6 beats 3 below about 48 MB/s (380 Mbit/s). Between the two, mapback
+// sends up to 3% more bytes than sentry-cli for large files, and above 48 MB/s up to 16%, because
+// there the total time is shorter; a server never measured (a fresh CI runner, --no-cache) gets
+// level 8, so a first upload never sends more.
 const (
 	storeBelow = 128 << 10
 
 	smallestLevel = 8 // never more bytes than the reference client
+	middleLevel   = 6
 	fastestLevel  = 3
 
-	fastLinkForLevel = 5e6  // bytes per second of chunk data
-	fastLinkForGzip  = 50e6 // bytes per second of chunk data
-	fastWireLevel    = gzip.BestSpeed
-	slowWireLevel    = 5
+	slowLink      = 1.4e6 // bytes per second of chunk data: below, level 8
+	fastLink      = 48e6  // above: level 3 and gzip level 1
+	fastWireLevel = gzip.BestSpeed
+	slowWireLevel = 5
 )
 
 // minLinkSample is the least chunk data that makes a throughput worth remembering.
@@ -74,14 +84,14 @@ type compression struct {
 }
 
 func compressionFor(rate float64) compression {
-	c := compression{level: smallestLevel, wireLevel: slowWireLevel}
-	if rate >= fastLinkForLevel {
-		c.level = fastestLevel
+	switch {
+	case rate < slowLink: // unknown (0) included
+		return compression{level: smallestLevel, wireLevel: slowWireLevel}
+	case rate < fastLink:
+		return compression{level: middleLevel, wireLevel: slowWireLevel}
+	default:
+		return compression{level: fastestLevel, wireLevel: fastWireLevel}
 	}
-	if rate >= fastLinkForGzip {
-		c.wireLevel = fastWireLevel
-	}
-	return c
 }
 
 // recordLink remembers how fast sent bytes of chunk data reached server in elapsed. Failures are

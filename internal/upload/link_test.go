@@ -13,9 +13,9 @@ func TestCompressionFor(t *testing.T) {
 		want compression
 	}{
 		{0, compression{smallestLevel, slowWireLevel}},
-		{2e6, compression{smallestLevel, slowWireLevel}},
-		{6.25e6, compression{fastestLevel, slowWireLevel}}, // 50 Mbit/s
-		{125e6, compression{fastestLevel, fastWireLevel}},  // 1 Gbit/s
+		{1e6, compression{smallestLevel, slowWireLevel}},  // 8 Mbit/s
+		{6.25e6, compression{middleLevel, slowWireLevel}}, // 50 Mbit/s
+		{125e6, compression{fastestLevel, fastWireLevel}}, // 1 Gbit/s
 	} {
 		if got := compressionFor(tt.rate); got != tt.want {
 			t.Errorf("compressionFor(%g) = %+v, want %+v", tt.rate, got, tt.want)
