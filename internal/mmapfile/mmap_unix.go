@@ -5,17 +5,34 @@ package mmapfile
 import (
 	"io"
 	"os"
-	"sync"
 	"syscall"
 )
 
-// mapAtLeast is the size from which a file is mapped rather than read. Mapping costs two system
-// calls and, at unmap time, a TLB flush on every core the process runs on: for the thousands of
-// small chunks of a code-split build that was most of upload's CPU time (munmap alone 29% of a
+// mapAtLeast is the size from which Load maps a file rather than reading it. Mapping costs two
+// system calls and, at unmap time, a TLB flush on every core the process runs on: for the thousands
+// of small chunks of a code-split build that was most of upload's CPU time (munmap alone 29% of a
 // collect over 10,042 files), while reading a small file costs less than mapping it.
 const mapAtLeast = 256 << 10
 
-// Map maps a file read-only into memory (files under mapAtLeast are read into a pooled buffer). The maps and bundles resolve
+// Load is Map for a caller that releases each file right after reading it (upload's collect):
+// files under mapAtLeast are read into a buffer of their size instead of mapped. A caller that
+// keeps thousands of files open at once (resolve) should Map them: their pages then stay out of
+// the heap.
+func Load(path string) (data []byte, free, evict func(), err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() >= mapAtLeast {
+		_ = f.Close()
+		return Map(path)
+	}
+	defer func() { _ = f.Close() }()
+	return readSmall(f, fi.Size())
+}
+
+// Map maps a file read-only into memory. The maps and bundles resolve
 // reads are tens of megabytes of which a lookup reads much once and keeps
 // little: mapping them costs neither a copy nor freshly zeroed heap pages,
 // and unmapping gives the memory back at once (a freed heap buffer stays in
@@ -41,9 +58,6 @@ func Map(path string) (data []byte, free, evict func(), err error) {
 		data, err := os.ReadFile(path)
 		return data, func() {}, func() {}, err
 	}
-	if fi.Size() < mapAtLeast {
-		return readSmall(f, fi.Size())
-	}
 	data, err = syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
 		data, err := os.ReadFile(path)
@@ -54,18 +68,11 @@ func Map(path string) (data []byte, free, evict func(), err error) {
 	return data, free, evict, nil
 }
 
-// smallBufs recycles the buffers of small files: a collect over thousands of them would otherwise
-// allocate a buffer per file for the collector to clear.
-var smallBufs = sync.Pool{New: func() any { b := make([]byte, mapAtLeast); return &b }}
-
-// readSmall reads a file of size bytes (under mapAtLeast) into a pooled buffer, which free gives
-// back: as with a mapping, nothing read from data may be used after free.
+// readSmall reads a file of size bytes (under mapAtLeast) into a buffer of its size.
 func readSmall(f *os.File, size int64) (data []byte, free, evict func(), err error) {
-	bp := smallBufs.Get().(*[]byte)
-	buf := (*bp)[:size]
+	buf := make([]byte, size)
 	if _, err := io.ReadFull(f, buf); err != nil {
-		smallBufs.Put(bp)
 		return nil, nil, nil, err
 	}
-	return buf, func() { smallBufs.Put(bp) }, func() {}, nil
+	return buf, func() {}, func() {}, nil
 }

@@ -243,7 +243,7 @@ func readChunk(b dist.Bundle) (*Chunk, string) {
 		} else if st.Size() > readcap.SourceMap {
 			return nil, &readcap.TooLargeError{What: path, Limit: readcap.SourceMap}
 		}
-		data, f, _, err := mmapfile.Map(path)
+		data, f, _, err := mmapfile.Load(path)
 		if err == nil {
 			frees = append(frees, f)
 		}

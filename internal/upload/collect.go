@@ -222,7 +222,7 @@ func describeScript(ctx context.Context, b *dist.Bundle, url string) (Script, er
 	// Mapped, not read: nothing is kept from the bytes (every string taken from them is a copy), and
 	// the memory goes back the moment the mapping is released, so collecting a tree of large maps
 	// does not leave its peak in the process's memory.
-	data, free, _, err := mmapfile.Map(b.Path)
+	data, free, _, err := mmapfile.Load(b.Path)
 	if err != nil {
 		return Script{}, fmt.Errorf("%s: %w", b.Path, unwrapPathError(err))
 	}
@@ -274,7 +274,7 @@ func readMapFacts(ctx context.Context, path string) (id string, isMap bool, dige
 	if err := ctx.Err(); err != nil {
 		return "", false, digest, err
 	}
-	data, free, _, err := mmapfile.Map(path) // see describeScript
+	data, free, _, err := mmapfile.Load(path) // see describeScript
 	if err != nil {
 		return "", false, digest, fmt.Errorf("%s: %w", path, unwrapPathError(err))
 	}
