@@ -68,16 +68,16 @@ func (u *pendingUnit) dropTemps() {
 	}
 }
 
-// committer runs the batches. Units arrive on in; Close waits for the last
+// committer runs the batches. Units arrive on in; close waits for the last
 // batch.
 type committer struct {
 	ctx     context.Context
 	in      chan *pendingUnit
 	done    chan struct{}
 	workers int // renames at once
-	// Owned by the goroutine of run until done is closed:
-	dirs    map[string]bool // directories to sync once more at the end (removed journals)
-	batches int
+	// Owned by the goroutine of run until done is closed: directories to
+	// sync once more at the end (those of removed journals).
+	dirs map[string]bool
 }
 
 func newCommitter(ctx context.Context, workers int) *committer {
@@ -124,7 +124,6 @@ func (c *committer) run() {
 // written or failed (reported through its fail), with nothing left behind
 // unless a journal must stay for the next run to finish.
 func (c *committer) commit(batch []*pendingUnit) {
-	c.batches++
 	failAll := func(err error) {
 		for _, u := range batch {
 			u.dropTemps()
