@@ -19,7 +19,7 @@ PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 win
 GORELEASER_VERSION    := v2.13.3
 GOLANGCI_LINT_VERSION := v2.15.0
 
-.PHONY: build test vet unit cross npm-check action-check fixtures fixtures-browser fixtures-workers conformance bench lint tools snapshot release-check clean
+.PHONY: build test vet unit cross npm-check action-check recipes-check fixtures fixtures-browser fixtures-workers conformance bench lint tools snapshot release-check clean
 
 build: ## bin/mapback for this machine
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/mapback ./cmd/mapback
@@ -43,6 +43,9 @@ npm-check: ## the npm packages (internal/npmdist): pack, install offline in a sc
 
 action-check: ## the GitHub Action's scripts (.github/actions/sourcemaps) against a local release and dev-server
 	testdata/action/check.sh
+
+recipes-check: ## docs/recipes.md's tested recipes, as written, with the pinned bundlers (needs the npm registry once)
+	testdata/recipes/check.sh
 
 fixtures: ## rebuild testdata/fixtures and testdata/chain with the pinned bundlers (needs the npm registry)
 	testdata/gen/generate.sh
