@@ -13,6 +13,7 @@ import (
 	"github.com/mapback/mapback/internal/buildinfo"
 	"github.com/mapback/mapback/internal/posthog"
 	"github.com/mapback/mapback/internal/resolve"
+	"github.com/mapback/mapback/internal/sentry"
 	"github.com/mapback/mapback/internal/serverfetch"
 	"github.com/mapback/mapback/internal/upload"
 )
@@ -196,7 +197,7 @@ func (a *app) serverSource() (*serverfetch.Source, error) {
 	}
 	src := &serverfetch.Source{CacheDir: dir}
 	serverURL, org := a.serverTarget()
-	if org != "" && cfg.Project != "" && (cfg.AuthToken != "" || isLoopbackURL(serverURL)) {
+	if org != "" && cfg.Project != "" && (cfg.AuthToken != "" || sentry.IsLoopbackURL(serverURL)) {
 		c, err := a.newClient(serverURL, nil)
 		if err != nil {
 			return nil, err

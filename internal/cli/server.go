@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -29,7 +27,7 @@ func (a *app) serverTarget() (serverURL, org string) {
 	// that server on this command line.
 	urlSource := cfg.Get(config.KeyURL).Source.Kind
 	if tok.URL != "" && !sameURL(tok.URL, serverURL) {
-		if urlSource == config.SourceFlag || isLoopbackURL(serverURL) {
+		if urlSource == config.SourceFlag || sentry.IsLoopbackURL(serverURL) {
 			a.log.Warn("the auth token belongs to another server; using --url anyway", "token_url", tok.URL, "url", serverURL)
 		} else {
 			if urlSource != config.SourceDefault {
@@ -82,20 +80,6 @@ func splitProjects(v string) []string {
 }
 
 func sameURL(a, b string) bool { return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/") }
-
-// isLoopbackURL reports a server on this machine (mapback dev-server), which needs no token.
-func isLoopbackURL(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return false
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
 
 // listFlag is a string flag that may be repeated: values are joined with commas, so the setting
 // stays one string in the configuration (--project a --project b is "a,b").

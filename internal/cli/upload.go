@@ -14,6 +14,7 @@ import (
 	"github.com/mapback/mapback/internal/buildinfo"
 	"github.com/mapback/mapback/internal/phupload"
 	"github.com/mapback/mapback/internal/posthog"
+	"github.com/mapback/mapback/internal/sentry"
 	"github.com/mapback/mapback/internal/term"
 	"github.com/mapback/mapback/internal/upload"
 )
@@ -134,7 +135,7 @@ func (a *app) uploadOptions(cmd *cobra.Command, opts *upload.Options, fl uploadF
 		return nil
 	}
 
-	if cfg.AuthToken == "" && !isLoopbackURL(serverURL) {
+	if cfg.AuthToken == "" && !sentry.IsLoopbackURL(serverURL) {
 		return &upload.SettingError{Msg: "no auth token", Hint: "pass --auth-token or set SENTRY_AUTH_TOKEN (an organisation token from Settings → Auth Tokens)"}
 	}
 	client, err := a.newClient(serverURL, headers)

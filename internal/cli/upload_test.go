@@ -248,3 +248,24 @@ func TestDevServerRefusesABadThrottle(t *testing.T) {
 		t.Errorf("exit %d, stderr %q: want one line naming --throttle", r.code, r.err)
 	}
 }
+
+// TestLoopbackInAnyCaseNeedsNoToken: upload and doctor apply one rule for servers on this machine
+// (sentry.IsLoopbackURL). They once disagreed on http://LOCALHOST:…: doctor called the missing token
+// fine, upload refused to run without one.
+func TestLoopbackInAnyCaseNeedsNoToken(t *testing.T) {
+	f := newFakeEnv(t)
+	dir := injectedFixtures(t, f)
+	_, url := devServer(t, sentrytest.Options{})
+	upper := strings.Replace(url, "127.0.0.1", "LOCALHOST", 1)
+	if upper == url {
+		t.Fatalf("dev server URL %s is not on 127.0.0.1", url)
+	}
+	r := run(t, f, "--url", upper, "-o", "o", "-p", "p", "upload", dir)
+	if r.code != ExitOK {
+		t.Fatalf("upload to %s without a token: exit %d\n%s", upper, r.code, r.err)
+	}
+	r = run(t, f, "--url", upper, "-o", "o", "-p", "p", "doctor", "--json", dir)
+	if r.code != ExitOK || !strings.Contains(r.stdout, `"server"`) || strings.Contains(r.stdout, `"fail"`) {
+		t.Errorf("doctor on %s without a token: exit %d\n%s%s", upper, r.code, r.stdout, r.err)
+	}
+}

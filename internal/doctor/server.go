@@ -104,7 +104,7 @@ func (e *Env) probeServer(ctx context.Context) serverFacts {
 	}
 
 	tok, _ := e.serverSetting(serverSettingToken)
-	loopback := serverIsLoopback(urlSetting.Value)
+	loopback := sentry.IsLoopbackURL(urlSetting.Value)
 	switch {
 	case tok.Set:
 		f.findings = append(f.findings, Finding{Status: StatusOK, Subject: "auth token", Detail: serverWithSource(tok)})
@@ -282,20 +282,6 @@ func serverWithSource(s Setting) string {
 		return v
 	}
 	return v + " (from " + s.Source + ")"
-}
-
-// serverIsLoopback reports a server on this machine, which mapback upload lets go without a token.
-func serverIsLoopback(raw string) bool {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" {
-		return false
-	}
-	h := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
-	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // checkServer shows the server settings with their sources, then asks the server for its upload

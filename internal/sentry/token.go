@@ -95,6 +95,17 @@ func insecureTokenMessage(host string) string {
 	return fmt.Sprintf("the auth token will be sent unencrypted over http to %s; use an https:// URL", host)
 }
 
+// IsLoopbackURL reports a server URL on this machine: localhost, *.localhost, 127.0.0.0/8 or ::1, in
+// any letter case. Such a server (mapback dev-server) needs no token, and a token sent to it over
+// plain http never leaves the machine. upload, doctor and resolve --server all ask this one rule.
+func IsLoopbackURL(raw string) bool {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return isLoopback(u.Hostname())
+}
+
 func isLoopback(host string) bool {
 	h := strings.ToLower(strings.TrimSuffix(host, "."))
 	if h == "localhost" || strings.HasSuffix(h, ".localhost") {

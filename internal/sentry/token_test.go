@@ -92,3 +92,30 @@ func TestInsecureTokenWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestIsLoopbackURL: the one rule upload (token needed?), doctor (token check) and resolve --server
+// share; they disagreed on letter case before (doctor said "no token needed" for LOCALHOST while
+// upload refused to run without one).
+func TestIsLoopbackURL(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"http://localhost:8080":        true,
+		"http://LOCALHOST:8080":        true,
+		"http://localhost.:8080":       true,
+		"http://dev.localhost":         true,
+		"http://127.0.0.1:9000":        true,
+		"http://127.8.9.10":            true,
+		"http://[::1]:8080":            true,
+		" http://127.0.0.1 ":           true,
+		"https://sentry.io":            false,
+		"http://localhost.example.com": false,
+		"http://10.0.0.1:8080":         false,
+		"http://[::2]":                 false,
+		"localhost:8080":               false, // no scheme: not a URL a client can use
+		"":                             false,
+		"http://%zz":                   false,
+	} {
+		if got := IsLoopbackURL(raw); got != want {
+			t.Errorf("IsLoopbackURL(%q) = %v, want %v", raw, got, want)
+		}
+	}
+}
