@@ -109,10 +109,10 @@ func (a *app) doctorOptions(cmd *cobra.Command, opts *doctor.Options, headerFlag
 	opts.Projects = splitProjects(a.cfg.Project)
 	for i, s := range opts.Settings {
 		if s.Name == string(config.KeyURL) && !strings.EqualFold(strings.TrimSuffix(s.Value, "/"), strings.TrimSuffix(serverURL, "/")) {
-			opts.Settings[i].Value, opts.Settings[i].Source = serverURL, "the organisation token"
+			opts.Settings[i].Value, opts.Settings[i].Source = serverURL, "the organization token"
 		}
 		if s.Name == string(config.KeyOrg) && org != "" && s.Value != org {
-			opts.Settings[i].Value, opts.Settings[i].Source, opts.Settings[i].Set = org, "the organisation token", true
+			opts.Settings[i].Value, opts.Settings[i].Source, opts.Settings[i].Set = org, "the organization token", true
 		}
 	}
 	if opts.Offline {

@@ -12,8 +12,8 @@ import (
 	"github.com/mapback/mapback/internal/sentry"
 )
 
-// serverTarget is the server URL and organisation to talk to: the configured ones, unless an
-// organisation token says otherwise.
+// serverTarget is the server URL and organization to talk to: the configured ones, unless an
+// organization token says otherwise.
 func (a *app) serverTarget() (serverURL, org string) {
 	cfg := a.cfg
 	serverURL, org = cfg.URL, cfg.Org
@@ -21,7 +21,7 @@ func (a *app) serverTarget() (serverURL, org string) {
 	if tok.Kind != "org" {
 		return serverURL, org
 	}
-	// An organisation token is bound to one server and organisation; like the reference client,
+	// An organization token is bound to one server and organization; like the reference client,
 	// mapback lets it win over the environment and config files, so a stale SENTRY_ORG cannot send
 	// the upload elsewhere. An explicit --url (or a local dev-server) still wins: the user asked for
 	// that server on this command line.
@@ -38,7 +38,7 @@ func (a *app) serverTarget() (serverURL, org string) {
 	}
 	if tok.Org != "" && tok.Org != org {
 		if org != "" {
-			a.log.Warn("the auth token belongs to another organisation; using the token's", "token_org", tok.Org, "configured", org)
+			a.log.Warn("the auth token belongs to another organization; using the token's", "token_org", tok.Org, "configured", org)
 		}
 		org = tok.Org
 	}

@@ -52,8 +52,8 @@ events whatever their URL. Without debug IDs a --release is required.
 
 Settings: --url, --auth-token, --org and --project are global and also come
 from SENTRY_URL, SENTRY_AUTH_TOKEN, SENTRY_ORG, SENTRY_PROJECT and
-.sentryclirc (see 'mapback config'). An organisation token (sntrys_...)
-carries its server URL and organisation, which then take precedence.
+.sentryclirc (see 'mapback config'). An organization token (sntrys_...)
+carries its server URL and organization, which then take precedence.
 
 The report goes to stderr; --json prints it to stdout. Exit status 1 when the
 upload or the server's processing fails, 130 when interrupted (a rerun sends
@@ -136,7 +136,7 @@ func (a *app) uploadOptions(cmd *cobra.Command, opts *upload.Options, fl uploadF
 	}
 
 	if cfg.AuthToken == "" && !sentry.IsLoopbackURL(serverURL) {
-		return &upload.SettingError{Msg: "no auth token", Hint: "pass --auth-token or set SENTRY_AUTH_TOKEN (an organisation token from Settings → Auth Tokens)"}
+		return &upload.SettingError{Msg: "no auth token", Hint: "pass --auth-token or set SENTRY_AUTH_TOKEN (an organization token from Settings → Auth Tokens)"}
 	}
 	client, err := a.newClient(serverURL, headers)
 	if err != nil {

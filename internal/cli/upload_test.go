@@ -104,7 +104,7 @@ func TestUploadErrorsCarryTheFix(t *testing.T) {
 		{"wrong token", []string{"--url", url, "--auth-token", "wrong", "-o", "o", "-p", "p", "upload", dir}, ExitFailure,
 			[]string{"Invalid token (http status: 401)", "fix:", "SENTRY_AUTH_TOKEN"}},
 		{"no org", []string{"--url", url, "--auth-token", "right", "-p", "p", "upload", dir}, ExitFailure,
-			[]string{"no organisation given", "fix: pass --org"}},
+			[]string{"no organization given", "fix: pass --org"}},
 		{"no token for a remote server", []string{"--url", "https://sentry.example.com", "-o", "o", "-p", "p", "upload", dir}, ExitFailure,
 			[]string{"no auth token", "fix:"}},
 		{"bad header", []string{"--url", url, "--auth-token", "right", "-o", "o", "-p", "p", "upload", "--header", "nocolon", dir}, ExitUsage,

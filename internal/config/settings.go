@@ -48,7 +48,7 @@ var settings = []setting{
 	{key: KeyAuthToken, flag: "auth-token", env: []string{"MAPBACK_AUTH_TOKEN", "SENTRY_AUTH_TOKEN"}, ini: iniKey{"auth", "token"},
 		secret: true, description: "auth token, never printed"},
 	{key: KeyOrg, flag: "org", env: []string{"MAPBACK_ORG", "SENTRY_ORG"}, ini: iniKey{"defaults", "org"},
-		description: "organisation slug"},
+		description: "organization slug"},
 	{key: KeyProject, flag: "project", env: []string{"MAPBACK_PROJECT", "SENTRY_PROJECT"}, ini: iniKey{"defaults", "project"},
 		description: "project slug"},
 	{key: KeyRelease, env: []string{"MAPBACK_RELEASE", "SENTRY_RELEASE"},

@@ -208,7 +208,7 @@ func (e *ProcessingError) Fix() string {
 	case strings.Contains(d, "without debug ids or release"):
 		return "run 'mapback sourcemaps inject' on the files first, or pass --release"
 	case strings.Contains(d, "exceeds maximum size"):
-		return "the bundle is larger than the organisation allows: upload the build in parts (one PATH per upload), or leave out files with --ignore"
+		return "the bundle is larger than the organization allows: upload the build in parts (one PATH per upload), or leave out files with --ignore"
 	case strings.Contains(d, "checksum"):
 		return "the server assembled different bytes than were sent (a proxy altering requests?); run the upload again"
 	}
@@ -393,7 +393,7 @@ func validate(opts *Options) error {
 			return errors.New("upload: no server client")
 		}
 		if opts.Org == "" {
-			return &SettingError{"no organisation given", "pass --org or set SENTRY_ORG"}
+			return &SettingError{"no organization given", "pass --org or set SENTRY_ORG"}
 		}
 		if len(opts.Projects) == 0 {
 			return &SettingError{"no project given", "pass --project (repeatable) or set SENTRY_PROJECT"}

@@ -455,7 +455,7 @@ func TestSettingsRejectedBeforeAnyRequest(t *testing.T) {
 		edit func(*Options)
 		want string
 	}{
-		{"no org", func(o *Options) { o.Org = "" }, "no organisation"},
+		{"no org", func(o *Options) { o.Org = "" }, "no organization"},
 		{"no project", func(o *Options) { o.Projects = nil }, "no project"},
 		{"slash in release", func(o *Options) { o.Release = "a/b" }, "'/'"},
 		{"dist without release", func(o *Options) { o.Dist = "d1" }, "needs a release"},
