@@ -169,17 +169,6 @@ func pathList(paths []string) string {
 	return strings.Join(paths, ", ")
 }
 
-// shellArg quotes p for a fix line the user pastes into a shell.
-func shellArg(p string) string {
-	if p != "" && strings.IndexFunc(p, func(r rune) bool {
-		safe := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@=,", r)
-		return !safe
-	}) < 0 {
-		return p
-	}
-	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
-}
-
 // refKind is what a bundle's last sourceMappingURL comment names.
 type refKind int
 

@@ -110,13 +110,6 @@ func countProblems(fs []Finding) int {
 	return n
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // WriteJSON prints the report as one JSON document (stdout).
 func WriteJSON(w io.Writer, r *Report) error {
 	enc := json.NewEncoder(w)

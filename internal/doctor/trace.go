@@ -260,7 +260,7 @@ func prefixFix(framePath, rel, root, server string) string {
 	if prefix != "~" {
 		flag = " --url-prefix '" + prefix + "'"
 	}
-	return "upload with: mapback sourcemaps upload" + server + flag + " " + uploadShellWord(dir)
+	return "upload with: mapback sourcemaps upload" + server + flag + " " + shellArg(dir)
 }
 
 // urlPathOf is the path of a frame URL without query and fragment: "https://h/a/b.js?x" → "/a/b.js",

@@ -124,19 +124,12 @@ func checkUploaded(ctx context.Context, env *Env) Result {
 	}
 	res.Detail = fmt.Sprintf("%d of %d bundles are on the server with their maps", ok, len(locals))
 	if missing > 0 {
-		res.Detail += fmt.Sprintf("; %d %s", missing, uploadPlural(missing, "is not", "are not"))
+		res.Detail += fmt.Sprintf("; %d %s", missing, noun(missing, "is not", "are not"))
 	}
 	if noID > 0 {
 		res.Detail += fmt.Sprintf("; %d without a debug ID", noID)
 	}
 	return res
-}
-
-func uploadPlural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 func uploadPaths(paths []string) []string {
@@ -327,11 +320,11 @@ func (e *uploadLookupError) fix(org string) string {
 // uploadFinding says what was found for one local bundle and how to fix what was not.
 func uploadFinding(env *Env, l uploadLocal, c uploadCopy) Finding {
 	fd := Finding{Subject: l.path}
-	uploadCmd := "mapback sourcemaps upload" + env.serverFlag() + " --org " + uploadShellWord(env.Org) + " --project " + uploadShellWord(strings.Join(env.Projects, ","))
+	uploadCmd := "mapback sourcemaps upload" + env.serverFlag() + " --org " + shellArg(env.Org) + " --project " + shellArg(strings.Join(env.Projects, ","))
 	if p := env.URLPrefix; p != "" && p != "~" {
-		uploadCmd += " --url-prefix " + uploadShellWord(p)
+		uploadCmd += " --url-prefix " + shellArg(p)
 	}
-	uploadCmd += " " + uploadShellWord(l.root)
+	uploadCmd += " " + shellArg(l.root)
 	switch {
 	case l.err != nil:
 		fd.Status, fd.Detail = StatusWarn, "cannot read it: "+l.err.Error()
@@ -342,12 +335,12 @@ func uploadFinding(env *Env, l uploadLocal, c uploadCopy) Finding {
 		// this pair, or injecting it, would not help (the debug ID check says why).
 		fd.Status = StatusWarn
 		fd.Detail = "no debug ID, but its map has " + l.mapID + ": the map is from an earlier, injected build (see the debug ID check)"
-		fd.Fix = "rebuild the bundle and its map together, then run mapback sourcemaps inject " + uploadShellWord(l.root) + " and upload again"
+		fd.Fix = "rebuild the bundle and its map together, then run mapback sourcemaps inject " + shellArg(l.root) + " and upload again"
 		return fd
 	case l.scriptID == "" && l.mapID == "":
 		fd.Status = StatusWarn
 		fd.Detail = "no debug ID: the server can only match it by URL"
-		fd.Fix = "mapback sourcemaps inject " + uploadShellWord(l.root) + ", then upload again"
+		fd.Fix = "mapback sourcemaps inject " + shellArg(l.root) + ", then upload again"
 		return fd
 	}
 	id := l.scriptID
@@ -501,13 +494,5 @@ func (e *Env) serverFlag() string {
 	if v == "" || strings.EqualFold(strings.TrimSuffix(v, "/"), defaultServer) {
 		return ""
 	}
-	return " --url " + uploadShellWord(v)
-}
-
-// uploadShellWord quotes a path for a command the user may paste into a POSIX shell.
-func uploadShellWord(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n'\"$`\\*?[]{}()<>|&;#~!") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return " --url " + shellArg(v)
 }
