@@ -309,6 +309,13 @@ func quickComment(path string) (raw string, ok bool, err error) {
 }
 
 // resolveComment applies steps 2-5 to the comment value raw; on failure it sets p.why.
+// EmbeddedMapError is a bundle's inline source map (a data: URL) that does not decode. doctor
+// reports it as a broken map rather than an unreadable bundle, so it is a type, not a message.
+type EmbeddedMapError struct{ Err error }
+
+func (e *EmbeddedMapError) Error() string { return "embedded source map is " + e.Err.Error() }
+func (e *EmbeddedMapError) Unwrap() error { return e.Err }
+
 func (pr *pairer) resolveComment(f *found, raw string, p *probe) {
 	v := stripQuery(raw)
 	if v == "" {
@@ -318,7 +325,7 @@ func (pr *pairer) resolveComment(f *found, raw string, p *probe) {
 	if isDataURL(v) {
 		m, err := DecodeDataURL(v)
 		if err != nil {
-			p.err = fmt.Errorf("embedded source map is %w", err)
+			p.err = &EmbeddedMapError{Err: err}
 			return
 		}
 		if m == nil {

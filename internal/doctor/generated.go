@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -131,7 +132,8 @@ func isProjectRoot(root string) bool {
 
 // isEmbeddedMapErr recognises dist's error for a data: URL that does not decode.
 func isEmbeddedMapErr(err error) bool {
-	return strings.HasPrefix(err.Error(), "embedded source map is")
+	var e *dist.EmbeddedMapError
+	return errors.As(err, &e)
 }
 
 // commonFix is the fix every warn/fail finding shares, or "" when they differ (each finding's fix
