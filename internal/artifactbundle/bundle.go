@@ -1,6 +1,6 @@
 // Package artifactbundle reads (and, later, writes) Sentry-compatible artifact bundles: an 8-byte SYSB header
 // followed by a zip whose offsets are absolute, holding the bundled files and a manifest.json
-// (spec/upload-protocol.md §10).
+// (docs/internals/upload-protocol.md §10).
 package artifactbundle
 
 import (
@@ -21,7 +21,7 @@ import (
 	"sync/atomic"
 )
 
-// Header facts (spec/upload-protocol.md §10.1).
+// Header facts (docs/internals/upload-protocol.md §10.1).
 const (
 	// Magic is the first four bytes of every artifact bundle.
 	Magic = "SYSB"
@@ -35,7 +35,7 @@ const (
 	DefaultMaxEntrySize = 512 << 20
 )
 
-// File types of manifest entries (spec/upload-protocol.md §10.4).
+// File types of manifest entries (docs/internals/upload-protocol.md §10.4).
 const (
 	TypeMinifiedSource   = "minified_source"
 	TypeSourceMap        = "source_map"
@@ -354,7 +354,7 @@ func (b *Bundle) FindByDebugID(id, typ string) (string, bool) {
 }
 
 // FindByURL finds the entry whose url matches a frame URL (spec/resolve.md §10 step 4,
-// spec/upload-protocol.md §12), trying in order: the URL as given; without its fragment; without its
+// docs/internals/upload-protocol.md §12), trying in order: the URL as given; without its fragment; without its
 // query; "~" + path + "?" + query; "~" + path.
 func (b *Bundle) FindByURL(frameURL string) (string, FileEntry, bool) {
 	for _, c := range CandidateURLs(frameURL) {

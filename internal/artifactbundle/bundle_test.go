@@ -24,7 +24,7 @@ type entry struct {
 	claim uint64
 }
 
-// buildBundle writes a bundle the way spec/upload-protocol.md §10.1–10.2 describes: SYSB + u32 LE version,
+// buildBundle writes a bundle the way docs/internals/upload-protocol.md §10.1–10.2 describes: SYSB + u32 LE version,
 // then a zip with absolute offsets (base offset 8), deflate, 1980-01-01 timestamps, made-by 0x0314,
 // version needed 20, mode 0644, no data descriptor.
 func buildBundle(t testing.TB, version uint32, entries []entry) []byte {

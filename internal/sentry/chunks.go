@@ -74,7 +74,7 @@ type UploadOptions struct {
 const DefaultGzipLevel = gzip.NoCompression
 
 // UploadChunks sends chunks in one multipart POST to url (the capability
-// URL), one part per chunk in the order given (upload-protocol.md §5). The
+// URL), one part per chunk in the order given (docs/internals/upload-protocol.md §5). The
 // body is built, and compressed, before the first attempt so that a retry
 // resends the same bytes. An empty list sends nothing.
 func (c *Client) UploadChunks(ctx context.Context, url string, chunks []Chunk, opts UploadOptions) error {

@@ -160,7 +160,7 @@ func TestUploadChunksMultipart(t *testing.T) {
 }
 
 // The framing matches the reference byte for byte apart from the boundary
-// (upload-protocol.md §5).
+// (docs/internals/upload-protocol.md §5).
 func TestUploadChunksFraming(t *testing.T) {
 	srv, seen := chunkServer(t)
 	c, _ := newTestClient(t, srv)

@@ -1,5 +1,5 @@
 // Package sentry is the HTTP client for Sentry's chunk-upload protocol
-// (shared spec upload-protocol.md): the capability request, chunk POSTs,
+// (docs/internals/upload-protocol.md): the capability request, chunk POSTs,
 // artifact bundle assembly, and the artifact lookup used to find bundles.
 //
 // Every request carries the Bearer token, is retried for what can succeed on
@@ -107,7 +107,7 @@ func New(opts Options) (*Client, error) {
 		hc = &copied
 	}
 	// A redirect is reported, not followed: Sentry answers a chunk POST for
-	// an unknown project with 302 (upload-protocol.md §5), and following a
+	// an unknown project with 302 (docs/internals/upload-protocol.md §5), and following a
 	// redirect would turn a POST into a GET and could carry the token to an
 	// address nobody configured.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -129,7 +129,7 @@ const DefaultIdleTimeout = httpclient.DefaultIdleTimeout
 // upload may send to one host.
 func defaultHTTPClient(idle time.Duration) *http.Client { return httpclient.New(idle, 32) }
 
-// parseBaseURL applies upload-protocol.md §1: scheme and host (with an
+// parseBaseURL applies docs/internals/upload-protocol.md §1: scheme and host (with an
 // optional port) only, after trimming trailing slashes.
 func parseBaseURL(raw string) (*url.URL, error) {
 	trimmed := strings.TrimRight(strings.TrimSpace(raw), "/")
@@ -625,7 +625,7 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// ChunkOptions is the server's capability reply (upload-protocol.md §3).
+// ChunkOptions is the server's capability reply (docs/internals/upload-protocol.md §3).
 type ChunkOptions struct {
 	URL              string   // absolute chunk POST URL, resolved against the base
 	ChunkSize        int64    // bytes per chunk, > 0

@@ -62,7 +62,7 @@ func TestBaseURLErrorHidesPassword(t *testing.T) {
 	}
 }
 
-// The capability reply of upload-protocol.md §11, with the url made
+// The capability reply of docs/internals/upload-protocol.md §11, with the url made
 // relative or absolute per test case.
 const fullCapability = `{"accept":["debug_files","release_files","pdbs","sources","bcsymbolmaps","il2cpp","portablepdbs","artifact_bundles","proguard"],"chunkSize":8388608,"chunksPerRequest":64,"compression":["gzip"],"concurrency":8,"hashAlgorithm":"sha1","maxFileSize":2147483648,"maxRequestSize":33554432,"url":"https://sentry.example.com/api/0/organizations/o/chunk-upload/"}`
 

@@ -23,7 +23,7 @@ type HTTPError struct {
 	Detail string
 }
 
-// Error reads like the reference client's message (upload-protocol.md §8) so
+// Error reads like the reference client's message (docs/internals/upload-protocol.md §8) so
 // that logs and scripts written for sentry-cli keep matching.
 func (e *HTTPError) Error() string {
 	return fmt.Sprintf("sentry reported an error: %s (http status: %d)", e.Detail, e.Status)

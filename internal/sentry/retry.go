@@ -15,7 +15,7 @@ import (
 	"github.com/mapback/mapback/internal/httpclient"
 )
 
-// Backoff between attempts, as the reference client does it (upload-protocol.md
+// Backoff between attempts, as the reference client does it (docs/internals/upload-protocol.md
 // §6): 1 s, ×1.5 per retry, capped at 5 s, plus jitter so that many clients
 // failing together do not come back together.
 const (

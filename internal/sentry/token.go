@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// TokenInfo is what the shape of an auth token says (upload-protocol.md §2).
+// TokenInfo is what the shape of an auth token says (docs/internals/upload-protocol.md §2).
 type TokenInfo struct {
 	// Kind is "org" (sntrys_…, an organization token), "user" (sntryu_ and
 	// 64 hex), "legacy" (64 hex, an older user token) or "unknown" (still

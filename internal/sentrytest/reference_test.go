@@ -18,7 +18,7 @@ import (
 
 // These tests run the reference client (sentry-cli 3.8.0, path in MAPBACK_REFERENCE_CLI as `make
 // conformance` provides it) against the server: if the real client uploads, waits and fails exactly as
-// spec/upload-protocol.md records against Sentry, the server is faithful enough for mapback's tests.
+// docs/internals/upload-protocol.md records against Sentry, the server is faithful enough for mapback's tests.
 
 func referenceCLI(t *testing.T) string {
 	t.Helper()
@@ -143,7 +143,7 @@ func TestReferenceClientUpload(t *testing.T) {
 		t.Fatalf("MaxInFlight(chunks) = %d with concurrency 2", got)
 	}
 
-	// A repeat upload sends no chunk: capability and two assembles, both ok (spec §4, §11).
+	// A repeat upload sends no chunk: capability and two assembles, both ok (§4, §11).
 	h.srv.ResetRequests()
 	if out, errOut, code := upload(); code != 0 {
 		t.Fatalf("repeat upload: exit %d\n%s\n%s", code, out, errOut)

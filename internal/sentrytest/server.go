@@ -1,9 +1,10 @@
 // Package sentrytest is a real HTTP server that speaks Sentry's chunk-upload / artifact-bundle protocol
-// (spec/upload-protocol.md): the capability GET, multipart chunk POSTs, assemble with its state machine, and
+// (docs/internals/upload-protocol.md): the capability GET, multipart chunk POSTs, assemble with its state machine, and
 // the artifact-lookup endpoint that finds stored bundles by debug ID. It stores chunks and bundles on disk,
 // so it serves three users: in-process tests of the upload code, `mapback dev-server` for trying a CI upload
 // offline, and conformance tests in which the reference client uploads to it. Tests can inject faults,
 // steer the assemble state and inspect the requests (the most recent DefaultMaxRequests by default).
+// A bare section number (§7.3) in this package's comments is one of docs/internals/upload-protocol.md.
 package sentrytest
 
 import (

@@ -22,7 +22,7 @@ import (
 )
 
 // DefaultExtensions are the file extensions uploaded when none are given: the bundles inject works
-// on, plus their maps (spec upload-protocol.md §10.3 lists jsbundle and bundle too; those are React
+// on, plus their maps (docs/internals/upload-protocol.md §10.3 lists jsbundle and bundle too; those are React
 // Native formats mapback does not pair, so they are opt-in with --ext).
 var DefaultExtensions = []string{"js", "cjs", "mjs", "map"}
 

@@ -1,5 +1,5 @@
 // Package upload sends a build's bundles and source maps to a Sentry-compatible server as one
-// artifact bundle (spec/upload-protocol.md): collect the files like inject does, pack them, cut the
+// artifact bundle (docs/internals/upload-protocol.md): collect the files like inject does, pack them, cut the
 // bundle into SHA-1 addressed chunks, ask the server which chunks it lacks, send only those, and
 // have it assemble the bundle, optionally waiting until it is processed. A second run of the same
 // tree sends no chunk at all; a run after an interruption sends only what did not arrive.
