@@ -30,7 +30,7 @@ import (
 //
 //  1. every bundle's bytes are identical, except for a short list of
 //     documented, deliberate differences, each verified precisely
-//     (internal/inject/testdata/golden/README.md, shared spec inject.md §10):
+//     (internal/inject/testdata/golden/README.md, docs/internals/inject.md §10):
 //     - crlf-end-layout: a CRLF bundle without a map; the reference rewrites
 //     every line end to LF, mapback keeps them. mapback's output with CRLF
 //     turned into LF must equal the reference's, and keep every CRLF;
@@ -83,7 +83,7 @@ const (
 
 var injBOMBytes = []byte("\xef\xbb\xbf")
 
-// The runtime snippet, copied from the shared spec (inject.md §4) rather than
+// The runtime snippet, copied from docs/internals/inject.md §4 rather than
 // from mapback's code, so the test is an independent oracle.
 const injSnippetTemplate = `!function(){try{var e="undefined"!=typeof window?window:"undefined"!=typeof global?global:"undefined"!=typeof globalThis?globalThis:"undefined"!=typeof self?self:{},n=(new e.Error).stack;n&&(e._sentryDebugIds=e._sentryDebugIds||{},e._sentryDebugIds[n]="__SENTRY_DEBUG_ID__")}catch(e){}}();`
 
@@ -305,7 +305,7 @@ func injCompareTree(t *testing.T, mb, ref, src string, minBundles, minChangedMap
 			return
 		case idA != "" && idB == injContentID(o) && bytes.Equal(b, injEndLayout(o, idB)) && injIsTopLayout(o, a, idA):
 			// The reference found no map (end layout, content-only ID) where
-			// mapback paired one: spec inject.md §10.4, a relative
+			// mapback paired one: docs/internals/inject.md §10.4, a relative
 			// sourceMappingURL naming a missing file. Decided below.
 			st.mu.Lock()
 			mispairs = append(mispairs, mispair{rel, idB, idA, injUnpaired})
@@ -525,8 +525,8 @@ func injCompareTree(t *testing.T, mb, ref, src string, minBundles, minChangedMap
 	}
 }
 
-// injContentID is the reference's ID for a bundle without a map (spec
-// inject.md §3): SHA-1 of the bytes, first 16 bytes, UUID version 5 bits.
+// injContentID is the reference's ID for a bundle without a map (see
+// docs/internals/inject.md §3): SHA-1 of the bytes, first 16 bytes, UUID version 5 bits.
 func injContentID(js []byte) string {
 	sum := sha1.Sum(js)
 	b := sum[:16]
@@ -535,8 +535,8 @@ func injContentID(js []byte) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// injEndLayout is the reference's output for an LF bundle without a map (spec
-// inject.md §5.4): the last sourceMappingURL line moves below the snippet.
+// injEndLayout is the reference's output for an LF bundle without a map (see
+// docs/internals/inject.md §5.4): the last sourceMappingURL line moves below the snippet.
 func injEndLayout(o []byte, id string) []byte {
 	body := o
 	var urlLine []byte
@@ -563,7 +563,7 @@ func injEndLayout(o []byte, id string) []byte {
 }
 
 // injIsTopLayout reports whether a is o with "\n"+snippet+"\n" inserted once
-// and "\n//# debugId=<id>\n" appended (spec inject.md §5.1).
+// and "\n//# debugId=<id>\n" appended (docs/internals/inject.md §5.1).
 func injIsTopLayout(o, a []byte, id string) bool {
 	ins := append(append([]byte{'\n'}, injSnippet(id)...), '\n')
 	p := bytes.Index(a, ins)

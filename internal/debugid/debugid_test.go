@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// Test vectors from the spec (inject.md §3), each reproduced with the
+// Test vectors of docs/internals/inject.md §3, each reproduced with the
 // reference client.
 func TestDerivationVectors(t *testing.T) {
 	tests := []struct {

@@ -1,5 +1,5 @@
 // Package dist finds the JavaScript bundles and source maps under the given paths and pairs each
-// bundle with its map, following docs/spec inject.md §1-2 (the reference client's rules plus
+// bundle with its map, following docs/internals/inject.md §1-2 (the reference client's rules plus
 // mapback's changes).
 //
 // Walking: every PATH is walked recursively. Hidden directories and node_modules below a PATH are

@@ -26,7 +26,7 @@ const (
 var utf8BOM = []byte("\xef\xbb\xbf")
 
 // preludeEnd returns the byte offset where the reference client inserts the
-// snippet (inject.md §5.1): after an optional hashbang line, any whitespace
+// snippet (docs/internals/inject.md §5.1): after an optional hashbang line, any whitespace
 // and comments, and one optional string statement. A UTF-8 BOM stays first:
 // the scan starts after it (the reference client would put the snippet before
 // it, where browsers no longer see it as a BOM).

@@ -140,7 +140,7 @@ func editMap(sm *sourceMap, layout Layout, line, col int, id debugid.ID, inline 
 }
 
 // shiftMappings moves every segment at or after generated (line, col) down by
-// two lines (inject.md §6.1). Segments before the split keep their place;
+// two lines (docs/internals/inject.md §6.1). Segments before the split keep their place;
 // the first segment after it restarts its line, so only its generated
 // column changes; all other fields are deltas that line breaks do not
 // affect.

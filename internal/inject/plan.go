@@ -140,7 +140,7 @@ func (o outcome) withMap(js []byte, m *mapInput, newMap []byte) (outcome, error)
 }
 
 // planInjected handles a bundle that already has a //# debugId= comment
-// (inject.md §7); newMap is the repaired map, nil when it does not change.
+// (docs/internals/inject.md §7); newMap is the repaired map, nil when it does not change.
 func planInjected(m *mapInput, sm *sourceMap, id debugid.ID, js []byte) (outcome, []byte, error) {
 	o := outcome{id: id, status: StatusAlreadyInjected}
 	switch {
