@@ -1,6 +1,8 @@
 // Package artifactbundle reads (and, later, writes) Sentry-compatible artifact bundles: an 8-byte SYSB header
 // followed by a zip whose offsets are absolute, holding the bundled files and a manifest.json
 // (docs/internals/upload-protocol.md §10).
+//
+// A bare section number (§5.1) in this package's comments is one of docs/internals/upload-protocol.md.
 package artifactbundle
 
 import (
@@ -353,7 +355,7 @@ func (b *Bundle) FindByDebugID(id, typ string) (string, bool) {
 	return p, ok
 }
 
-// FindByURL finds the entry whose url matches a frame URL (spec/resolve.md §10 step 4,
+// FindByURL finds the entry whose url matches a frame URL (docs/internals/resolve.md §10 step 4,
 // docs/internals/upload-protocol.md §12), trying in order: the URL as given; without its fragment; without its
 // query; "~" + path + "?" + query; "~" + path.
 func (b *Bundle) FindByURL(frameURL string) (string, FileEntry, bool) {

@@ -215,7 +215,7 @@ func TestReferenceLayout(t *testing.T) {
 	}
 }
 
-// TestWorkedExampleManifest: the spec §11 manifest decodes into Manifest and re-encodes byte for byte.
+// TestWorkedExampleManifest: the docs/internals/upload-protocol.md §11 manifest decodes into Manifest and re-encodes byte for byte.
 func TestWorkedExampleManifest(t *testing.T) {
 	const golden = `{"files":{"files/_/_/admin.js":{"type":"minified_source","url":"~/admin.js","headers":{"debug-id":"5fdf19d9-8e36-5e65-97a6-df283094317b","sourcemap":"admin.js.map"}},"files/_/_/admin.js.map":{"type":"source_map","url":"~/admin.js.map","headers":{"debug-id":"5fdf19d9-8e36-5e65-97a6-df283094317b"}},"files/_/_/main.js":{"type":"minified_source","url":"~/main.js","headers":{"debug-id":"85ff4393-24a9-566b-9f04-4f4ba55e7b68","sourcemap":"main.js.map"}},"files/_/_/main.js.map":{"type":"source_map","url":"~/main.js.map","headers":{"debug-id":"85ff4393-24a9-566b-9f04-4f4ba55e7b68"}}},"debug_id":"a39a84d3-b6b0-56ca-85a3-c47f694f620d","org":"o","project":"p","release":"r"}`
 	if len(golden) != 670 {
@@ -308,7 +308,7 @@ func TestFindByURL(t *testing.T) {
 	}
 	if got := CandidateURLs("https://example.com/assets/bundle.min.js?foo=1"); strings.Join(got, " ") !=
 		"https://example.com/assets/bundle.min.js?foo=1 https://example.com/assets/bundle.min.js ~/assets/bundle.min.js?foo=1 ~/assets/bundle.min.js" {
-		t.Errorf("CandidateURLs (spec §12 example) = %q", got)
+		t.Errorf("CandidateURLs (docs/internals/upload-protocol.md §12 example) = %q", got)
 	}
 }
 

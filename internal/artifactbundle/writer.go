@@ -27,7 +27,7 @@ import (
 )
 
 // DefaultLevel is the deflate level Write uses when WriteOptions.Level is 0. The reference client's level
-// is unknown (spec §15; its streams match no zlib level), so it was chosen by measurement on the bench
+// is unknown (docs/internals/upload-protocol.md §15; its streams match no zlib level), so it was chosen by measurement on the bench
 // corpus (.cache/bench/corpus: 1954 .js/.mjs/.cjs/.map files, 441 MB, from six npm packages), one core,
 // output as a share of the input; "deflate" is klauspost/compress/flate alone (best of 3 runs, files in
 // memory), "Write" is BenchmarkLevels (read + CRC + SHA-1 + deflate + zip, Jobs 1, one run, a shared
@@ -113,7 +113,7 @@ type WriteResult struct {
 // zip64; split the upload instead.
 var ErrZip64 = errors.New("artifact bundle too large: zip64 is not supported (split the upload)")
 
-// Zip record constants (APPNOTE.TXT 4.3.7, 4.3.12, 4.3.16) with the values of spec §10.2.
+// Zip record constants (APPNOTE.TXT 4.3.7, 4.3.12, 4.3.16) with the values of docs/internals/upload-protocol.md §10.2.
 const (
 	localSig      = 0x04034b50
 	centralSig    = 0x02014b50
@@ -590,7 +590,7 @@ func debugIDFromSum(sum []byte) string {
 // uniquePath returns p, or p with a counter when p is taken, exactly as the reference's bundle writer does
 // (symbolic SourceBundleWriter::unique_path): the first duplicate gets ".1"; later ones trim trailing digits
 // and append ".N", which leaves the dot of ".1" in place: "x", "x.1", "x..2", "x...3". Observed with
-// sentry-cli 3.8.0 (testdata/reference-3.8.0-dups.bundle); spec §10.2's ".1, .2, …" is the intent, not the
+// sentry-cli 3.8.0 (testdata/reference-3.8.0-dups.bundle); docs/internals/upload-protocol.md §10.2's ".1, .2, …" is the intent, not the
 // bytes.
 func uniquePath(p string, used map[string]bool) string {
 	for n := 1; used[p]; n++ {
@@ -736,7 +736,7 @@ func (z *zipWriter) finish() error {
 }
 
 // BundlePath returns the path of a URL's file inside the bundle's "files/" directory, as the reference
-// client computes it (sentry-cli url_to_bundle_path, spec §10.3): the URL is parsed like a WHATWG URL
+// client computes it (sentry-cli url_to_bundle_path, docs/internals/upload-protocol.md §10.3): the URL is parsed like a WHATWG URL
 // against the base "http://~" ("~/x" is relative), then
 //
 //	host "~"       → "_/_/" + path

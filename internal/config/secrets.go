@@ -10,7 +10,7 @@ import (
 )
 
 // TokenShaped reports whether s has the shape of an API token mapback knows
-// (docs/internals/upload-protocol.md §2, posthog-protocol.md): Sentry organization tokens
+// (docs/internals/upload-protocol.md §2, docs/posthog.md): Sentry organization tokens
 // (sntrys_…), user tokens (sntryu_ and 64 hex, or a bare 64 hex), PostHog
 // personal and project API keys (phx_…, phc_…). An argument of that shape
 // is never echoed: it was pasted in the wrong place.

@@ -41,7 +41,7 @@ import (
 //     mapback's tree, and either the outputs differ only in the ID (the
 //     reference paired another map) or the reference's output is exactly
 //     the no-map end layout with the content-only ID while mapback's is the
-//     top layout (spec §10.4: a relative sourceMappingURL naming a missing
+//     top layout (docs/internals/inject.md §10.4: a relative sourceMappingURL naming a missing
 //     file; mapback falls back to the co-located map). Logged; the map
 //     mapback paired is then left out of check 3 but not of check 4;
 //  2. the //# debugId= comments agree (outside the two cases above);

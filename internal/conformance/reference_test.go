@@ -71,7 +71,7 @@ var (
 // bundle frame of every committed Node trace, the reference client's
 // `sourcemaps resolve` must land where `node --enable-source-maps` does, except
 // where the reference falls back to another line (a known reference defect,
-// see shared spec resolve.md). Later issues compare mapback's resolve the same way.
+// see docs/internals/resolve.md). Later issues compare mapback's resolve the same way.
 func TestReferenceResolveAgreesWithNode(t *testing.T) {
 	ref := binary(t, "MAPBACK_REFERENCE_CLI")
 	root := repoRoot(t)

@@ -93,7 +93,7 @@ func resParseReference(res injResult) resRef {
 
 // resCandidates returns the decoder's acceptable answers for a 0-based
 // generated position: every segment at the greatest column <= col on the same
-// line (spec §4: with several at that column any is acceptable), in mappings
+// line (docs/internals/resolve.md §4: with several at that column any is acceptable), in mappings
 // order. found is false when the line has no segment at or before col.
 func resCandidates(sm *injSourceMap, line, col int) ([]injHit, bool) {
 	if sm.sections != nil {

@@ -37,13 +37,13 @@ const resSamplesPerMap = 1000
 //   - where the reference's nearest token is on the queried line, mapback must
 //     give the same original line, column (1-based) and source basename;
 //   - where the reference falls back to another line (or finds no token),
-//     mapback must say no_mapping (spec resolve.md §4) provided this file's
+//     mapback must say no_mapping (docs/internals/resolve.md §4) provided this file's
 //     independent decoder confirms the line has no segment at or before the
 //     column; if it has one, mapback must give that segment's answer;
 //   - excluded, with a reason: the chosen segment has one field (spec: unmapped;
 //     mapback must say no_mapping, the reference prints something else), and
 //     several segments at the chosen column with mapback and the reference each
-//     naming one of them (spec §4: any is acceptable);
+//     naming one of them (docs/internals/resolve.md §4: any is acceptable);
 //   - everywhere, mapback must agree with the independent decoder.
 func TestResolveMatchesReference(t *testing.T) {
 	mb := binary(t, "MAPBACK_BIN")

@@ -49,7 +49,7 @@ type Rule string
 const (
 	RuleComment Rule = "sourceMappingURL" // local file named by the last sourceMappingURL comment
 	RuleDataURL Rule = "inline"           // data: URL in the comment
-	RuleGuess   Rule = "co-located"       // a guess beside the bundle (spec §2 step 6)
+	RuleGuess   Rule = "co-located"       // a guess beside the bundle (docs/internals/inject.md §2 step 6)
 	RuleNone    Rule = "none"
 )
 

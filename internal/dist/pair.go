@@ -15,7 +15,7 @@ import (
 	"unicode/utf8"
 )
 
-// Pairing (spec §2 with mapback's changes):
+// Pairing (docs/internals/inject.md §2 with mapback's changes):
 //
 //  1. The last sourceMappingURL comment of the bundle.
 //  2. A data: URL is the map (RuleDataURL); undecodable → Bundle.Err.

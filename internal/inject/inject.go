@@ -1,6 +1,8 @@
 // Package inject gives bundles and their source maps matching debug IDs:
 // the same IDs and bundle bytes as the reference client, maps edited as text
 // so nothing in them is lost, and writes that survive a crash at any moment.
+//
+// A bare section number (§5.1) in this package's comments is one of docs/internals/inject.md.
 package inject
 
 import (

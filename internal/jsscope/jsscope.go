@@ -1,5 +1,5 @@
 // Package jsscope finds the function scopes of a (minified) JavaScript file and
-// infers their names from context (spec resolve.md §5, approach 1): which
+// infers their names from context (docs/internals/resolve.md §5, approach 1): which
 // function encloses a generated position, and what was its original name.
 //
 // Parsing uses github.com/grafana/sobek/parser (see docs/architecture.md,

@@ -16,7 +16,7 @@ import (
 	"github.com/mapback/mapback/internal/stacktrace"
 )
 
-// A Sentry event (spec resolve.md §10, docs/internals/upload-protocol.md §12): exception
+// A Sentry event (docs/internals/resolve.md §10, docs/internals/upload-protocol.md §12): exception
 // frames, oldest call first, and debug_meta.images tying each minified file
 // (code_file) to a debug ID. Only the fields resolve reads or writes are
 // typed; everything else is kept as it was.

@@ -9,7 +9,7 @@ import (
 	"github.com/mapback/mapback/internal/stacktrace"
 )
 
-// The --json report (spec resolve.md §11.2): every input line in order, each
+// The --json report (docs/internals/resolve.md §11.2): every input line in order, each
 // frame with its minified and original position, how the map was found and,
 // when unresolved, a status and a reason. Lines and columns are 1-based.
 type jsonReport struct {

@@ -262,7 +262,7 @@ type resolver struct {
 	frameBases map[string]bool
 }
 
-// Status of a frame, as --json reports it (spec resolve.md §11.2).
+// Status of a frame, as --json reports it (docs/internals/resolve.md §11.2).
 const (
 	StatusResolved      = "resolved"
 	StatusNotResolvable = "not_resolvable" // native, eval body, blob:, data:, no file
@@ -459,7 +459,7 @@ func (r *resolver) checkBuild(res *resolved, at []jsscope.Pos) {
 	}
 }
 
-// useful rejects names that say nothing about the code (spec resolve.md §5).
+// useful rejects names that say nothing about the code (docs/internals/resolve.md §5).
 func useful(name string) bool {
 	switch name {
 	case "", jsscope.Anonymous, "__webpack_require__", "__webpack_modules__":

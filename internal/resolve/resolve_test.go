@@ -153,7 +153,7 @@ func TestJSONReport(t *testing.T) {
 		switch l.Frame.Status {
 		case StatusResolved:
 			o := l.Frame.Original
-			// webpack://<namespace>/./src/x.js is shown as src/x.js (spec §6).
+			// webpack://<namespace>/./src/x.js is shown as src/x.js (docs/internals/resolve.md §6).
 			if o == nil || !strings.HasPrefix(o.File, "src/") || o.Line < 1 || l.Frame.Map == nil || l.Frame.Map.FoundBy != "sourceMappingURL" || l.Frame.Output == "" {
 				t.Errorf("resolved frame %d: %+v %+v", l.N, o, l.Frame.Map)
 			}

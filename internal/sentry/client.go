@@ -7,6 +7,8 @@
 // client's backoff, and fails with a typed *HTTPError that says how to fix it.
 // Bodies are built in memory before sending, so a retry resends the same
 // bytes. Redirects are never followed.
+//
+// A bare section number (§5.1) in this package's comments is one of docs/internals/upload-protocol.md.
 package sentry
 
 import (

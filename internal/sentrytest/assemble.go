@@ -17,7 +17,7 @@ import (
 	"github.com/mapback/mapback/internal/artifactbundle"
 )
 
-// Assemble states (spec §7.3).
+// Assemble states (§7.3).
 const (
 	StateNotFound   = "not_found"
 	StateCreated    = "created"
@@ -57,7 +57,7 @@ func (s *Server) cachedState(key stateKey) (assembleState, bool) {
 	return st, ok
 }
 
-// assembleRequest is a validated assemble body (spec §7.1).
+// assembleRequest is a validated assemble body (§7.1).
 type assembleRequest struct {
 	Checksum string
 	Chunks   []string
@@ -159,7 +159,7 @@ func parseAssemble(body []byte) (assembleRequest, string) {
 	return req, ""
 }
 
-// checkRelease applies Sentry's release-name rules (spec §7.1) beyond the schema's "no /".
+// checkRelease applies Sentry's release-name rules (§7.1) beyond the schema's "no /".
 func checkRelease(v string) string {
 	switch {
 	case strings.TrimSpace(v) != v:
@@ -172,7 +172,7 @@ func checkRelease(v string) string {
 	return ""
 }
 
-// serveAssemble runs Sentry's order of checks (spec §7.3): unknown chunks → not_found; a cached state for
+// serveAssemble runs Sentry's order of checks (§7.3): unknown chunks → not_found; a cached state for
 // (org, checksum) → that state; no chunks → not_found with []; else "created" and the assembly starts.
 func (s *Server) serveAssemble(rw *replyWriter, org string, body []byte) {
 	req, detail := parseAssemble(body)
@@ -400,7 +400,7 @@ func firstLine(s string) string {
 }
 
 // hasDebugIDs reports whether any manifest entry carries a debug-id (or debug_id) header; the bundle's own
-// debug_id does not count (Sentry's rule, spec §9).
+// debug_id does not count (Sentry's rule, §9).
 func hasDebugIDs(m artifactbundle.Manifest) bool {
 	for _, e := range m.Files {
 		if e.DebugID() != "" {
@@ -410,7 +410,7 @@ func hasDebugIDs(m artifactbundle.Manifest) bool {
 	return false
 }
 
-// bundleID is the bundle's identity for replacement (spec §10.5): the manifest debug_id, normalised and cut
+// bundleID is the bundle's identity for replacement (§10.5): the manifest debug_id, normalised and cut
 // to 36 characters; without one, a UUID made from the checksum's first 32 hex digits.
 func bundleID(m artifactbundle.Manifest, checksum string) string {
 	if id := artifactbundle.NormalizeDebugID(m.DebugID); id != "" {

@@ -9,7 +9,7 @@ import (
 
 const chk = "5a1b82877d12aa1179825559f4c416f18d587bbe"
 
-// TestAssembleValidation: bodies Sentry's schema and release rules reject are 400 with a detail (spec §7.1).
+// TestAssembleValidation: bodies Sentry's schema and release rules reject are 400 with a detail (§7.1).
 func TestAssembleValidation(t *testing.T) {
 	h := newHarness(t, Options{})
 	for _, tc := range []struct{ body, detail string }{

@@ -31,7 +31,7 @@ func (c *fakeClock) advance(d time.Duration) {
 }
 
 // projectBundle is what `upload -p <project>` makes of testFiles(): the manifest names the project, so the
-// bytes (and the checksum) differ per project while the bundle debug_id stays the same (spec §10.4, §10.5).
+// bytes (and the checksum) differ per project while the bundle debug_id stays the same (§10.4, §10.5).
 func projectBundle(t *testing.T, project string) []byte {
 	t.Helper()
 	m := artifactbundle.Manifest{Files: map[string]artifactbundle.FileEntry{}, DebugID: idBundle, Org: testOrg, Project: project}

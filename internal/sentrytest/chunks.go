@@ -14,7 +14,7 @@ import (
 	"path/filepath"
 )
 
-// serveCapability answers the chunk-upload options GET (spec §3). encoding/json sorts the map's keys, which
+// serveCapability answers the chunk-upload options GET (§3). encoding/json sorts the map's keys, which
 // is the order Sentry's reply has in §11.
 func (s *Server) serveCapability(rw *replyWriter, r *http.Request, org string) {
 	c := s.capa
@@ -56,7 +56,7 @@ const (
 	rankContent // checksum mismatch: only reported when every size check passed
 )
 
-// serveChunks stores the parts of a chunk POST (spec §5). Parts are decoded into temporary files while the
+// serveChunks stores the parts of a chunk POST (§5). Parts are decoded into temporary files while the
 // body streams in and renamed into place only when the whole request passed, so a rejected request stores
 // nothing. It returns the parts for the request record.
 func (s *Server) serveChunks(rw *replyWriter, r *http.Request) []Part {

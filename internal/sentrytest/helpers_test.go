@@ -270,7 +270,7 @@ func testFiles() []bundleFile {
 	}
 }
 
-// buildBundle writes the SYSB header and a zip whose offsets count it (spec §10.1), manifest last.
+// buildBundle writes the SYSB header and a zip whose offsets count it (§10.1), manifest last.
 func buildBundle(t *testing.T, files []bundleFile, bundleDebugID string) []byte {
 	t.Helper()
 	m := artifactbundle.Manifest{Files: map[string]artifactbundle.FileEntry{}, DebugID: bundleDebugID, Org: testOrg, Project: testProject}

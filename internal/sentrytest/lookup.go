@@ -13,7 +13,7 @@ import (
 	"github.com/mapback/mapback/internal/artifactbundle"
 )
 
-// lookupEntry is one element of the artifact-lookup reply (spec §12).
+// lookupEntry is one element of the artifact-lookup reply (§12).
 type lookupEntry struct {
 	ID           string `json:"id"`
 	Type         string `json:"type"`

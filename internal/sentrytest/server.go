@@ -45,7 +45,7 @@ type Options struct {
 	// Logger receives one line per request (never the Authorization header). nil discards.
 	Logger *slog.Logger
 	// AssembleStateTTL is how long a finished assembly's state ("ok" or "error") is remembered per (org,
-	// checksum) and answered without assembling again; Sentry keeps it about 600 s (spec §7.3). 0 means
+	// checksum) and answered without assembling again; Sentry keeps it about 600 s (§7.3). 0 means
 	// DefaultAssembleStateTTL. A state is also forgotten as soon as the bundle it reports is replaced by a
 	// newer bundle with the same bundle id, so a re-upload assembles and stores it again. States of
 	// assemblies still running ("created", "assembling") do not expire.
@@ -62,7 +62,7 @@ const (
 	DefaultMaxRequests      = 10000
 )
 
-// Capability is the chunk-upload options reply (spec §3). Zero fields take Sentry's typical values (§11).
+// Capability is the chunk-upload options reply (§3). Zero fields take Sentry's typical values (§11).
 type Capability struct {
 	ChunkSize        int64 // default 8388608; also the largest decoded chunk accepted
 	ChunksPerRequest int   // default 64; more parts in one POST → 400 "Too many chunks"
@@ -79,7 +79,7 @@ type Capability struct {
 	Omit []string
 }
 
-// Sentry's typical capability values (spec §3, §11).
+// Sentry's typical capability values (§3, §11).
 const (
 	defaultChunkSize        = 8388608
 	defaultChunksPerRequest = 64

@@ -13,7 +13,7 @@ import (
 	"github.com/mapback/mapback/internal/artifactbundle"
 )
 
-// TestHappyPath walks the reference client's sequence (spec §4) by hand: capability, assemble (everything
+// TestHappyPath walks the reference client's sequence (§4) by hand: capability, assemble (everything
 // missing), chunk POSTs, assemble (created), poll to ok, then finds the bundle by debug ID and downloads it.
 func TestHappyPath(t *testing.T) {
 	const chunkSize = 1024

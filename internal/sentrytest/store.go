@@ -74,7 +74,7 @@ func indexIDs(sb StoredBundle) map[string]bool {
 }
 
 // store moves an assembled bundle into place under the next number and replaces any bundle of the same org
-// with the same bundle id (spec §10.5).
+// with the same bundle id (§10.5).
 func (s *Server) store(tmpPath string, sb StoredBundle) error {
 	s.storeMu.Lock()
 	defer s.storeMu.Unlock()

@@ -1,6 +1,6 @@
 // Package sourcemap is mapback's source map engine: it parses regular and
 // index (sectioned) source maps and answers same-line greatest-lower-bound
-// lookups (spec resolve.md §4) without decoding more than a lookup needs.
+// lookups (docs/internals/resolve.md §4) without decoding more than a lookup needs.
 //
 // Parse only decodes the JSON; "mappings" is indexed on the first Lookup and
 // decoded one generated line at a time; "sourcesContent" stays raw JSON until

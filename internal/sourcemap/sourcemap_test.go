@@ -34,7 +34,7 @@ func fmtLookup(m *Map, line, col int) string {
 	return s
 }
 
-// Spec resolve.md §4 test vector table, exactly.
+// docs/internals/resolve.md §4 test vector table, exactly.
 //
 // NOTE: the mappings string printed in the spec, "KAAA,KACIA,U;GASJ;;AAAUE",
 // does not encode the positions the spec describes (it decodes to orig 0:0,

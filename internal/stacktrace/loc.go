@@ -5,7 +5,7 @@ import "strings"
 // maxNum bounds a line or column number; longer digit runs are not positions.
 const maxDigits = 9
 
-// splitLoc splits "file[:line[:column]]" from the end (spec §2 rule 2): the
+// splitLoc splits "file[:line[:column]]" from the end (docs/internals/resolve.md §2 rule 2): the
 // path is greedy, so "C:\x.js:1:2", "node:internal/x:3:4" and
 // "file:///a.js:5:6" keep their colons. fileEnd is the length of the file part.
 func splitLoc(s string) (fileEnd, line, col int, hasLine, hasCol bool) {

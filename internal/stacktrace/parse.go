@@ -105,7 +105,7 @@ func matchOpen(text string, lo, cl int) int {
 	return -1
 }
 
-// parseV8 parses a V8 frame line (spec §2 rules 1 and 2), or returns nil.
+// parseV8 parses a V8 frame line (docs/internals/resolve.md §2 rules 1 and 2), or returns nil.
 func parseV8(text string) *Frame {
 	i := skipPrefix(text)
 	if !strings.HasPrefix(text[i:], "at") {
@@ -249,7 +249,7 @@ func lastTopComma(text string, lo, hi int) int {
 }
 
 // parseNumbered parses a Sentry-style numbered frame: text is "NN  function"
-// and next an indented bare location (spec §2 rule 5).
+// and next an indented bare location (docs/internals/resolve.md §2 rule 5).
 func parseNumbered(text, next string) *Frame {
 	i := 0
 	for i < len(text) && text[i] >= '0' && text[i] <= '9' {
@@ -278,7 +278,7 @@ func parseNumbered(text, next string) *Frame {
 	return f
 }
 
-// parseOther classifies a line that is not V8 (spec §2 rules 3, 4, 6).
+// parseOther classifies a line that is not V8 (docs/internals/resolve.md §2 rules 3, 4, 6).
 func parseOther(text string) *Frame {
 	if f := parseFirefox(text); f != nil {
 		return f
@@ -394,7 +394,7 @@ func parseFirefox(text string) *Frame {
 	return f
 }
 
-// parseBare parses an indented bare `location:line:column` (spec §2 rule 4):
+// parseBare parses an indented bare `location:line:column` (docs/internals/resolve.md §2 rule 4):
 // no blanks, a column, and a location with a scheme, "/", "~/", a drive
 // letter or a JavaScript-like extension.
 func parseBare(text string) *Frame {
@@ -419,7 +419,7 @@ func parseBare(text string) *Frame {
 }
 
 // parseConsole parses a Firefox console copy: indent, name, a space, a bare
-// file name with a JavaScript-like extension, ":line", no column (spec §2 rule 6).
+// file name with a JavaScript-like extension, ":line", no column (docs/internals/resolve.md §2 rule 6).
 func parseConsole(text string) *Frame {
 	i, e := trimSpaces(text)
 	if i == 0 {

@@ -32,7 +32,7 @@ var (
 	alias = func(a string) func(*want) { return func(x *want) { x.alias = a } }
 )
 
-// specCases are the example rows of spec/resolve.md §1.1–§1.6 and §3.
+// specCases are trace shapes of docs/internals/resolve.md §1 (each dialect) and positions of §3.
 var specCases = []struct {
 	name string
 	in   string

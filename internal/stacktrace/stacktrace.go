@@ -1,11 +1,13 @@
 // Package stacktrace parses pasted JavaScript stack-trace text into lines and
-// frames and renders it back (spec/resolve.md §1–§3).
+// frames and renders it back (docs/internals/resolve.md §1–§3).
 //
 // Parsing never fails on content: every line is kept exactly as read (text and
 // terminator), and lines that are not frames are simply lines with a nil Frame.
 // Render writes every line back byte for byte; only a frame on which Replace
 // was called is rewritten, and then only its function span and/or location
 // span change, in the frame's own dialect.
+//
+// A bare section number (§5.1) in this package's comments is one of docs/internals/resolve.md.
 package stacktrace
 
 import (
@@ -17,7 +19,7 @@ import (
 // Dialect is the stack-trace grammar a frame was written in.
 type Dialect string
 
-// The dialects of spec §1 and §11.2.
+// The dialects of docs/internals/resolve.md §1 and §11.2.
 const (
 	V8             Dialect = "v8"              // "    at fn (file:L:C)"
 	Firefox        Dialect = "firefox"         // "fn@file:L:C" (SpiderMonkey)
@@ -27,7 +29,7 @@ const (
 )
 
 // Reasons a frame is not resolvable (Frame.Reason). ReasonNoMapping maps to the
-// spec §11.2 status "no_mapping"; every other reason to "not_resolvable".
+// docs/internals/resolve.md §11.2 status "no_mapping"; every other reason to "not_resolvable".
 const (
 	ReasonNative     = "native"      // "native", "[native code]"
 	ReasonAnonymous  = "anonymous"   // "<anonymous>" location (built-ins, console inline scripts)
@@ -114,7 +116,7 @@ func Parse(r io.Reader) ([]Line, error) {
 }
 
 // ParseString splits s into lines (on "\n"; a preceding "\r" belongs to the
-// terminator) and classifies each one (spec §2).
+// terminator) and classifies each one (docs/internals/resolve.md §2).
 func ParseString(s string) []Line {
 	var lines []Line
 	for len(s) > 0 {

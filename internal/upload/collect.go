@@ -78,7 +78,7 @@ type collection struct {
 }
 
 // collect scans the paths like inject does and decides, for every file, its artifact URL, its
-// manifest type and its headers (spec §10.3-10.4). Files are read once here for their debug ID and
+// manifest type and its headers (docs/internals/upload-protocol.md §10.3-10.4). Files are read once here for their debug ID and
 // sourceMappingURL; the writer reads them again to pack them, which costs little from the page
 // cache and keeps only a few files in memory at a time.
 func collect(ctx context.Context, opts *Options) (*collection, error) {

@@ -63,7 +63,7 @@ func (p chunkPlan) report() ChunkReport {
 }
 
 // batches groups the chunks to send (kept in file order) into POSTs of at most perRequest chunks
-// and maxBytes uncompressed bytes; a batch always holds at least one chunk (spec §5).
+// and maxBytes uncompressed bytes; a batch always holds at least one chunk (docs/internals/upload-protocol.md §5).
 func batches(chunks []sentry.Chunk, perRequest int, maxBytes int64) [][]sentry.Chunk {
 	if perRequest < 1 {
 		perRequest = 1
@@ -87,7 +87,7 @@ func batches(chunks []sentry.Chunk, perRequest int, maxBytes int64) [][]sentry.C
 }
 
 // send runs the handshake after the capability request: ask which chunks are missing, send them,
-// assemble, and poll when asked to wait (spec §4, §7).
+// assemble, and poll when asked to wait (docs/internals/upload-protocol.md §4, §7).
 func send(ctx context.Context, opts *Options, co *sentry.ChunkOptions, bundle []byte, rep *Report, log *slog.Logger) (chunkPlan, error) {
 	if n := int64(len(bundle))/co.ChunkSize + 1; n > maxChunks {
 		return chunkPlan{}, fmt.Errorf("the server's chunk size of %d bytes would cut the %s bundle into %d chunks (at most %d): is --url a Sentry server?",
@@ -204,7 +204,7 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, mis
 }
 
 // wait repeats the identical assemble request every PollInterval until the server reports ok or
-// error, or the limit passes (spec §7.4).
+// error, or the limit passes (docs/internals/upload-protocol.md §7.4).
 func wait(ctx context.Context, opts *Options, co *sentry.ChunkOptions, req sentry.AssembleRequest, rep *Report, log *slog.Logger) error {
 	limit := opts.WaitFor
 	if limit == 0 {

@@ -3,6 +3,8 @@
 // bundle into SHA-1 addressed chunks, ask the server which chunks it lacks, send only those, and
 // have it assemble the bundle, optionally waiting until it is processed. A second run of the same
 // tree sends no chunk at all; a run after an interruption sends only what did not arrive.
+//
+// A bare section number (§5.1) in this package's comments is one of docs/internals/upload-protocol.md.
 package upload
 
 import (
@@ -136,7 +138,7 @@ type ChunkReport struct {
 }
 
 // ErrNoDebugIDs stops an upload without a release whose bundles have no debug IDs: the server would
-// accept the bundle but could never match an event to it (spec §9).
+// accept the bundle but could never match an event to it (docs/internals/upload-protocol.md §9).
 var ErrNoDebugIDs = errors.New("cannot upload: no bundle has a debug ID and no release was given")
 
 // NoDebugIDsError carries ErrNoDebugIDs with the fix.
@@ -386,7 +388,7 @@ func tryCached(ctx context.Context, opts *Options, cache buildCache, key string,
 // defaultChunkSize is Sentry's chunk size, used to describe a dry run.
 const defaultChunkSize = 8 << 20
 
-// validate rejects what the server would reject, before any work (spec §7.1).
+// validate rejects what the server would reject, before any work (docs/internals/upload-protocol.md §7.1).
 func validate(opts *Options) error {
 	if !opts.DryRun {
 		if opts.Client == nil {
@@ -449,7 +451,7 @@ func (e *UnreadableError) Fix() string {
 	return "nothing was uploaded; make it readable, or leave it out with --ignore"
 }
 
-// checkDebugIDs applies spec §9 without a release: if no script that has a map carries a debug ID,
+// checkDebugIDs applies docs/internals/upload-protocol.md §9 without a release: if no script that has a map carries a debug ID,
 // the upload would be useless; if only some lack one, warn.
 func checkDebugIDs(scripts []Script, paths []string) (warning string, err error) {
 	var with, without []string

@@ -180,7 +180,7 @@ func TestManyChunksBatchesAndConcurrency(t *testing.T) {
 	}
 
 	// Lose two chunks on the server: the next upload of the same tree sends exactly those, in file
-	// order, in one POST (spec §11), even though the server had assembled the bundle before.
+	// order, in one POST (docs/internals/upload-protocol.md §11), even though the server had assembled the bundle before.
 	plan := planChunks(mustRead(t, opts, rep), 4096)
 	lost := []string{plan.chunks[1].ID, plan.chunks[len(plan.chunks)-1].ID}
 	for _, id := range lost {
@@ -567,8 +567,8 @@ func TestBatches(t *testing.T) {
 		want       string
 		annotation string
 	}{
-		{[]int{10, 10, 10, 10, 10, 10, 10}, 2, 1000, "ab cd ef g", "spec §11: chunksPerRequest 2"},
-		{[]int{65536, 65536, 65536}, 64, 100000, "a b c", "spec §6: maxRequestSize below two chunks"},
+		{[]int{10, 10, 10, 10, 10, 10, 10}, 2, 1000, "ab cd ef g", "docs/internals/upload-protocol.md §11: chunksPerRequest 2"},
+		{[]int{65536, 65536, 65536}, 64, 100000, "a b c", "docs/internals/upload-protocol.md §6: maxRequestSize below two chunks"},
 		{[]int{200}, 4, 100, "a", "a chunk larger than maxRequestSize still goes, alone"},
 		{[]int{40, 40, 40, 40}, 10, 100, "ab cd", "byte limit"},
 		{nil, 4, 100, "", "nothing to send"},
