@@ -29,7 +29,7 @@ func isHex64(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i] | 0x20 // ASCII lower case
-		if !('0' <= s[i] && s[i] <= '9' || 'a' <= c && c <= 'f') {
+		if (s[i] < '0' || s[i] > '9') && (c < 'a' || c > 'f') {
 			return false
 		}
 	}

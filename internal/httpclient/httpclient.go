@@ -58,7 +58,7 @@ type idleConn struct {
 func (c *idleConn) Read(p []byte) (int, error) {
 	if now := time.Now(); now.Sub(c.readAt) > c.idle/8 {
 		c.readAt = now
-		_ = c.Conn.SetReadDeadline(now.Add(c.idle)) // a closed conn fails the Read itself
+		_ = c.SetReadDeadline(now.Add(c.idle)) // a closed conn fails the Read itself
 	}
 	return c.Conn.Read(p)
 }
@@ -66,7 +66,7 @@ func (c *idleConn) Read(p []byte) (int, error) {
 func (c *idleConn) Write(p []byte) (int, error) {
 	if now := time.Now(); now.Sub(c.writeAt) > c.idle/8 {
 		c.writeAt = now
-		_ = c.Conn.SetWriteDeadline(now.Add(c.idle))
+		_ = c.SetWriteDeadline(now.Add(c.idle))
 	}
 	return c.Conn.Write(p)
 }

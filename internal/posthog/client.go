@@ -221,7 +221,7 @@ func (c *Client) PostObject(ctx context.Context, p PresignedPost, data []byte) e
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read-only: nothing to act on
 	if resp.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
 		return &APIError{Method: "POST", URL: objectURL(p.URL), Status: resp.StatusCode, Detail: strings.TrimSpace(string(msg))}
@@ -269,7 +269,7 @@ func (c *Client) DownloadSymbolSet(ctx context.Context, id string) ([]byte, erro
 	if err != nil {
 		return nil, c.scrub(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read-only: nothing to act on
 	if resp.StatusCode/100 != 2 {
 		return nil, &APIError{Method: "GET", URL: objectURL(out.URL), Status: resp.StatusCode}
 	}
@@ -367,7 +367,7 @@ func (c *Client) once(ctx context.Context, u, method string, payload []byte, out
 	if err != nil {
 		return c.scrub(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read-only: nothing to act on
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
 	c.log.DebugContext(ctx, "posthog request", "url", u, "status", resp.StatusCode, "duration", time.Since(start))
 	if err != nil {

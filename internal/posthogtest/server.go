@@ -13,7 +13,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -610,7 +609,7 @@ func (s *Server) applyFault(w *recorder, r *http.Request, f Fault) bool {
 	}
 	body := f.Body
 	if body == "" {
-		body = fmt.Sprintf(`{"type":"server_error","code":"injected","detail":"injected fault","attr":null}`)
+		body = `{"type":"server_error","code":"injected","detail":"injected fault","attr":null}`
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 	w.Header().Set("Content-Type", "application/json")

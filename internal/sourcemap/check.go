@@ -140,7 +140,7 @@ func (m *Map) check(ctx context.Context, ps *Problems, k int, s section, visit f
 				visit(v)
 			}
 		}
-		if r.i >= len(mp) && !(r.i > i && mp[r.i-1] == ';') {
+		if r.i >= len(mp) && (r.i <= i || mp[r.i-1] != ';') {
 			break // the last line: it did not end with a ';'
 		}
 		i, st = r.i, r.state()
