@@ -227,36 +227,41 @@ func (r *resolver) resolveEventFrame(f eventFrame, images map[string]string) res
 // context_line and post_context; the minified values go to data.mapback.
 func rewriteEventFrame(f eventFrame, res resolved, name string, c *sourceContext) map[string]json.RawMessage {
 	raw := f.raw
-	// The minified values as the frame had them: fields it lacked stay absent.
+	mb := rewriteResolvedFrame(raw, res, name, c, "abs_path", "filename", "function", "lineno", "colno")
+	raw["abs_path"] = mustJSON(res.absPath())
+	raw["data"] = mergeMapbackData(raw["data"], mb)
+	return raw
+}
+
+// rewriteResolvedFrame writes what Sentry's and PostHog's frames share: the
+// function (when named), filename, lineno, colno, in_app and, with --context,
+// pre_context, context_line and post_context. It returns the record mapback
+// keeps beside them: the minified values of keys (fields the frame lacked stay
+// absent), the map and how it was found, and the map chain.
+func rewriteResolvedFrame(raw map[string]json.RawMessage, res resolved, name string, c *sourceContext, keys ...string) map[string]any {
 	minified := map[string]json.RawMessage{}
-	for _, k := range []string{"abs_path", "filename", "function", "lineno", "colno"} {
+	for _, k := range keys {
 		if v, ok := raw[k]; ok {
 			minified[k] = v
 		}
 	}
-	mb := map[string]any{
-		"minified": minified,
-		"map":      res.mapPath,
-		"found_by": res.foundBy,
-	}
+	mb := map[string]any{"minified": minified, "map": res.mapPath, "found_by": res.foundBy}
 	if len(res.chain) > 0 {
 		mb["chain"] = res.chain
 	}
-	raw["data"] = mergeMapbackData(raw["data"], mb)
 	if name != "" {
 		raw["function"] = mustJSON(name)
 	}
 	raw["filename"] = mustJSON(res.file)
-	raw["abs_path"] = mustJSON(res.absPath())
+	raw["lineno"] = mustJSON(res.mapping.Line + 1)
+	raw["colno"] = mustJSON(res.mapping.Column + 1)
+	raw["in_app"] = mustJSON(res.inApp())
 	if c != nil {
 		raw["pre_context"] = mustJSON(append([]string{}, c.Pre...))
 		raw["context_line"] = mustJSON(c.Line)
 		raw["post_context"] = mustJSON(append([]string{}, c.Post...))
 	}
-	raw["lineno"] = mustJSON(res.mapping.Line + 1)
-	raw["colno"] = mustJSON(res.mapping.Column + 1)
-	raw["in_app"] = mustJSON(res.inApp())
-	return raw
+	return mb
 }
 
 func mergeMapbackData(data json.RawMessage, mb map[string]any) json.RawMessage {

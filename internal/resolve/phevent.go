@@ -211,29 +211,7 @@ func (r *resolver) resolveChunkFrame(f eventFrame) resolved {
 // the minified values under "mapback".
 func rewritePostHogFrame(f eventFrame, res resolved, c *sourceContext) map[string]json.RawMessage {
 	raw := f.raw
-	minified := map[string]json.RawMessage{}
-	for _, k := range []string{"filename", "function", "lineno", "colno"} {
-		if v, ok := raw[k]; ok {
-			minified[k] = v
-		}
-	}
-	mb := map[string]any{"minified": minified, "map": res.mapPath, "found_by": res.foundBy}
-	if len(res.chain) > 0 {
-		mb["chain"] = res.chain
-	}
-	raw["mapback"] = mustJSON(mb)
-	if res.name != "" {
-		raw["function"] = mustJSON(res.name)
-	}
-	raw["filename"] = mustJSON(res.file)
-	raw["lineno"] = mustJSON(res.mapping.Line + 1)
-	raw["colno"] = mustJSON(res.mapping.Column + 1)
-	raw["in_app"] = mustJSON(res.inApp())
-	if c != nil {
-		raw["pre_context"] = mustJSON(append([]string{}, c.Pre...))
-		raw["context_line"] = mustJSON(c.Line)
-		raw["post_context"] = mustJSON(append([]string{}, c.Post...))
-	}
+	raw["mapback"] = mustJSON(rewriteResolvedFrame(raw, res, res.name, c, "filename", "function", "lineno", "colno"))
 	return raw
 }
 
