@@ -21,7 +21,12 @@ const syncOnWrite = false
 // file system that refuses it) fsyncs one by one instead.
 func barrier(dirs, files []string) error {
 	seen := map[uint64]bool{}
+	statted := map[string]bool{} // dirs lists a directory once per file in it
 	for _, dir := range dirs {
+		if statted[dir] {
+			continue
+		}
+		statted[dir] = true
 		var st unix.Stat_t
 		if err := unix.Stat(dir, &st); err != nil {
 			return fmt.Errorf("sync %s: %w", dir, err)
