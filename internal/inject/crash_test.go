@@ -120,12 +120,19 @@ func (tr *crashTree) countSyncs(t *testing.T, bin, work string, limit int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	n, detached := 0, 0
 	byCall := map[string]int{}
 	for _, line := range strings.Split(string(data), "\n") {
 		// -f splits a call another thread interrupts into "unfinished" and
 		// "resumed" lines: count the first.
 		if line == "" || strings.Contains(line, "resumed>") {
+			continue
+		}
+		// A thread still inside a system call when the process exits is
+		// printed as "PID ???( <detached ...>": strace no longer knows the
+		// call, so it is neither counted nor an error (seen in CI once).
+		if strings.Contains(line, "???(") && strings.Contains(line, "<detached") {
+			detached++
 			continue
 		}
 		fields := strings.Fields(line)
@@ -142,7 +149,7 @@ func (tr *crashTree) countSyncs(t *testing.T, bin, work string, limit int) {
 	if n > limit {
 		t.Fatalf("inject of %d files made %d sync calls (%v), want at most %d", len(tr.order), n, byCall, limit)
 	}
-	t.Logf("inject of %d files (%d units) made %d sync calls: %v", len(tr.order), len(tr.units), n, byCall)
+	t.Logf("inject of %d files (%d units) made %d sync calls: %v (%d calls cut off by the exit, unknown)", len(tr.order), len(tr.units), n, byCall, detached)
 }
 
 func crashSeed(t *testing.T) uint64 {
