@@ -199,3 +199,12 @@ func parsable(sourcePath string) bool {
 	}
 	return true
 }
+
+// useful rejects names that say nothing about the code (docs/internals/resolve.md §5).
+func useful(name string) bool {
+	switch name {
+	case "", jsscope.Anonymous, "__webpack_require__", "__webpack_modules__":
+		return false
+	}
+	return true
+}
