@@ -44,7 +44,7 @@ func firstDifference(got, want []byte) string {
 	}
 	line := 1 + bytes.Count(got[:i], []byte("\n"))
 	start := bytes.LastIndexByte(got[:i], '\n') + 1
-	return fmt.Sprintf("%d bytes, want %d; from line %d, column %d:\n got: %s\nwant: %s",
+	return fmt.Sprintf("%d bytes, want %d; from line %d, byte %d:\n got: %s\nwant: %s",
 		len(got), len(want), line, i-start+1, excerpt(got, start, i), excerpt(want, start, i))
 }
 

@@ -75,14 +75,14 @@ func TestGoldenUpdateThenCompare(t *testing.T) {
 
 func TestFirstDifference(t *testing.T) {
 	for _, tc := range []struct{ got, want, says string }{
-		{"a\nbXc\n", "a\nbYc\n", `6 bytes, want 6; from line 2, column 2:
+		{"a\nbXc\n", "a\nbYc\n", `6 bytes, want 6; from line 2, byte 2:
  got: "bXc"
 want: "bYc"`},
-		{"a\nb", "a\n", `3 bytes, want 2; from line 2, column 1:
+		{"a\nb", "a\n", `3 bytes, want 2; from line 2, byte 1:
  got: "b"
 want: ""`},
 		{strings.Repeat("x", 100) + "1" + strings.Repeat("y", 100), strings.Repeat("x", 100) + "2" + strings.Repeat("y", 100),
-			`201 bytes, want 201; from line 1, column 101:
+			`201 bytes, want 201; from line 1, byte 101:
  got: …"` + strings.Repeat("x", 40) + "1" + strings.Repeat("y", 79) + `"…
 want: …"` + strings.Repeat("x", 40) + "2" + strings.Repeat("y", 79) + `"…`},
 	} {
