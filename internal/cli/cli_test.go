@@ -15,6 +15,7 @@ import (
 
 	"github.com/mapback/mapback/internal/config"
 	"github.com/mapback/mapback/internal/term"
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // fakeEnv is an isolated machine: no real config files, no real variables.
@@ -45,13 +46,7 @@ func (f *fakeEnv) env() config.Environment {
 
 func (f *fakeEnv) write(t *testing.T, rel, content string) {
 	t.Helper()
-	p := filepath.Join(f.dir, rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WriteFile(t, filepath.Join(f.dir, rel), content)
 }
 
 type result struct {

@@ -3,13 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mapback/mapback/internal/sentrytest"
 	"github.com/mapback/mapback/internal/term"
+	"github.com/mapback/mapback/internal/testkit"
+	"github.com/mapback/mapback/internal/testkit/testserver"
 )
 
 // TestDoctorGolden pins the checklist as a person sees it, on a terminal (colour) and in CI (none),
@@ -31,22 +32,7 @@ func TestDoctorGolden(t *testing.T) {
 			if out.Len() != 0 {
 				t.Fatalf("stdout without --json: %q", out)
 			}
-			golden := filepath.Join("testdata", tc.name)
-			if os.Getenv("UPDATE_GOLDEN") == "1" {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, errOut.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (UPDATE_GOLDEN=1 writes it)", err)
-			}
-			if errOut.String() != string(want) {
-				t.Fatalf("stderr differs from %s:\n%s", golden, errOut)
-			}
+			testkit.Golden(t, filepath.Join("testdata", tc.name), errOut.Bytes())
 			if hasANSI := strings.Contains(errOut.String(), "\x1b["); hasANSI != tc.tty {
 				t.Fatalf("colour on a TTY: %v, want %v", hasANSI, tc.tty)
 			}
@@ -67,7 +53,7 @@ func TestDoctorCommand(t *testing.T) {
 	}
 
 	// With a server that has not seen the upload: the upload check fails, exit 1.
-	srv, url := devServer(t, sentrytest.Options{})
+	srv, url := testserver.Sentry(t, sentrytest.Options{})
 	r = run(t, f, "--url", url, "-o", "acme", "-p", "web", "doctor", "--json", dir)
 	if r.code != ExitFailure {
 		t.Fatalf("before the upload: exit %d\n%s", r.code, r.err)
@@ -112,7 +98,7 @@ func TestDoctorCommand(t *testing.T) {
 	}
 
 	// A wrong token: the server check fails with the token fix.
-	_, tokURL := devServer(t, sentrytest.Options{Token: "right"})
+	_, tokURL := testserver.Sentry(t, sentrytest.Options{Token: "right"})
 	r = run(t, f, "--url", tokURL, "--auth-token", "wrong-token-value", "-o", "acme", "-p", "web", "doctor", dir)
 	if r.code != ExitFailure || !strings.Contains(r.err, "401") || strings.Contains(r.err, "wrong-token-value") {
 		t.Fatalf("401: exit %d\n%s", r.code, r.err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mapback/mapback/internal/sentrytest"
+	"github.com/mapback/mapback/internal/testkit/testserver"
 	"github.com/mapback/mapback/internal/treelock"
 )
 
@@ -250,7 +251,7 @@ func TestTimeouts(t *testing.T) {
 func TestGarbageAssembleReply(t *testing.T) {
 	f := newFakeEnv(t)
 	dir := injectedFixtures(t, f)
-	srv, url := devServer(t, sentrytest.Options{})
+	srv, url := testserver.Sentry(t, sentrytest.Options{})
 	srv.AddFault(sentrytest.Fault{Endpoint: sentrytest.EndpointAssemble, Status: 200, Body: "<html>maintenance</html>"})
 	const token = "sntryu_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	r := run(t, f, "--url", url, "--auth-token", token, "-o", "acme", "-p", "web", "sourcemaps", "upload", "--no-cache", dir)

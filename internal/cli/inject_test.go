@@ -3,25 +3,16 @@ package cli
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// copyFixtures copies the committed real-bundler builds into a temp dir.
-func copyFixtures(t *testing.T) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "dist")
-	if out, err := exec.Command("cp", "-R", "../../testdata/fixtures", dst).CombinedOutput(); err != nil {
-		t.Fatalf("copy fixtures: %v %s", err, out)
-	}
-	return dst
-}
+	"github.com/mapback/mapback/internal/testkit"
+)
 
 func TestInjectCommand(t *testing.T) {
 	f := newFakeEnv(t)
-	dir := copyFixtures(t)
+	dir := testkit.Fixtures(t)
 	before, _ := os.ReadFile(filepath.Join(dir, "webpack", "main.js"))
 
 	// --dry-run: a report, no writes.
@@ -66,16 +57,11 @@ func TestInjectCommand(t *testing.T) {
 	}
 
 	// One broken map: exit 1, one line naming it, the others fine.
-	must := func(err error) {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	bad := filepath.Join(t.TempDir(), "app")
-	must(os.MkdirAll(bad, 0o755))
-	must(os.WriteFile(filepath.Join(bad, "a.js"), []byte("var a;\n//# sourceMappingURL=a.js.map\n"), 0o644))
-	must(os.WriteFile(filepath.Join(bad, "a.js.map"), []byte(`{"version":3,`), 0o644))
-	must(os.WriteFile(filepath.Join(bad, "b.js"), []byte("var b;\n"), 0o644))
+	bad := testkit.WriteTree(t, filepath.Join(t.TempDir(), "app"), map[string]string{
+		"a.js":     "var a;\n//# sourceMappingURL=a.js.map\n",
+		"a.js.map": `{"version":3,`,
+		"b.js":     "var b;\n",
+	})
 	r = run(t, f, "inject", bad)
 	wantLine := filepath.Join(bad, "a.js") + ": map " + filepath.Join(bad, "a.js.map") + ": not valid JSON"
 	if r.code != ExitFailure || !strings.Contains(r.err, wantLine) || !strings.Contains(r.err, "1 injected") {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/mapback/mapback/internal/posthogtest"
 	"github.com/mapback/mapback/internal/sentrytest"
+	"github.com/mapback/mapback/internal/testkit"
+	"github.com/mapback/mapback/internal/testkit/testserver"
 )
 
 // TestDoctorChunkIDs: with PostHog among the backends doctor checks chunk
@@ -20,7 +22,7 @@ import (
 // consistent after inject, then a map whose chunk_id was changed.
 func TestDoctorChunkIDs(t *testing.T) {
 	f := newFakeEnv(t)
-	dir := copyFixtures(t)
+	dir := testkit.Fixtures(t)
 	const title = "PostHog chunk IDs are injected and consistent"
 
 	r := run(t, f, "--backends", "posthog", "doctor", "--offline", dir)
@@ -135,7 +137,7 @@ func TestRealPostHogEvents(t *testing.T) {
 // that build resolve locally.
 func TestBothBackendsEndToEnd(t *testing.T) {
 	f := newFakeEnv(t)
-	dir := copyFixtures(t)
+	dir := testkit.Fixtures(t)
 	sentrySrv, err := sentrytest.New(sentrytest.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -238,15 +240,10 @@ func atoi(t *testing.T, s string) int {
 // its fix), and reads a real posthog-js event's chunk IDs.
 func TestDoctorPostHogServer(t *testing.T) {
 	f := newFakeEnv(t)
-	dir := copyFixtures(t)
-	phSrv, err := posthogtest.New(posthogtest.Options{Token: "phx_right0123456789abcdefghijklmn"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(phSrv)
-	t.Cleanup(ts.Close)
+	dir := testkit.Fixtures(t)
+	_, phURL := testserver.PostHog(t, posthogtest.Options{Token: "phx_right0123456789abcdefghijklmn"})
 	f.vars["MAPBACK_BACKENDS"] = "posthog"
-	f.vars["POSTHOG_CLI_HOST"] = ts.URL
+	f.vars["POSTHOG_CLI_HOST"] = phURL
 	f.vars["POSTHOG_CLI_PROJECT_ID"] = "3"
 	f.vars["POSTHOG_CLI_API_KEY"] = "phx_right0123456789abcdefghijklmn"
 	if r := run(t, f, "inject", "-q", dir); r.code != ExitOK {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,27 +15,14 @@ import (
 	"github.com/mapback/mapback/internal/linksim"
 	"github.com/mapback/mapback/internal/sentrytest"
 	"github.com/mapback/mapback/internal/term"
+	"github.com/mapback/mapback/internal/testkit"
+	"github.com/mapback/mapback/internal/testkit/testserver"
 )
-
-// devServer runs the in-process server the upload command talks to.
-func devServer(t *testing.T, opts sentrytest.Options) (*sentrytest.Server, string) {
-	t.Helper()
-	if opts.Dir == "" {
-		opts.Dir = t.TempDir()
-	}
-	srv, err := sentrytest.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() { ts.Close(); _ = srv.Close() })
-	return srv, ts.URL
-}
 
 // injectedFixtures is the committed builds, injected.
 func injectedFixtures(t *testing.T, f *fakeEnv) string {
 	t.Helper()
-	dir := copyFixtures(t)
+	dir := testkit.Fixtures(t)
 	if r := run(t, f, "inject", "-q", dir); r.code != ExitOK {
 		t.Fatalf("inject: %d %s", r.code, r.err)
 	}
@@ -46,7 +32,7 @@ func injectedFixtures(t *testing.T, f *fakeEnv) string {
 func TestUploadCommand(t *testing.T) {
 	f := newFakeEnv(t)
 	dir := injectedFixtures(t, f)
-	srv, url := devServer(t, sentrytest.Options{})
+	srv, url := testserver.Sentry(t, sentrytest.Options{})
 
 	const token = "sntryu_" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	r := run(t, f, "--log-level", "debug", "--url", url, "--auth-token", token, "-o", "acme", "-p", "web", "-p", "admin",
@@ -93,7 +79,7 @@ func TestUploadCommand(t *testing.T) {
 func TestUploadErrorsCarryTheFix(t *testing.T) {
 	f := newFakeEnv(t)
 	dir := injectedFixtures(t, f)
-	srv, url := devServer(t, sentrytest.Options{Token: "right"})
+	srv, url := testserver.Sentry(t, sentrytest.Options{Token: "right"})
 	_ = srv
 	for _, tc := range []struct {
 		name string
@@ -130,7 +116,7 @@ func TestUploadErrorsCarryTheFix(t *testing.T) {
 func TestUploadJSONOnFailure(t *testing.T) {
 	f := newFakeEnv(t)
 	dir := injectedFixtures(t, f)
-	srv, url := devServer(t, sentrytest.Options{})
+	srv, url := testserver.Sentry(t, sentrytest.Options{})
 	srv.AddFault(sentrytest.Fault{Endpoint: "chunks", Status: 500, Body: `{"detail":"disk full"}`})
 	r := run(t, f, "--url", url, "-o", "o", "-p", "p", "upload", "--json", "--no-cache", dir)
 	if r.code != ExitFailure {
@@ -255,7 +241,7 @@ func TestDevServerRefusesABadThrottle(t *testing.T) {
 func TestLoopbackInAnyCaseNeedsNoToken(t *testing.T) {
 	f := newFakeEnv(t)
 	dir := injectedFixtures(t, f)
-	_, url := devServer(t, sentrytest.Options{})
+	_, url := testserver.Sentry(t, sentrytest.Options{})
 	upper := strings.Replace(url, "127.0.0.1", "LOCALHOST", 1)
 	if upper == url {
 		t.Fatalf("dev server URL %s is not on 127.0.0.1", url)

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // The traces, logs and tail events of testdata/workers come from a real
@@ -168,17 +170,8 @@ func TestWorkersDevBundle(t *testing.T) {
 		t.Errorf("gone: exit %d, stderr %q", r.code, r.err)
 	}
 
-	if err := os.MkdirAll(devDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for _, n := range []string{"index.js", "index.js.map"} {
-		data, err := os.ReadFile(filepath.Join(workersDir, "dev", n))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(devDir, n), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testkit.CopyFile(t, filepath.Join(workersDir, "dev", n), filepath.Join(devDir, n))
 	}
 	r = run(t, f, "resolve", "--maps", empty, filepath.Join(f.dir, "live.txt"))
 	if r.code != ExitOK || !strings.Contains(r.stdout, "    at Cart.priceOf (/workers/worker/src/cart.js:25:13)\n") {
