@@ -12,6 +12,7 @@ import (
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/inject"
 	"github.com/mapback/mapback/internal/sourcemap"
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // The local checks, by ID.
@@ -249,48 +250,13 @@ func TestFixturesListed(t *testing.T) {
 	}
 }
 
-// locCopyTree copies a fixture into a temporary directory, for tests that change it.
-func locCopyTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if fi.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
-func locWrite(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestRealBuildsHealthyAfterInject guards against false alarms: every real bundler output in
 // testdata/fixtures (esbuild with trailing legal comments, webpack, rollup, vite) passes all
 // three checks once injected, and before injection only the debug ID check fails.
 func TestRealBuildsHealthyAfterInject(t *testing.T) {
 	for _, name := range []string{"esbuild-cjs", "esbuild-esm", "rollup", "vite", "webpack"} {
 		t.Run(name, func(t *testing.T) {
-			dir := locCopyTree(t, filepath.Join("../../testdata/fixtures", name))
+			dir := testkit.CopyTree(t, filepath.Join("../../testdata/fixtures", name))
 			rep := locRun(t, dir)
 			for id, want := range map[string]Status{idGenerated: StatusOK, idValid: StatusOK, idDebugIDs: StatusFail} {
 				if r := locResult(t, rep, id); r.Status != want {
@@ -313,12 +279,12 @@ func TestRealBuildsHealthyAfterInject(t *testing.T) {
 // TestIdenticalCopiesShareAnID: a byte-identical copy of a bundle pointing at the same map (a
 // .min.js beside its .js) shares its debug ID legitimately.
 func TestIdenticalCopiesShareAnID(t *testing.T) {
-	dir := locCopyTree(t, filepath.Join(fixtureDir, "healthy", "dist"))
+	dir := testkit.CopyTree(t, filepath.Join(fixtureDir, "healthy", "dist"))
 	data, err := os.ReadFile(filepath.Join(dir, "app.mjs"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	locWrite(t, filepath.Join(dir, "app.copy.mjs"), string(data))
+	testkit.WriteFile(t, filepath.Join(dir, "app.copy.mjs"), string(data))
 	rep := locRun(t, dir)
 	for _, id := range []string{idGenerated, idValid, idDebugIDs} {
 		if r := locResult(t, rep, id); r.Status != StatusOK {
@@ -326,7 +292,7 @@ func TestIdenticalCopiesShareAnID(t *testing.T) {
 		}
 	}
 	// The same copy with one byte changed is a different bundle with a borrowed ID.
-	locWrite(t, filepath.Join(dir, "app.copy.mjs"), strings.Replace(string(data), "usage", "Usage", 1))
+	testkit.WriteFile(t, filepath.Join(dir, "app.copy.mjs"), strings.Replace(string(data), "usage", "Usage", 1))
 	rep = locRun(t, dir)
 	r := locResult(t, rep, idDebugIDs)
 	if r.Status != StatusFail || !locContains([]string{locDump(r)}, "different bundles share this debug ID") {
@@ -356,9 +322,7 @@ func TestBundlerDetection(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			base := filepath.Join(root, strings.ReplaceAll(tc.name, " ", "-"))
-			for p, c := range tc.files {
-				locWrite(t, filepath.Join(base, p), c)
-			}
+			testkit.WriteTree(t, base, tc.files)
 			r := locResult(t, locRun(t, filepath.Join(base, tc.path)), idGenerated)
 			if r.Status != StatusFail || !strings.Contains(r.Fix, tc.fix) {
 				t.Errorf("want a failure with fix %q\n%s", tc.fix, locDump(r))
@@ -371,9 +335,9 @@ func TestBundlerDetection(t *testing.T) {
 // is about the references, not the bundler setting, and no check calls the map missing.
 func TestMapClaimedByTwoBundles(t *testing.T) {
 	dir := t.TempDir()
-	locWrite(t, filepath.Join(dir, "a.js"), "var a=1;\n//# sourceMappingURL=x.js.map\n")
-	locWrite(t, filepath.Join(dir, "b.js"), "var b=2;\n//# sourceMappingURL=x.js.map\n")
-	locWrite(t, filepath.Join(dir, "x.js.map"), `{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA"}`)
+	testkit.WriteFile(t, filepath.Join(dir, "a.js"), "var a=1;\n//# sourceMappingURL=x.js.map\n")
+	testkit.WriteFile(t, filepath.Join(dir, "b.js"), "var b=2;\n//# sourceMappingURL=x.js.map\n")
+	testkit.WriteFile(t, filepath.Join(dir, "x.js.map"), `{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA"}`)
 	rep := locRun(t, dir)
 	r := locResult(t, rep, idGenerated)
 	if r.Status != StatusFail || !strings.Contains(r.Fix, "give each bundle its own map") || !strings.Contains(locDump(r), "is claimed by 2 bundles") {
@@ -387,8 +351,8 @@ func TestMapClaimedByTwoBundles(t *testing.T) {
 // TestProjectRootAsPath: pointed at the project instead of its build, the fix says so first.
 func TestProjectRootAsPath(t *testing.T) {
 	dir := t.TempDir()
-	locWrite(t, filepath.Join(dir, "package.json"), `{"scripts":{"build":"vite build"}}`)
-	locWrite(t, filepath.Join(dir, "eslint.config.js"), "export default [];\n")
+	testkit.WriteFile(t, filepath.Join(dir, "package.json"), `{"scripts":{"build":"vite build"}}`)
+	testkit.WriteFile(t, filepath.Join(dir, "eslint.config.js"), "export default [];\n")
 	r := locResult(t, locRun(t, dir), idGenerated)
 	if r.Status != StatusFail || !strings.Contains(r.Fix, "point doctor at your build output, not the project root") || !strings.Contains(r.Fix, "vite.config.ts") {
 		t.Errorf("generated:\n%s", locDump(r))
@@ -400,12 +364,12 @@ func TestProjectRootAsPath(t *testing.T) {
 func TestMapNotAMap(t *testing.T) {
 	dir := t.TempDir()
 	secret := filepath.Join(dir, "etc", "passwd")
-	locWrite(t, secret, "root:x:0:0:root:/root:/bin/bash\n")
+	testkit.WriteFile(t, secret, "root:x:0:0:root:/root:/bin/bash\n")
 	abs := filepath.ToSlash(secret)
 	if !strings.HasPrefix(abs, "/") {
 		t.Skip("an absolute path that is also an absolute URL path needs a POSIX file system")
 	}
-	locWrite(t, filepath.Join(dir, "dist", "app.js"), "var a=1;\n//# sourceMappingURL="+abs+"\n")
+	testkit.WriteFile(t, filepath.Join(dir, "dist", "app.js"), "var a=1;\n//# sourceMappingURL="+abs+"\n")
 	r := locResult(t, locRun(t, filepath.Join(dir, "dist")), idValid)
 	dump := locDump(r)
 	if r.Status != StatusFail || !strings.Contains(dump, secret+": not a source map: the file is not a JSON object; the sourceMappingURL="+abs+" of ") ||
@@ -421,14 +385,14 @@ func TestMapNotAMap(t *testing.T) {
 
 // TestInjectedTwice: mapback's snippet and a bundler plugin's with different IDs in one bundle.
 func TestInjectedTwice(t *testing.T) {
-	dir := locCopyTree(t, filepath.Join(fixtureDir, "healthy", "dist"))
+	dir := testkit.CopyTree(t, filepath.Join(fixtureDir, "healthy", "dist"))
 	p := filepath.Join(dir, "app.mjs")
 	data, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	plugin := `!function(){try{var e=globalThis;e._sentryDebugIdIdentifier="sentry-dbid-7f3d3a8e-2b7c-4e55-9a51-0d9c6d5e4a11"}catch(e){}}();` + "\n"
-	locWrite(t, p, plugin+string(data))
+	testkit.WriteFile(t, p, plugin+string(data))
 	r := locResult(t, locRun(t, dir), idDebugIDs)
 	if r.Status != StatusFail || !strings.Contains(locDump(r), "injected twice") {
 		t.Errorf("debug IDs:\n%s", locDump(r))
@@ -438,7 +402,7 @@ func TestInjectedTwice(t *testing.T) {
 // TestUnreadableBundle: a .js file that is not UTF-8 is named, with a way to leave it out.
 func TestUnreadableBundle(t *testing.T) {
 	dir := t.TempDir()
-	locWrite(t, filepath.Join(dir, "legacy.js"), "var s=\"\xff\xfe\";\n")
+	testkit.WriteFile(t, filepath.Join(dir, "legacy.js"), "var s=\"\xff\xfe\";\n")
 	rep := locRun(t, dir)
 	r := locResult(t, rep, idGenerated)
 	if r.Status != StatusFail || !strings.Contains(locDump(r), "not valid UTF-8") || !strings.Contains(r.Fix, "--ignore legacy.js") {
@@ -479,8 +443,8 @@ func TestMapExtent(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			locWrite(t, filepath.Join(dir, "app.js"), tc.js)
-			locWrite(t, filepath.Join(dir, "app.js.map"), tc.m)
+			testkit.WriteFile(t, filepath.Join(dir, "app.js"), tc.js)
+			testkit.WriteFile(t, filepath.Join(dir, "app.js.map"), tc.m)
 			r := locResult(t, locRun(t, dir), idValid)
 			if r.Status != StatusWarn || !locContains([]string{locDump(r)}, tc.detail) {
 				t.Errorf("want a warning %q\n%s", tc.detail, locDump(r))
@@ -512,8 +476,8 @@ func TestIndexMapSections(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			locWrite(t, filepath.Join(dir, "app.js"), bundle)
-			locWrite(t, filepath.Join(dir, "app.js.map"), tc.m)
+			testkit.WriteFile(t, filepath.Join(dir, "app.js"), bundle)
+			testkit.WriteFile(t, filepath.Join(dir, "app.js.map"), tc.m)
 			r := locResult(t, locRun(t, dir), idValid)
 			if r.Status != tc.want || !locContains([]string{locDump(r)}, tc.detail) {
 				t.Errorf("want %s with %q\n%s", tc.want, tc.detail, locDump(r))
@@ -568,7 +532,7 @@ func TestDebugIDMapKeys(t *testing.T) {
 		{"not an ID", `"debugId":"`, `"debugId":"nope`, `debugId: "nope" is not a debug ID`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := locCopyTree(t, src)
+			dir := testkit.CopyTree(t, src)
 			s := string(data)
 			i := strings.Index(s, tc.from)
 			if i < 0 {
@@ -581,7 +545,7 @@ func TestDebugIDMapKeys(t *testing.T) {
 			if strings.HasPrefix(newVal, "0000") {
 				newVal += val[len(newVal):]
 			}
-			locWrite(t, filepath.Join(dir, "app.mjs.map"), s[:i]+tc.from+newVal+s[end:])
+			testkit.WriteFile(t, filepath.Join(dir, "app.mjs.map"), s[:i]+tc.from+newVal+s[end:])
 			r := locResult(t, locRun(t, dir), idDebugIDs)
 			if r.Status != StatusFail || !locContains([]string{locDump(r)}, tc.detail) {
 				t.Errorf("want %q\n%s", tc.detail, locDump(r))
@@ -615,8 +579,8 @@ func FuzzLocalMapWalk(f *testing.F) {
 func TestMapMemberProblems(t *testing.T) {
 	const js = "var a=1;\n//# sourceMappingURL=app.js.map\n"
 	dir := t.TempDir()
-	locWrite(t, filepath.Join(dir, "app.js"), js)
-	locWrite(t, filepath.Join(dir, "app.js.map"), `{"version":3,"sources":["../src/a.js"],"sourcesContent":{"a.js":"var a"},"names":[],"mappings":"AAAA"}`)
+	testkit.WriteFile(t, filepath.Join(dir, "app.js"), js)
+	testkit.WriteFile(t, filepath.Join(dir, "app.js.map"), `{"version":3,"sources":["../src/a.js"],"sourcesContent":{"a.js":"var a"},"names":[],"mappings":"AAAA"}`)
 	r := locResult(t, locRun(t, dir), idValid)
 	dump := locDump(r)
 	if r.Status != StatusFail || !strings.Contains(dump, "sourcesContent: is an object, not a list; read as absent") ||
@@ -625,8 +589,8 @@ func TestMapMemberProblems(t *testing.T) {
 	}
 
 	dir = t.TempDir()
-	locWrite(t, filepath.Join(dir, "app.js"), js)
-	locWrite(t, filepath.Join(dir, "app.js.map"), `{"version":3,"sources":["a.js"],"sourcesContent":["var a=1"],"names":[],"mappings":"AAAA","debugId":"not-a-uuid"}`)
+	testkit.WriteFile(t, filepath.Join(dir, "app.js"), js)
+	testkit.WriteFile(t, filepath.Join(dir, "app.js.map"), `{"version":3,"sources":["a.js"],"sourcesContent":["var a=1"],"names":[],"mappings":"AAAA","debugId":"not-a-uuid"}`)
 	rep := locRun(t, dir)
 	r = locResult(t, rep, idDebugIDs)
 	dump = locDump(r)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,8 @@ import (
 	"github.com/mapback/mapback/internal/sentry"
 	"github.com/mapback/mapback/internal/sentrytest"
 	"github.com/mapback/mapback/internal/term"
+	"github.com/mapback/mapback/internal/testkit"
+	"github.com/mapback/mapback/internal/testkit/testserver"
 	"github.com/mapback/mapback/internal/upload"
 )
 
@@ -33,14 +34,8 @@ type svServer struct {
 
 func svNewServer(t *testing.T, opts sentrytest.Options) *svServer {
 	t.Helper()
-	opts.Dir = t.TempDir()
-	srv, err := sentrytest.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() { ts.Close(); _ = srv.Close() })
-	return &svServer{Server: srv, url: ts.URL}
+	srv, url := testserver.Sentry(t, opts)
+	return &svServer{Server: srv, url: url}
 }
 
 // svClient talks to baseURL without retries (a test of a failure should not wait) and logs at
@@ -312,18 +307,8 @@ func TestServerContactedOnce(t *testing.T) {
 // svInjectedTree copies the committed real-bundler builds (5 bundles with maps) and injects debug IDs.
 func svInjectedTree(t *testing.T) string {
 	t.Helper()
-	dst := svPlainTree(t)
+	dst := testkit.Fixtures(t)
 	if _, err := inject.Run(context.Background(), inject.Options{Scan: dist.Options{Paths: []string{dst}}}); err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
-// svPlainTree copies the fixtures without injecting.
-func svPlainTree(t *testing.T) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "dist")
-	if err := os.CopyFS(dst, os.DirFS("../../testdata/fixtures")); err != nil {
 		t.Fatal(err)
 	}
 	return dst
@@ -380,7 +365,7 @@ func TestCheckUploaded(t *testing.T) {
 				other := svInjectedTree(t)
 				svUpload(t, c, []string{"web"}, nil, other)
 				// The same build with one byte changed per bundle gets other debug IDs.
-				dir := svPlainTree(t)
+				dir := testkit.Fixtures(t)
 				scan, err := dist.Scan(context.Background(), dist.Options{Paths: []string{dir}})
 				if err != nil {
 					t.Fatal(err)
@@ -416,7 +401,7 @@ func TestCheckUploaded(t *testing.T) {
 		{
 			name: "bundles without debug IDs",
 			setup: func(t *testing.T, s *svServer, c *sentry.Client) string {
-				return svPlainTree(t)
+				return testkit.Fixtures(t)
 			},
 			want: want{status: StatusWarn, warn: 5, texts: []string{"no debug ID: the server can only match it by URL", "mapback sourcemaps inject"}},
 		},

@@ -2,13 +2,13 @@ package doctor
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/inject"
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // esbuildTree copies the committed esbuild build (app.js and its map, a real bundle whose Node
@@ -16,17 +16,8 @@ import (
 func esbuildTree(t *testing.T, injected bool) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "dist")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for _, name := range []string{"app.js", "app.js.map"} {
-		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fixtures", "esbuild-cjs", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testkit.CopyFile(t, filepath.Join("..", "..", "testdata", "fixtures", "esbuild-cjs", name), filepath.Join(dir, name))
 	}
 	if injected {
 		if _, err := inject.Run(context.Background(), inject.Options{Scan: dist.Options{Paths: []string{dir}}}); err != nil {
