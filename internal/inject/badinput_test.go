@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/testkit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,15 +46,7 @@ func TestBadInput(t *testing.T) {
 		"badid.js":             "var a=1;\n//# sourceMappingURL=badid.js.map\n",
 		"badid.js.map":         `{"version":3,"sources":[],"names":[],"mappings":"","debugId":"not-a-uuid"}`,
 	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testkit.WriteTree(t, dir, files)
 	must(t, os.Chmod(filepath.Join(dir, "readonly.js"), 0o444))
 	must(t, os.Chmod(filepath.Join(dir, "readonlymap.js.map"), 0o444))
 	must(t, os.WriteFile(filepath.Join(outside, "secret.js"), []byte("var s=1;"), 0o644))

@@ -1,7 +1,6 @@
 package inject
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 func mustDecode(t *testing.T, url string) []byte {
@@ -46,9 +46,9 @@ func TestGoldenPlacement(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			compareGolden(t, filepath.Join(dir, "want.js"), o.newJS)
+			testkit.Golden(t, filepath.Join(dir, "want.js"), o.newJS)
 			if o.newMap != nil {
-				compareGolden(t, filepath.Join(dir, "want.map"), o.newMap)
+				testkit.Golden(t, filepath.Join(dir, "want.map"), o.newMap)
 			}
 			// Injecting the result again changes nothing.
 			var m2 *mapInput
@@ -63,20 +63,6 @@ func TestGoldenPlacement(t *testing.T) {
 				t.Errorf("second run: %+v, %v", again.status, err)
 			}
 		})
-	}
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want := mustRead(t, path)
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n got: %q\nwant: %q", path, abbreviate(got), abbreviate(want))
 	}
 }
 

@@ -10,18 +10,8 @@ import (
 
 	"github.com/mapback/mapback/internal/posthog"
 	"github.com/mapback/mapback/internal/sourcemap"
+	"github.com/mapback/mapback/internal/testkit"
 )
-
-// phTree writes files into a new directory.
-func phTree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		must(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
-		must(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
-	}
-	return dir
-}
 
 func phRun(t *testing.T, dir string, be Backends) *Report {
 	t.Helper()
@@ -73,7 +63,7 @@ const phMap = `{"version":3,"sources":["src/a.ts"],"names":[],"mappings":"MAAO,S
 
 func TestPostHogAlone(t *testing.T) {
 	js := "(()=>{var a=1;\nthrow a})();\n//# sourceMappingURL=app.js.map\n"
-	dir := phTree(t, map[string]string{"app.js": js, "app.js.map": phMap})
+	dir := testkit.WriteTree(t, t.TempDir(), map[string]string{"app.js": js, "app.js.map": phMap})
 	r := phRun(t, dir, Backends{PostHog: true})
 	f := r.Files[0]
 	id := posthog.ChunkIDFromJS([]byte(js)).String()
@@ -101,8 +91,8 @@ func TestPostHogAlone(t *testing.T) {
 
 func TestPostHogWithSentry(t *testing.T) {
 	js := "\"use strict\";(()=>{var a=1;\nthrow a})();\n//# sourceMappingURL=app.js.map\n"
-	sentryOnly := phTree(t, map[string]string{"app.js": js, "app.js.map": phMap})
-	both := phTree(t, map[string]string{"app.js": js, "app.js.map": phMap})
+	sentryOnly := testkit.WriteTree(t, t.TempDir(), map[string]string{"app.js": js, "app.js.map": phMap})
+	both := testkit.WriteTree(t, t.TempDir(), map[string]string{"app.js": js, "app.js.map": phMap})
 	phRun(t, sentryOnly, Backends{Sentry: true})
 	r := phRun(t, both, Backends{Sentry: true, PostHog: true})
 	f := r.Files[0]
@@ -147,7 +137,7 @@ func TestPostHogPlacement(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			js := tc.head + "var a=1;throw a\n//# sourceMappingURL=app.js.map\n"
 			m := `{"version":3,"sources":["a.ts"],"names":[],"mappings":"` + strings.Repeat(";", strings.Count(tc.head, "\n")) + `AAAA,IAAI"}`
-			dir := phTree(t, map[string]string{"app.js": js, "app.js.map": m})
+			dir := testkit.WriteTree(t, t.TempDir(), map[string]string{"app.js": js, "app.js.map": m})
 			f := phRun(t, dir, Backends{PostHog: true}).Files[0]
 			snippet := posthog.Snippet(f.ChunkID)
 			if got := phRead(t, filepath.Join(dir, "app.js")); got != tc.head+snippet+js[len(tc.head):]+"\n//# chunkId="+f.ChunkID {
@@ -168,7 +158,7 @@ func TestPostHogPlacement(t *testing.T) {
 func TestPostHogRefusals(t *testing.T) {
 	// No map: PostHog alone skips the bundle; with Sentry, Sentry's part is
 	// written and the report says why PostHog got none.
-	dir := phTree(t, map[string]string{"a.js": "var a=1;\n"})
+	dir := testkit.WriteTree(t, t.TempDir(), map[string]string{"a.js": "var a=1;\n"})
 	if f := phRun(t, dir, Backends{PostHog: true}).Files[0]; f.Status != StatusSkipped || !strings.Contains(f.Reason, "no source map") {
 		t.Errorf("PostHog, no map: %s %q", f.Status, f.Reason)
 	}
@@ -176,7 +166,7 @@ func TestPostHogRefusals(t *testing.T) {
 		t.Errorf("both, no map: %s chunk %q warnings %q", f.Status, f.ChunkID, f.Warnings)
 	}
 	// A map stamped with another bundle's chunk ID.
-	dir = phTree(t, map[string]string{
+	dir = testkit.WriteTree(t, t.TempDir(), map[string]string{
 		"b.js":     "var b=1;\n//# sourceMappingURL=b.js.map\n",
 		"b.js.map": `{"version":3,"sources":["b.ts"],"names":[],"mappings":"AAAA","chunk_id":"someone-else"}`,
 	})
@@ -192,7 +182,7 @@ func TestPostHogRefusals(t *testing.T) {
 func TestPostHogIndexAndInlineMaps(t *testing.T) {
 	index := `{"version":3,"sections":[{"offset":{"line":0,"column":0},"map":` + phMap + `},{"offset":{"line":1,"column":4},"map":` + phMap + `}]}`
 	js := "var a=1;throw a\nvar b=2;throw b\n//# sourceMappingURL=app.js.map\n"
-	dir := phTree(t, map[string]string{"app.js": js, "app.js.map": index})
+	dir := testkit.WriteTree(t, t.TempDir(), map[string]string{"app.js": js, "app.js.map": index})
 	f := phRun(t, dir, Backends{PostHog: true}).Files[0]
 	snippet := posthog.Snippet(f.ChunkID)
 	phSameLookups(t, index, phRead(t, filepath.Join(dir, "app.js.map")), func(l, c int) (int, int) {
@@ -203,7 +193,7 @@ func TestPostHogIndexAndInlineMaps(t *testing.T) {
 	})
 
 	inline := "var a=1;throw a\n//# sourceMappingURL=data:application/json;base64," + base64.StdEncoding.EncodeToString([]byte(phMap)) + "\n"
-	dir = phTree(t, map[string]string{"app.js": inline})
+	dir = testkit.WriteTree(t, t.TempDir(), map[string]string{"app.js": inline})
 	f = phRun(t, dir, Backends{PostHog: true}).Files[0]
 	got := phRead(t, filepath.Join(dir, "app.js"))
 	i := strings.Index(got, "base64,")

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // TestRecoverLeftovers builds each state a crash can leave a unit in (see
@@ -86,8 +88,7 @@ func TestRecoverLeftovers(t *testing.T) {
 			var leftovers []string
 			for rel, content := range tt.setup {
 				p := filepath.Join(dir, rel)
-				must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-				must(t, os.WriteFile(p, []byte(content), 0o644))
+				testkit.WriteFile(t, p, content)
 				if strings.HasSuffix(rel, tempSuffix) || strings.HasSuffix(rel, undoSuffix) || strings.HasSuffix(rel, journalSuffix) {
 					leftovers = append(leftovers, p)
 				}

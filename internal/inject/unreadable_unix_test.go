@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // TestUnreadableDirectoryFails: a directory inject cannot read may hold
@@ -26,14 +28,11 @@ func TestUnreadableDirectoryFails(t *testing.T) {
 	}
 	defer os.RemoveAll(base)
 	dist := filepath.Join(base, "dist")
-	for p, content := range map[string]string{
+	testkit.WriteTree(t, dist, map[string]string{
 		"ok.js":        "var ok=1;\n//# sourceMappingURL=ok.js.map\n",
 		"ok.js.map":    `{"version":3,"sources":["ok.ts"],"names":[],"mappings":"AAAA"}`,
 		"closed/in.js": "var hidden=1;\n",
-	} {
-		mustDo(t, os.MkdirAll(filepath.Dir(filepath.Join(dist, p)), 0o755))
-		mustDo(t, os.WriteFile(filepath.Join(dist, p), []byte(content), 0o644))
-	}
+	})
 	// A map that is a named pipe: reading it would block forever.
 	mustDo(t, syscall.Mkfifo(filepath.Join(dist, "pipe.js.map"), 0o644))
 	mustDo(t, os.WriteFile(filepath.Join(dist, "pipe.js"), []byte("var p=1;\n//# sourceMappingURL=pipe.js.map\n"), 0o644))
