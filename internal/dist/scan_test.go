@@ -10,27 +10,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
-)
 
-// writeTree creates files under dir; a key ending in "/" creates an empty directory.
-func writeTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if strings.HasSuffix(name, "/") {
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"github.com/mapback/mapback/internal/testkit"
+)
 
 func symlink(t *testing.T, target, link string) {
 	t.Helper()
@@ -82,7 +64,7 @@ func runScanCases(t *testing.T, cases []scanCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeTree(t, dir, tc.files)
+			testkit.WriteTree(t, dir, tc.files)
 			t.Chdir(dir)
 			if tc.setup != nil {
 				tc.setup(t, dir)
@@ -190,7 +172,7 @@ func TestScanPairing(t *testing.T) {
 			files: map[string]string{"dist/a.js": js("../maps/a.json"), "maps/a.json": "{}", "dist/b.js": js("../../b.map")},
 			setup: func(t *testing.T, dir string) {
 				// ../../b.map from dist is one level above the temp dir
-				writeTree(t, filepath.Dir(dir), map[string]string{"b.map": "{}"})
+				testkit.WriteTree(t, filepath.Dir(dir), map[string]string{"b.map": "{}"})
 				t.Cleanup(func() { os.Remove(filepath.Join(filepath.Dir(dir), "b.map")) })
 			},
 			opts: Options{Paths: []string{"dist"}},
@@ -335,9 +317,9 @@ func TestScanPairing(t *testing.T) {
 func TestScanPairingAbsolutePaths(t *testing.T) {
 	// The "absolute" cases above use ABS as a placeholder: check them here with the real directory.
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"m/a.map": "{}", "m/b.map": "{}"})
+	testkit.WriteTree(t, dir, map[string]string{"m/a.map": "{}", "m/b.map": "{}"})
 	absA, absB := filepath.Join(dir, "m", "a.map"), filepath.Join(dir, "m", "b.map")
-	writeTree(t, dir, map[string]string{"a.js": js(absA), "b.js": js("file://" + filepath.ToSlash(absB))})
+	testkit.WriteTree(t, dir, map[string]string{"a.js": js(absA), "b.js": js("file://" + filepath.ToSlash(absB))})
 	res, err := Scan(context.Background(), Options{Paths: []string{dir}})
 	if err != nil {
 		t.Fatal(err)
@@ -366,7 +348,7 @@ func TestGuessOrder(t *testing.T) {
 			for _, m := range present {
 				files[m] = "{}"
 			}
-			writeTree(t, dir, files)
+			testkit.WriteTree(t, dir, files)
 			t.Chdir(dir)
 			res, err := Scan(context.Background(), Options{})
 			if err != nil {
@@ -713,7 +695,7 @@ func TestScanLargeBundle(t *testing.T) {
 	}
 	dir := t.TempDir()
 	body := strings.Repeat("var a=function(b){return b+1};", 50<<20/30)
-	writeTree(t, dir, map[string]string{"big.js": body + "\n//# sourceMappingURL=big.js.map\n", "big.js.map": "{}"})
+	testkit.WriteTree(t, dir, map[string]string{"big.js": body + "\n//# sourceMappingURL=big.js.map\n", "big.js.map": "{}"})
 	res, err := Scan(context.Background(), Options{Paths: []string{dir}})
 	if err != nil {
 		t.Fatal(err)
@@ -729,7 +711,7 @@ func TestScanLargeBundle(t *testing.T) {
 func TestIdenticalBundlesShareTheirMap(t *testing.T) {
 	dir := t.TempDir()
 	same := "var a=1;\n//# sourceMappingURL=lib.js.map\n"
-	writeTree(t, dir, map[string]string{"lib.js": same, "lib.max.js": same, "lib.js.map": "{}"})
+	testkit.WriteTree(t, dir, map[string]string{"lib.js": same, "lib.max.js": same, "lib.js.map": "{}"})
 	res, err := Scan(context.Background(), Options{Paths: []string{dir}})
 	if err != nil {
 		t.Fatal(err)
@@ -741,7 +723,7 @@ func TestIdenticalBundlesShareTheirMap(t *testing.T) {
 		}
 	}
 
-	writeTree(t, dir, map[string]string{"lib.max.js": same + "// changed\n"})
+	testkit.WriteTree(t, dir, map[string]string{"lib.max.js": same + "// changed\n"})
 	res, err = Scan(context.Background(), Options{Paths: []string{dir}})
 	if err != nil {
 		t.Fatal(err)

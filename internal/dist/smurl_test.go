@@ -2,10 +2,11 @@ package dist
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 func TestSourceMappingURL(t *testing.T) {
@@ -171,9 +172,7 @@ func TestQuickCommentMatchesFull(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "app.js")
-			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			testkit.WriteFile(t, p, content)
 			// A comment whose line starts exactly at the first byte of the tail must not be taken
 			// for a line start unless it is one: build that case too.
 			wantRaw, wantOK, wantErr := fullComment(p)
@@ -189,9 +188,7 @@ func TestQuickCommentMatchesFull(t *testing.T) {
 	comment := "//# sourceMappingURL=edge.js.map"
 	pad := strings.Repeat("y", quickTail-len(comment))
 	body := strings.Repeat("z", 200_000) + "x" + comment + pad
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WriteFile(t, p, body)
 	if raw, ok, err := quickComment(p); ok || err != nil {
 		t.Fatalf("edge: %q %v %v", raw, ok, err)
 	}
