@@ -8,9 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // binary returns the path in env var name, failing (never skipping) when it
@@ -25,13 +26,6 @@ func binary(t *testing.T, name string) string {
 		t.Fatalf("%s=%s: %v", name, p, err)
 	}
 	return p
-}
-
-// repoRoot is the module root, found from this file's location.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 // run executes a binary with a time limit and returns stdout, stderr and the
@@ -65,7 +59,7 @@ func run(t *testing.T, dir, bin string, args ...string) (stdout, stderr string, 
 // failure fails the test.
 func fetchCorpus(t *testing.T) string {
 	t.Helper()
-	root := repoRoot(t)
+	root := testkit.RepoRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "testdata", "bench", "fetch-corpus.sh"))

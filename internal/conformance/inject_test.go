@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -22,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // TestInjectMatchesReference runs `mapback sourcemaps inject` and the
@@ -59,7 +60,7 @@ import (
 func TestInjectMatchesReference(t *testing.T) {
 	mb := binary(t, "MAPBACK_BIN")
 	ref := binary(t, "MAPBACK_REFERENCE_CLI")
-	root := repoRoot(t)
+	root := testkit.RepoRoot(t)
 
 	t.Run("fixtures", func(t *testing.T) {
 		injCompareTree(t, mb, ref, filepath.Join(root, "testdata", "fixtures"), 5, 5)
@@ -164,18 +165,8 @@ func injCompareTree(t *testing.T, mb, ref, src string, minBundles, minChangedMap
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, dst := range []string{treeA, treeB} {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = injCopyTree(src, dst) }()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatalf("copy %s: %v", src, err)
-		}
-	}
+	testkit.CopyTreeTo(t, src, treeA)
+	testkit.CopyTreeTo(t, src, treeB)
 	copied := time.Since(start)
 
 	// One tool after the other: run side by side on two cores they slow each
@@ -927,90 +918,6 @@ func injCompareListings(t *testing.T, name string, want, got map[string]fs.FileM
 	if len(diffs) > 0 {
 		t.Errorf("%s: the tree's files changed: %s", name, strings.Join(diffs[:min(10, len(diffs))], "; "))
 	}
-}
-
-// injCopyTree copies src to dst (which must not exist), keeping modes and
-// symlinks.
-func injCopyTree(src, dst string) error {
-	type dir struct {
-		path string
-		mode fs.FileMode
-	}
-	var dirs []dir
-	var files []string
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			dirs = append(dirs, dir{target, info.Mode().Perm()})
-			return os.MkdirAll(target, 0o700)
-		case info.Mode()&fs.ModeSymlink != 0:
-			l, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(l, target)
-		case info.Mode().IsRegular():
-			files = append(files, rel)
-			return nil
-		}
-		return fmt.Errorf("%s: unsupported file type %v", p, info.Mode())
-	})
-	if err != nil {
-		return err
-	}
-	var mu sync.Mutex
-	var firstErr error
-	injParallel(files, func(rel string) {
-		if err := injCopyFile(filepath.Join(src, rel), filepath.Join(dst, rel)); err != nil {
-			mu.Lock()
-			if firstErr == nil {
-				firstErr = err
-			}
-			mu.Unlock()
-		}
-	})
-	if firstErr != nil {
-		return firstErr
-	}
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := os.Chmod(dirs[i].path, dirs[i].mode); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func injCopyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	info, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return os.Chmod(dst, info.Mode().Perm())
 }
 
 // injParallel calls f for every item on GOMAXPROCS goroutines.

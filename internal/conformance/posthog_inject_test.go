@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // TestPostHogInjectMatchesPluginUtils runs `mapback sourcemaps inject
@@ -34,7 +36,7 @@ func TestPostHogInjectMatchesPluginUtils(t *testing.T) {
 	if oracle == "" {
 		t.Fatal("MAPBACK_POSTHOG_ORACLE is not set; run the tests with `make conformance`")
 	}
-	root := repoRoot(t)
+	root := testkit.RepoRoot(t)
 	t.Run("fixtures", func(t *testing.T) {
 		phCompareTree(t, mb, oracle, filepath.Join(root, "testdata", "fixtures"), 5)
 	})
@@ -55,9 +57,7 @@ type phReport struct {
 func phCompareTree(t *testing.T, mb, oracle, src string, minBundles int) {
 	work := t.TempDir()
 	tree := filepath.Join(work, "tree")
-	if err := injCopyTree(src, tree); err != nil {
-		t.Fatal(err)
-	}
+	testkit.CopyTreeTo(t, src, tree)
 	home := t.TempDir()
 	res := injExec(tree, home, mb, "sourcemaps", "inject", "--backends", "posthog", "--json", ".")
 	if res.code != 0 {

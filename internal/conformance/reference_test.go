@@ -11,11 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 func TestReferenceClientVersion(t *testing.T) {
 	ref := binary(t, "MAPBACK_REFERENCE_CLI")
-	out, _, code := run(t, repoRoot(t), ref, "--version")
+	out, _, code := run(t, testkit.RepoRoot(t), ref, "--version")
 	if code != 0 || strings.TrimSpace(out) != "sentry-cli 3.8.0" {
 		t.Fatalf("reference --version: exit %d, %q; want sentry-cli 3.8.0", code, out)
 	}
@@ -23,7 +25,7 @@ func TestReferenceClientVersion(t *testing.T) {
 
 func TestMapbackBinaryRuns(t *testing.T) {
 	bin := binary(t, "MAPBACK_BIN")
-	out, stderr, code := run(t, repoRoot(t), bin, "version", "--json")
+	out, stderr, code := run(t, testkit.RepoRoot(t), bin, "version", "--json")
 	var info struct{ Version, Platform string }
 	if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Version == "" {
 		t.Fatalf("mapback version --json: exit %d, stdout %q, stderr %q", code, out, stderr)
@@ -74,7 +76,7 @@ var (
 // see docs/internals/resolve.md). Later issues compare mapback's resolve the same way.
 func TestReferenceResolveAgreesWithNode(t *testing.T) {
 	ref := binary(t, "MAPBACK_REFERENCE_CLI")
-	root := repoRoot(t)
+	root := testkit.RepoRoot(t)
 	fixtures := filepath.Join(root, "testdata", "fixtures")
 	raws, err := filepath.Glob(filepath.Join(fixtures, "*", "traces", "*.txt"))
 	if err != nil {

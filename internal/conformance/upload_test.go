@@ -14,15 +14,17 @@ import (
 	"testing"
 
 	"github.com/mapback/mapback/internal/artifactbundle"
+	"github.com/mapback/mapback/internal/testkit"
 )
 
-// startDevServer runs `mapback dev-server` on a free loopback port with its own store and returns
-// its URL and store directory. The server is stopped when the test ends.
-func startDevServer(t *testing.T, mapback string) (url, store string) {
+// startDevServer runs `mapback dev-server` (with args after its own flags) on a free loopback port
+// with its own store and returns its URL and store directory. The server is stopped when the test
+// ends.
+func startDevServer(t *testing.T, mapback string, args ...string) (url, store string) {
 	t.Helper()
 	store = t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, mapback, "dev-server", "--addr", "127.0.0.1:0", "--dir", store)
+	cmd := exec.CommandContext(ctx, mapback, append([]string{"dev-server", "--addr", "127.0.0.1:0", "--dir", store}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -74,10 +76,7 @@ func storedBundles(t *testing.T, store string) []*artifactbundle.Bundle {
 // bytes equal the reference client's, see inject_test.go).
 func injectedCopy(t *testing.T, mapback string) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "dist")
-	if out, err := exec.Command("cp", "-R", filepath.Join(repoRoot(t), "testdata", "fixtures"), dir).CombinedOutput(); err != nil {
-		t.Fatalf("%v %s", err, out)
-	}
+	dir := testkit.Fixtures(t)
 	if _, stderr, code := run(t, dir, mapback, "sourcemaps", "inject", "-q", "."); code != 0 {
 		t.Fatalf("inject: %s", stderr)
 	}
@@ -158,20 +157,7 @@ func TestReferenceAgainstDevServerToken(t *testing.T) {
 	ref := binary(t, "MAPBACK_REFERENCE_CLI")
 	mapback := binary(t, "MAPBACK_BIN")
 	dir := injectedCopy(t, mapback)
-	store := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cmd := exec.CommandContext(ctx, mapback, "dev-server", "--addr", "127.0.0.1:0", "--dir", store, "--token", "right-token")
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = cmd.Wait() }()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := strings.TrimSpace(line)
+	url, _ := startDevServer(t, mapback, "--token", "right-token")
 	_, stderr, code := run(t, dir, ref, "--url", url, "--auth-token", "wrong-token", "sourcemaps", "upload", "-o", "o", "-p", "p", ".")
 	if code == 0 || !strings.Contains(stderr, "Invalid token") || !strings.Contains(stderr, "401") {
 		t.Fatalf("exit %d:\n%s", code, stderr)
@@ -224,14 +210,6 @@ func TestUploadParityEdgeCases(t *testing.T) {
 		"other.js":       "var v=1;\n",
 		"other.map":      smap,
 	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testkit.WriteTree(t, dir, files)
 	uploadBoth(t, dir, "-o", "o", "-p", "p", "--release", "r")
 }
