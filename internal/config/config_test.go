@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // sandbox is a fake machine: a home directory with a user config dir and a
@@ -40,12 +42,7 @@ func (sb *sandbox) write(path, content string) string {
 		return path
 	}
 	sb.t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		sb.t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		sb.t.Fatal(err)
-	}
+	testkit.WriteFile(sb.t, path, content)
 	return path
 }
 
