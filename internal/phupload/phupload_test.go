@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,15 +13,14 @@ import (
 	"github.com/mapback/mapback/internal/inject"
 	"github.com/mapback/mapback/internal/posthog"
 	"github.com/mapback/mapback/internal/posthogtest"
+	"github.com/mapback/mapback/internal/testkit"
+	"github.com/mapback/mapback/internal/testkit/testserver"
 )
 
 // injected copies the fixtures and injects them for PostHog.
 func injected(t *testing.T) string {
 	t.Helper()
-	dst := filepath.Join(t.TempDir(), "dist")
-	if out, err := exec.Command("cp", "-R", "../../testdata/fixtures", dst).CombinedOutput(); err != nil {
-		t.Fatalf("copy fixtures: %v %s", err, out)
-	}
+	dst := testkit.Fixtures(t)
 	r, err := inject.Run(context.Background(), inject.Options{Scan: dist.Options{Paths: []string{dst}}, Backends: inject.Backends{PostHog: true}})
 	if err != nil || r.Count(inject.StatusModified) != 5 {
 		t.Fatalf("inject: %v", err)
@@ -34,13 +30,8 @@ func injected(t *testing.T) string {
 
 func newServer(t *testing.T, o posthogtest.Options) (*posthogtest.Server, *posthog.Client) {
 	t.Helper()
-	srv, err := posthogtest.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	c, err := posthog.NewClient(posthog.ClientOptions{Host: ts.URL, ProjectID: "2", Token: "phx_test_token_0123456789abcdef",
+	srv, url := testserver.PostHog(t, o)
+	c, err := posthog.NewClient(posthog.ClientOptions{Host: url, ProjectID: "2", Token: "phx_test_token_0123456789abcdef",
 		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
 	if err != nil {
 		t.Fatal(err)
