@@ -345,7 +345,7 @@ func BenchmarkGzipLevels(b *testing.B) {
 			var out []byte
 			for b.Loop() {
 				var err error
-				if out, err = gzipMember(chunk, lv.level); err != nil {
+				if out, err = GzipMember(chunk, lv.level); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -360,7 +360,7 @@ func BenchmarkGzipLevels(b *testing.B) {
 			b.SetBytes(int64(len(chunk)))
 			var buf *bytes.Buffer
 			for b.Loop() {
-				// A fresh buffer each time, as gzipMember does.
+				// A fresh buffer each time, as GzipMember does.
 				buf = bytes.NewBuffer(make([]byte, 0, len(chunk)+len(chunk)/1024+64))
 				zw, _ := gzip.NewWriterLevel(buf, lv.level)
 				_, _ = zw.Write(chunk)

@@ -21,7 +21,7 @@ func TestStoredGzip(t *testing.T) {
 			data[i] = byte(rng.UintN(256))
 		}
 		got := bytes.Join(storedGzip(data), nil)
-		want, err := gzipMember(data, gzip.NoCompression)
+		want, err := GzipMember(data, gzip.NoCompression)
 		if err != nil {
 			t.Fatal(err)
 		}

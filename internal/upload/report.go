@@ -123,33 +123,55 @@ func WriteJSON(w io.Writer, r *Report) error {
 	return enc.Encode(r)
 }
 
-// writeFileAtomic writes data to path through a temporary file in the same directory, so path is
-// either the complete bundle or untouched.
-func writeFileAtomic(ctx context.Context, path string, data []byte) error {
+// atomicFile is --bundle-out written as the bundle is produced, through a temporary file in the
+// same directory, so the path holds either the complete bundle or what it held before.
+type atomicFile struct {
+	path string
+	f    *os.File
+}
+
+func createAtomic(ctx context.Context, path string) (*atomicFile, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("--bundle-out %s: %w", path, unwrapPathError(err))
+		return nil, fmt.Errorf("--bundle-out %s: %w", path, unwrapPathError(err))
 	}
-	tmp := f.Name()
-	err = f.Chmod(0o644) // CreateTemp makes 0600; a bundle is no secret and CI artefact steps read it
-	if err == nil {
-		_, err = f.Write(data)
+	a := &atomicFile{path: path, f: f}
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600; a bundle is no secret and CI artefact steps read it
+		a.abort()
+		return nil, fmt.Errorf("--bundle-out %s: %w", path, unwrapPathError(err))
 	}
-	if err == nil {
-		err = f.Sync()
+	return a, nil
+}
+
+func (a *atomicFile) Write(p []byte) (int, error) {
+	n, err := a.f.Write(p)
+	if err != nil {
+		err = fmt.Errorf("--bundle-out %s: %w", a.path, unwrapPathError(err))
 	}
-	if cerr := f.Close(); err == nil {
+	return n, err
+}
+
+// commit makes the file durable and moves it into place.
+func (a *atomicFile) commit() error {
+	err := a.f.Sync()
+	if cerr := a.f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = os.Rename(a.f.Name(), a.path)
 	}
 	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("--bundle-out %s: %w", path, unwrapPathError(err))
+		_ = os.Remove(a.f.Name())
+		return fmt.Errorf("--bundle-out %s: %w", a.path, unwrapPathError(err))
 	}
 	return nil
+}
+
+// abort removes the temporary file, leaving the path as it was.
+func (a *atomicFile) abort() {
+	_ = a.f.Close()
+	_ = os.Remove(a.f.Name())
 }

@@ -2,8 +2,6 @@ package upload
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -12,55 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mapback/mapback/internal/sentry"
-	"github.com/mapback/mapback/internal/term"
 )
-
-// maxChunks bounds the chunks of one bundle: a server announcing a tiny chunk size would otherwise
-// make mapback send millions of requests and a gigabyte assemble body. Sentry's 8 MiB chunks give a
-// 2 GiB bundle (its size limit) 256 chunks.
-const maxChunks = 100_000
-
-// chunkPlan is the bundle cut into chunks of the server's size, each named by its SHA-1.
-type chunkPlan struct {
-	size   int64
-	chunks []sentry.Chunk
-}
-
-// planChunks cuts data into consecutive slices of size bytes (the last may be shorter). The slices
-// share data's memory; hashing runs on every core since a large bundle has dozens of chunks.
-func planChunks(data []byte, size int64) chunkPlan {
-	n := int64(len(data)) / size // no (len+size-1)/size: a huge size would overflow
-	if int64(len(data))%size != 0 || n == 0 {
-		n++ // the last, shorter chunk (an empty bundle still has one)
-	}
-	p := chunkPlan{size: size, chunks: make([]sentry.Chunk, n)}
-	var g errgroup.Group
-	g.SetLimit(4)
-	for i := range p.chunks {
-		start := int64(i) * size
-		end := min(start+size, int64(len(data)))
-		p.chunks[i].Data = data[start:end]
-		g.Go(func() error {
-			sum := sha1.Sum(p.chunks[i].Data)
-			p.chunks[i].ID = hex.EncodeToString(sum[:])
-			return nil
-		})
-	}
-	_ = g.Wait()
-	return p
-}
-
-func (p chunkPlan) ids() []string {
-	ids := make([]string, len(p.chunks))
-	for i, c := range p.chunks {
-		ids[i] = c.ID
-	}
-	return ids
-}
-
-func (p chunkPlan) report() ChunkReport {
-	return ChunkReport{Size: p.size, Total: len(p.chunks)}
-}
 
 // batches groups the chunks to send (kept in file order) into POSTs of at most perRequest chunks
 // and maxBytes uncompressed bytes; a batch always holds at least one chunk (docs/internals/upload-protocol.md §5).
@@ -72,7 +22,7 @@ func batches(chunks []sentry.Chunk, perRequest int, maxBytes int64) [][]sentry.C
 	var cur []sentry.Chunk
 	var curBytes int64
 	for _, c := range chunks {
-		n := int64(len(c.Data))
+		n := c.Size()
 		if len(cur) > 0 && (len(cur) >= perRequest || (maxBytes > 0 && curBytes+n > maxBytes)) {
 			out = append(out, cur)
 			cur, curBytes = nil, 0
@@ -88,26 +38,21 @@ func batches(chunks []sentry.Chunk, perRequest int, maxBytes int64) [][]sentry.C
 
 // send runs the handshake after the capability request: ask which chunks are missing, send them,
 // assemble, and poll when asked to wait (docs/internals/upload-protocol.md §4, §7).
-func send(ctx context.Context, opts *Options, co *sentry.ChunkOptions, bundle []byte, rep *Report, log *slog.Logger) (chunkPlan, error) {
-	if n := int64(len(bundle))/co.ChunkSize + 1; n > maxChunks {
-		return chunkPlan{}, fmt.Errorf("the server's chunk size of %d bytes would cut the %s bundle into %d chunks (at most %d): is --url a Sentry server?",
-			co.ChunkSize, term.FormatBytes(int64(len(bundle))), n, maxChunks)
-	}
-	plan := planChunks(bundle, co.ChunkSize)
+func send(ctx context.Context, opts *Options, co *sentry.ChunkOptions, plan chunkPlan, rep *Report, log *slog.Logger) error {
 	rep.Chunks = plan.report()
 	req := assembleRequest(opts, rep.Checksum, plan.ids())
 
 	first, err := opts.Client.AssembleArtifactBundle(ctx, opts.Org, req)
 	if err != nil {
-		return plan, err
+		return err
 	}
 	log.Debug("assemble", "state", first.State, "missing", len(first.MissingChunks))
 	missing := selectMissing(plan.chunks, first.MissingChunks)
 	rep.Chunks.Missing, rep.Chunks.Answered = len(missing), true
 	if err := sendChunks(ctx, opts, co, missing, rep); err != nil {
-		return plan, err
+		return err
 	}
-	return plan, finish(ctx, opts, co, req, rep, log)
+	return finish(ctx, opts, co, req, rep, log)
 }
 
 func assembleRequest(opts *Options, checksum string, chunks []string) sentry.AssembleRequest {
@@ -160,7 +105,7 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, mis
 	}
 	var total int64
 	for _, c := range missing {
-		total += int64(len(c.Data))
+		total += c.Size()
 	}
 	var onProgress func(int64)
 	if opts.NewProgress != nil {
@@ -173,7 +118,7 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, mis
 	var sentBytes, sentChunks, requests atomic.Int64
 	groups := batches(missing, co.ChunksPerRequest, co.MaxRequestSize)
 	cache := buildCache{dir: opts.CacheDir}
-	level := opts.compression.wireLevel
+	level := opts.compression.wireLevel // for chunks not compressed while the bundle was built
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(co.Concurrency, 1))

@@ -8,10 +8,7 @@
 package upload
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -278,16 +275,18 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	if opts.DryRun {
-		bundle, err := build(ctx, &opts, files, rep, storeBelow)
+		plan, err := build(ctx, &opts, files, rep, storeBelow, func() (chunkSettings, error) {
+			return chunkSettings{size: defaultChunkSize}, nil // only the IDs: nothing is sent
+		})
 		if err != nil {
 			return rep, err
 		}
-		rep.Chunks = planChunks(bundle, defaultChunkSize).report()
+		rep.Chunks = plan.report()
 		return rep, nil
 	}
 
-	// The capability request goes out while the bundle is built: building needs no server facts
-	// (the chunk size only matters afterwards), so the round trip costs no wall time.
+	// The capability request goes out while the bundle is built: the chunk size is needed only when
+	// the first chunk is full, and by then the answer is usually in, so the round trip costs no wall time.
 	buildCtx, cancelBuild := context.WithCancel(ctx)
 	defer cancelBuild()
 	capability := fetchCapability(buildCtx, opts.Client, opts.Org, cancelBuild)
@@ -301,20 +300,34 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 
-	// Built for a server that accepts gzip chunks, as Sentry does; for one that does not, small
-	// files are deflated too, in a second build.
-	bundle, buildErr := build(buildCtx, &opts, files, rep, storeBelow)
+	// Built for a server that accepts gzip chunks, as Sentry does: small files stored, chunks
+	// compressed as they are cut. For one that does not, the build stops at the first chunk and runs
+	// again with small files deflated too.
+	wire := opts.compression.wireLevel
+	settle := func(store int64) func() (chunkSettings, error) {
+		return func() (chunkSettings, error) {
+			co, err := capability()
+			if err != nil {
+				return chunkSettings{}, err
+			}
+			if store > 0 && !co.Gzip() {
+				return chunkSettings{}, errSettled
+			}
+			return chunkSettings{size: co.ChunkSize, keep: true, gzip: co.Gzip(), level: wire}, nil
+		}
+	}
+	plan, buildErr := build(buildCtx, &opts, files, rep, storeBelow, settle(storeBelow))
 	co, err := capability()
 	if err != nil {
 		return rep, err // the capability error explains a cancelled build better than the build
 	}
-	if buildErr == nil && !co.Gzip() {
-		bundle, buildErr = build(ctx, &opts, files, rep, 0)
+	if errors.Is(buildErr, errSettled) {
+		plan, buildErr = build(ctx, &opts, files, rep, 0, settle(0))
 	}
 	if buildErr != nil {
 		return rep, buildErr
 	}
-	plan, err := send(ctx, &opts, co, bundle, rep, log)
+	err = send(ctx, &opts, co, plan, rep, log)
 	if err == nil && cache.enabled() {
 		entry := &cacheEntry{Checksum: rep.Checksum, DebugID: rep.BundleDebugID, Size: rep.BundleSize,
 			ChunkSize: plan.size, Chunks: plan.ids(), Excluded: rep.Excluded}
@@ -474,42 +487,51 @@ func checkDebugIDs(scripts []Script, paths []string) (warning string, err error)
 	return "", nil
 }
 
-// build writes the artifact bundle into memory, hashing it on the way, and keeps a copy at
-// BundleOut when asked.
-// build writes the bundle. store is StoreBelow (link.go): positive when the chunks will be
-// gzipped on the wire.
-func build(ctx context.Context, opts *Options, files *collection, rep *Report, store int64) ([]byte, error) {
-	// Size the buffer once: growing a tens-of-MB buffer by doubling copies and clears it again
-	// and again (10% of the build's CPU time before this).
-	var estimate int64 // stored files whole, deflated ones at about a third
-	for _, d := range files.digests {
-		if d.size < store {
-			estimate += d.size + 128 // and their zip records
-		} else {
-			estimate += d.size / 3
+// build writes the artifact bundle through a chunker (chunker.go), and to BundleOut when asked, and
+// records the bundle's facts in the report. store is StoreBelow (link.go): positive when the chunks
+// will be gzipped on the wire; settle gives the chunk settings.
+func build(ctx context.Context, opts *Options, files *collection, rep *Report, store int64, settle func() (chunkSettings, error)) (chunkPlan, error) {
+	c := newChunker(ctx, settle)
+	var w io.Writer = c
+	var out *atomicFile
+	if opts.BundleOut != "" {
+		var err error
+		if out, err = createAtomic(ctx, opts.BundleOut); err != nil {
+			c.Abort()
+			return chunkPlan{}, err
 		}
+		w = io.MultiWriter(c, out)
 	}
-	var buf bytes.Buffer
-	buf.Grow(int(estimate) + 1<<20)
-	h := sha1.New()
-	res, err := artifactbundle.Write(ctx, io.MultiWriter(&buf, h), files.files, artifactbundle.WriteOptions{
+	res, err := artifactbundle.Write(ctx, w, files.files, artifactbundle.WriteOptions{
 		Org: opts.Org, Projects: opts.Projects, Release: opts.Release, Dist: opts.Dist, Note: opts.Note, Jobs: opts.jobs(),
 		Level: opts.level(), StoreBelow: store,
 	})
-	if err != nil {
-		return nil, err
+	var plan chunkPlan
+	if err == nil {
+		plan, err = c.Close()
+	} else {
+		if cerr := c.failure(); cerr != nil {
+			err = cerr // the chunker's own error, not wrapped in the file being written
+		}
+		c.Abort()
 	}
-	rep.BundleDebugID = res.DebugID
-	rep.BundleSize = int64(buf.Len())
-	rep.Checksum = hex.EncodeToString(h.Sum(nil))
-	rep.Excluded = res.Skipped
-	if opts.BundleOut != "" {
-		if err := writeFileAtomic(ctx, opts.BundleOut, buf.Bytes()); err != nil {
-			return nil, err
+	if err != nil {
+		if out != nil {
+			out.abort()
+		}
+		return chunkPlan{}, err
+	}
+	if out != nil {
+		if err := out.commit(); err != nil {
+			return chunkPlan{}, err
 		}
 		rep.BundleOut = opts.BundleOut
 	}
-	return buf.Bytes(), nil
+	rep.BundleDebugID = res.DebugID
+	rep.BundleSize = plan.total
+	rep.Checksum = plan.checksum
+	rep.Excluded = res.Skipped
+	return plan, nil
 }
 
 func pathsOrDot(p []string) []string {
