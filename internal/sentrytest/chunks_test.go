@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // TestChunkPOST covers the part encodings and each §5 limit. A rejected request stores none of its chunks.
@@ -87,13 +89,8 @@ func TestChunkPOSTNotMultipart(t *testing.T) {
 // chunk is never visible; New removes temporaries left by a crash.
 func TestChunkStoredAtomically(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "chunks"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	left := filepath.Join(dir, "chunks", tempPrefix+"chunk-123")
-	if err := os.WriteFile(left, []byte("half"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WriteFile(t, left, "half")
 	h := newHarness(t, Options{Dir: dir})
 	if _, err := os.Stat(left); !os.IsNotExist(err) {
 		t.Fatalf("leftover temp file survived New: %v", err)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // These tests run the reference client (sentry-cli 3.8.0, path in MAPBACK_REFERENCE_CLI as `make
@@ -60,18 +62,11 @@ func refDist(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	dist := filepath.Join(dir, "dist")
-	if err := os.MkdirAll(dist, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	pad := strings.Repeat("x", 10)
 	for i := 0; i < 400; i++ {
 		pad += sha1hex([]byte{byte(i), byte(i >> 8)})
 	}
-	write := func(name, data string) {
-		if err := os.WriteFile(filepath.Join(dist, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, data string) { testkit.WriteFile(t, filepath.Join(dist, name), data) }
 	for _, name := range []string{"main", "admin"} {
 		write(name+".js", "function "+name+"(){throw new Error('"+name+"')}var pad='"+pad+"';"+name+"();\n//# sourceMappingURL="+name+".js.map\n")
 		write(name+".js.map", `{"version":3,"file":"`+name+`.js","sources":["`+name+`.ts"],"sourcesContent":["function `+name+`() { throw new Error('`+name+`') }"],"names":[],"mappings":"AAAA"}`)
@@ -246,12 +241,7 @@ func TestReferenceClientErrors(t *testing.T) {
 		// reference client checks this itself only for JS files that reference a map, so plain files
 		// reach the server.
 		plain := t.TempDir()
-		if err := os.MkdirAll(filepath.Join(plain, "dist"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(plain, "dist", "plain.js"), []byte("console.log(1)\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testkit.WriteFile(t, filepath.Join(plain, "dist", "plain.js"), "console.log(1)\n")
 		h := newHarness(t, Options{})
 		out, errOut, code := refRun(t, plain, "--url", h.ts.URL, "sourcemaps", "upload", "--auth-token", "t", "--org", testOrg,
 			"--project", testProject, "--wait", "dist")
