@@ -19,6 +19,8 @@ import (
 	"github.com/klauspost/compress/flate"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/mapback/mapback/internal/mmapfile"
 )
 
 // DefaultLevel is the deflate level Write uses when WriteOptions.Level is 0. The reference client's level
@@ -296,15 +298,16 @@ func sortFiles(files []SourceFile) ([]SourceFile, error) {
 }
 
 // pack streams one file through a UTF-8 check, a CRC-32 and the compressor. Its error names the
-// URL and the path. The content itself is not kept: the writer reads it again, from the page cache,
-// for the debug_id hash, and the CRC tells it that it read the same bytes.
+// URL and the path. The content of a deflated entry is not kept: the writer reads it again, from the
+// page cache, for the debug_id hash, and the CRC tells it that it read the same bytes. A stored
+// entry is the content, and is hashed as it is.
 func pack(ctx context.Context, f SourceFile, level int, storeBelow int64, pool *sync.Pool) *packed {
 	p := &packed{method: methodDeflate}
 	if err := ctx.Err(); err != nil {
 		p.err = err
 		return p
 	}
-	fh, err := os.Open(f.Path)
+	fh, err := mmapfile.Open(f.Path)
 	if err != nil {
 		p.err = fmt.Errorf("bundling %s: %w", f.URL, err) // *PathError names the path and the problem
 		return p
@@ -469,12 +472,19 @@ func deflate(ctx context.Context, data []byte, level int, buf *bytes.Buffer) ([]
 // internal key. Non-UTF-8 files count too: the reference hashes every file it was given, before its bundle
 // writer skips some (checked against testdata/reference-3.8.0-dups.bundle).
 //
-// The content is read again here, in URL order, rather than kept in memory since the worker read it;
-// the page cache makes the second read cheap, and its CRC must match the worker's, so a file that
-// changed in between fails the bundle instead of giving it a debug_id that does not match its bytes.
+// A stored entry's content is the bytes the worker read. A deflated one is read again here, in URL
+// order, rather than kept in memory since the worker read it; the page cache makes the second read
+// cheap, and its CRC must match the worker's, so a file that changed in between fails the bundle
+// instead of giving it a debug_id that does not match its bytes.
 func hashFile(ctx context.Context, h io.Writer, f SourceFile, p *packed) error {
 	_, _ = io.WriteString(h, f.URL) // hash.Hash writes never fail
-	fh, err := os.Open(f.Path)
+	if p.method == methodStore && p.comp != nil {
+		// A stored entry is the file itself, already read and checked: no second read.
+		_, _ = h.Write(p.comp)
+		hashTail(h, f)
+		return nil
+	}
+	fh, err := mmapfile.Open(f.Path)
 	if err != nil {
 		return fmt.Errorf("bundling %s: %w", f.URL, err)
 	}

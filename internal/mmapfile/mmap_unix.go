@@ -19,7 +19,7 @@ const mapAtLeast = 256 << 10
 // keeps thousands of files open at once (resolve) should Map them: their pages then stay out of
 // the heap.
 func Load(path string) (data []byte, free, evict func(), err error) {
-	f, err := os.Open(path)
+	f, err := Open(path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -45,7 +45,7 @@ func Load(path string) (data []byte, free, evict func(), err error) {
 // page cache if touched. It is for a file whose bulk has been read and of
 // which only a few pages will be looked at again.
 func Map(path string) (data []byte, free, evict func(), err error) {
-	f, err := os.Open(path)
+	f, err := Open(path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -55,12 +55,12 @@ func Map(path string) (data []byte, free, evict func(), err error) {
 		return nil, nil, nil, err
 	}
 	if !fi.Mode().IsRegular() || fi.Size() == 0 || fi.Size() != int64(int(fi.Size())) {
-		data, err := os.ReadFile(path)
+		data, err := ReadFile(path)
 		return data, func() {}, func() {}, err
 	}
 	data, err = syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		data, err := os.ReadFile(path)
+		data, err := ReadFile(path)
 		return data, func() {}, func() {}, err
 	}
 	free = func() { _ = syscall.Munmap(data) } // unmapping a live mapping does not fail
