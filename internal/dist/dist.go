@@ -94,6 +94,10 @@ type Result struct {
 	Skipped []Skipped // sorted by Path
 	// Leftovers are the files matching Options.Leftovers, sorted.
 	Leftovers []string
+	// Watched are the other inputs of the scan: every directory it listed and every ignore file it
+	// read. With the bundles and maps, they are what a caller that remembers a scan must find
+	// unchanged (a file added to or removed from a directory changes the directory).
+	Watched []string
 }
 
 // DefaultExtensions are the JavaScript extensions used when Options.Extensions is empty.
@@ -123,6 +127,7 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	res.Watched = w.watched
 	sort.Slice(res.Skipped, func(i, j int) bool {
 		if res.Skipped[i].Path != res.Skipped[j].Path {
 			return res.Skipped[i].Path < res.Skipped[j].Path
@@ -174,6 +179,7 @@ type walker struct {
 	leftovers  []string
 	leftSuffix []string
 	quick      bool // Options.Quick
+	watched    []string
 }
 
 func newWalker(ctx context.Context, opts Options) (*walker, error) {
@@ -217,6 +223,7 @@ func newWalker(ctx context.Context, opts Options) (*walker, error) {
 			return nil, err
 		}
 		w.ignoreFile = &ignoreSet{absDir: abs, patterns: parseIgnore(data)}
+		w.watched = append(w.watched, opts.IgnoreFile)
 	}
 	return w, nil
 }
@@ -324,6 +331,7 @@ func (w *walker) walkDir(job dirJob) {
 		return
 	}
 	w.visited[job.real] = job.path
+	w.watched = append(w.watched, job.path)
 
 	entries, err := os.ReadDir(job.path)
 	if err != nil {
@@ -344,6 +352,7 @@ func (w *walker) walkDir(job dirJob) {
 			w.fail(p, "cannot read ignore file: "+errReason(err).Error())
 			continue
 		}
+		w.watched = append(w.watched, p)
 		if pats := parseIgnore(data); len(pats) > 0 {
 			ignores = append(ignores[:len(ignores):len(ignores)], &ignoreSet{base: job.rel, patterns: pats})
 		}

@@ -25,8 +25,9 @@ import (
 // The key is a hash of everything the bundle is made of (every file's URL, type, headers, size and
 // content checksums — see fileDigest — and the manifest's org, projects, release, dist and note),
 // and an entry names a bundle that was built from exactly those inputs and whose chunks the server
-// confirms it stores. A stale or corrupt entry costs a rebuild, not a wrong upload: timestamps are
-// never trusted, only content.
+// confirms it stores. A stale or corrupt entry costs a rebuild, not a wrong upload: the key is made
+// of content, never of timestamps. (Skipping the read that computes the key is the tree record's
+// job, treecache.go, under its own rules.)
 
 // cacheVersion changes whenever the key or the entry format changes, so old entries are ignored.
 const cacheVersion = 2
@@ -107,6 +108,19 @@ func (c buildCache) store(ctx context.Context, key string, e *cacheEntry) error 
 	if err != nil {
 		return err
 	}
+	if err := c.writeAtomic(c.path(key), data); err != nil {
+		return err
+	}
+	c.prune()
+	return nil
+}
+
+// writeAtomic writes data to path in the cache directory through a temporary file, so a reader
+// never sees half of it.
+func (c buildCache) writeAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(c.dir, ".entry-*")
 	if err != nil {
 		return err
@@ -116,14 +130,12 @@ func (c buildCache) store(ctx context.Context, key string, e *cacheEntry) error 
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), c.path(key))
+		err = os.Rename(f.Name(), path)
 	}
 	if err != nil {
 		_ = os.Remove(f.Name())
-		return err
 	}
-	c.prune()
-	return nil
+	return err
 }
 
 // prune keeps the newest maxCacheEntries entries.
@@ -138,7 +150,7 @@ func (c buildCache) prune() {
 	}
 	var all []aged
 	for _, e := range entries {
-		if info, err := e.Info(); err == nil && strings.HasSuffix(e.Name(), ".json") {
+		if info, err := e.Info(); err == nil && (strings.HasSuffix(e.Name(), ".json") || strings.HasSuffix(e.Name(), ".gob")) {
 			all = append(all, aged{e.Name(), info.ModTime()})
 		}
 	}

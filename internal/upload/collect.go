@@ -75,6 +75,7 @@ type collection struct {
 	maps     []MapFile
 	warnings []string
 	skipped  []dist.Skipped
+	watched  []string // the scan's other inputs (dist.Result.Watched), for the tree record
 }
 
 // collect scans the paths like inject does and decides, for every file, its artifact URL, its
@@ -96,7 +97,7 @@ func collect(ctx context.Context, opts *Options) (*collection, error) {
 		return nil, err
 	}
 
-	c := &collection{skipped: scan.Skipped}
+	c := &collection{skipped: scan.Skipped, watched: scan.Watched}
 	c.scripts = make([]Script, len(scan.Bundles))
 	g, gctx := errgroup.WithContext(ctx)
 	// One file per core: collect holds each file whole (a map's debug ID can be anywhere in it), so

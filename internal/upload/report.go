@@ -83,7 +83,10 @@ func WriteText(w io.Writer, r *Report, cs term.ColorScheme) {
 	}
 	if c.Sent == 0 {
 		fmt.Fprintf(w, "Nothing to upload: all %d chunk(s) were already on the server.\n", c.Total)
-		if r.FromCache {
+		switch {
+		case r.FromCache && r.TreeUnchanged:
+			fmt.Fprintln(w, cs.Dim("(No file changed since an earlier upload, by size, times and inode, so none was read and the bundle was not built again.)"))
+		case r.FromCache:
 			fmt.Fprintln(w, cs.Dim("(The files are unchanged since an earlier upload, so the bundle was not built again.)"))
 		}
 	} else {

@@ -117,6 +117,9 @@ type Report struct {
 	State string `json:"state,omitempty"`
 	// FromCache says the bundle was not rebuilt: the build cache knew it and the server held it.
 	FromCache bool `json:"from_cache,omitempty"`
+	// TreeUnchanged says the files were not even read: every input was as an earlier upload
+	// recorded it (treecache.go).
+	TreeUnchanged bool `json:"tree_unchanged,omitempty"`
 	// Error is why the run failed, for --json consumers; set by the caller (Run returns the error).
 	Error string `json:"error,omitempty"`
 }
@@ -240,9 +243,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 
-	files, err := collect(ctx, &opts)
-	if err != nil {
-		return nil, err
+	start := time.Now()
+	cache := buildCache{dir: opts.CacheDir}
+	files, why := cache.recalled(ctx, &opts)
+	recalled := files != nil
+	log.Debug("upload tree record", "used", recalled, "why not", why)
+	if !recalled {
+		var err error
+		if files, err = collect(ctx, &opts); err != nil {
+			return nil, err
+		}
 	}
 	var server string
 	if opts.Client != nil {
@@ -250,7 +260,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	opts.compression = compressionFor(buildCache{dir: opts.CacheDir}.linkRate(server))
 	rep := &Report{DryRun: opts.DryRun, Org: opts.Org, Projects: opts.Projects, Release: opts.Release, Dist: opts.Dist,
-		Scripts: files.scripts, Maps: files.maps, Skipped: files.skipped, Warnings: files.warnings}
+		Scripts: files.scripts, Maps: files.maps, Skipped: files.skipped, Warnings: files.warnings, TreeUnchanged: recalled}
 	for _, sk := range files.skipped {
 		if sk.Error {
 			// Bundles below it were never seen: an upload would look complete
@@ -291,11 +301,22 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	defer cancelBuild()
 	capability := fetchCapability(buildCtx, opts.Client, opts.Org, cancelBuild)
 
-	cache := buildCache{dir: opts.CacheDir}
+	// A successful run over a tree it read leaves a record of it, so the next run over the same,
+	// unchanged tree need not read it (treecache.go).
+	rememberTree := func() {
+		if !recalled {
+			why := cache.remember(ctx, &opts, files, start)
+			log.Debug("upload tree record written", "ok", why == "", "why not", why)
+		}
+	}
 	var key string
 	if cache.enabled() {
 		key = inputKey(files, &opts)
-		if done, err := tryCached(ctx, &opts, cache, key, capability, rep, log); done || err != nil {
+		done, err := tryCached(ctx, &opts, cache, key, capability, rep, log)
+		if done && err == nil {
+			rememberTree()
+		}
+		if done || err != nil {
 			return rep, err
 		}
 	}
@@ -333,6 +354,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			ChunkSize: plan.size, Chunks: plan.ids(), Excluded: rep.Excluded}
 		if cerr := cache.store(ctx, key, entry); cerr != nil {
 			log.Debug("upload cache not written", "err", cerr)
+		} else {
+			rememberTree()
 		}
 	}
 	return rep, err
