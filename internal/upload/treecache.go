@@ -1,9 +1,9 @@
 package upload
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
-	"bytes"
 	"encoding/gob"
 	"encoding/hex"
 	"fmt"
