@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/mapback/mapback/internal/config"
@@ -26,6 +27,12 @@ func Main() int {
 		stop()
 	}()
 	ownProcess = true
+	if path := os.Getenv("MAPBACK_CPUPROFILE"); path != "" {
+		// For development (docs/development.md): a CPU profile of one command, for go tool pprof.
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+		}
+	}
 	return Run(ctx, os.Args[1:], term.System(), config.SystemEnvironment())
 }
 
