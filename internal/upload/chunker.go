@@ -202,7 +202,10 @@ func (c *chunker) cut() {
 	select {
 	case c.slots <- struct{}{}:
 	case <-c.gctx.Done():
-		c.err = c.gctx.Err()
+		// A worker failed (its error says why; the others end soon) or the run was cancelled.
+		if c.err = c.g.Wait(); c.err == nil {
+			c.err = c.gctx.Err()
+		}
 		return
 	}
 	set := c.set

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -142,5 +143,25 @@ func BenchmarkChunker(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestChunkerWorkerError: a chunk that cannot be compressed fails the bundle with that reason, not
+// with the cancellation it causes.
+func TestChunkerWorkerError(t *testing.T) {
+	c := newChunker(context.Background(), func() (chunkSettings, error) {
+		return chunkSettings{size: 1 << 10, keep: true, gzip: true, level: 42}, nil
+	})
+	var err error
+	for i := 0; i < 100 && err == nil; i++ {
+		_, err = c.Write(make([]byte, 1<<10))
+	}
+	if err == nil {
+		_, err = c.Close()
+	} else {
+		c.Abort()
+	}
+	if err == nil || !strings.Contains(err.Error(), "gzip level 42") {
+		t.Fatalf("err %v", err)
 	}
 }
