@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mapback/mapback/internal/sentrytest"
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // TestBuildCache: a second upload of an unchanged tree is answered from the cache (no build, no
@@ -59,9 +60,7 @@ func TestBuildCache(t *testing.T) {
 	}
 	i := len(data) - 3
 	data[i] ^= 1 // inside the last string or number; still the same length
-	if err := os.WriteFile(mapPath, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WriteFile(t, mapPath, string(data))
 	s.ResetRequests()
 	fourth, err := Run(context.Background(), opts)
 	if err != nil || fourth.FromCache || fourth.Checksum == first.Checksum {
@@ -74,9 +73,7 @@ func TestBuildCache(t *testing.T) {
 	// A corrupt entry is a miss, not an error.
 	entries, _ = filepath.Glob(filepath.Join(cacheDir, "*.json"))
 	for _, e := range entries {
-		if err := os.WriteFile(e, []byte("{not json"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testkit.WriteFile(t, e, "{not json")
 	}
 	fifth, err := Run(context.Background(), opts)
 	if err != nil || fifth.FromCache {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mapback/mapback/internal/sentrytest"
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // settle waits past the clock tick of the tree's last write, so a write after it gets other times.
@@ -63,9 +64,7 @@ func TestTreeRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	data[len(data)-3] ^= 1
-	if err := os.WriteFile(mapPath, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WriteFile(t, mapPath, string(data))
 	settle()
 	third := run("after an edit")
 	if third.TreeUnchanged || third.Checksum == first.Checksum || s.count()["chunks POST"] == 0 {
@@ -76,9 +75,7 @@ func TestTreeRecord(t *testing.T) {
 	}
 
 	// A bundle added to a directory: the directory changed.
-	if err := os.WriteFile(filepath.Join(dir, "webpack", "extra.js"), []byte("var extra=1;\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WriteFile(t, filepath.Join(dir, "webpack", "extra.js"), "var extra=1;\n")
 	opts.AllowNoMaps = true // extra.js has no map; the rest do
 	settle()
 	if fifth := run("after an added file"); fifth.TreeUnchanged || len(fifth.Scripts) != len(first.Scripts)+1 {

@@ -6,9 +6,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +17,8 @@ import (
 	"github.com/mapback/mapback/internal/inject"
 	"github.com/mapback/mapback/internal/sentry"
 	"github.com/mapback/mapback/internal/sentrytest"
+	"github.com/mapback/mapback/internal/testkit"
+	"github.com/mapback/mapback/internal/testkit/testserver"
 )
 
 // server is an in-process sentrytest server and a client for it whose retries do not sleep.
@@ -31,13 +31,8 @@ type server struct {
 
 func newServer(t *testing.T, capability sentrytest.Capability) *server {
 	t.Helper()
-	srv, err := sentrytest.New(sentrytest.Options{Dir: t.TempDir(), Capability: capability})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() { ts.Close(); _ = srv.Close() })
-	s := &server{Server: srv, url: ts.URL}
+	srv, url := testserver.Sentry(t, sentrytest.Options{Capability: capability})
+	s := &server{Server: srv, url: url}
 	s.client = s.newClient(t, 5)
 	return s
 }
@@ -78,10 +73,7 @@ func (s *server) chunkIDsSent() []string {
 // injectedTree copies the committed real-bundler builds and injects debug IDs into them.
 func injectedTree(t *testing.T) string {
 	t.Helper()
-	dst := filepath.Join(t.TempDir(), "dist")
-	if out, err := exec.Command("cp", "-R", "../../testdata/fixtures", dst).CombinedOutput(); err != nil {
-		t.Fatalf("copy fixtures: %v %s", err, out)
-	}
+	dst := testkit.Fixtures(t)
 	if _, err := inject.Run(context.Background(), inject.Options{Scan: dist.Options{Paths: []string{dst}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -441,10 +433,7 @@ func TestCtrlCThenRerunSendsOnlyMissing(t *testing.T) {
 
 func TestNoReleaseNoDebugIDsStopsBeforeAnyRequest(t *testing.T) {
 	s := newServer(t, sentrytest.Capability{})
-	dst := filepath.Join(t.TempDir(), "dist")
-	if out, err := exec.Command("cp", "-R", "../../testdata/fixtures/webpack", dst).CombinedOutput(); err != nil {
-		t.Fatalf("%v %s", err, out)
-	}
+	dst := testkit.CopyTree(t, filepath.Join(testkit.RepoRoot(t), "testdata", "fixtures", "webpack"))
 	_, err := Run(context.Background(), s.options(dst))
 	var nd *NoDebugIDsError
 	if !errors.As(err, &nd) || !strings.Contains(nd.Fix(), "mapback sourcemaps inject") {
@@ -628,15 +617,7 @@ func sha1hex(b []byte) string {
 }
 
 func TestSameURLFromTwoPaths(t *testing.T) {
-	root := t.TempDir()
-	for _, d := range []string{"a", "b"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(root, d, "main.js"), []byte("var "+d+"=1;\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	root := testkit.WriteTree(t, t.TempDir(), map[string]string{"a/main.js": "var a=1;\n", "b/main.js": "var b=1;\n"})
 	_, err := Run(context.Background(), Options{Paths: []string{filepath.Join(root, "a"), filepath.Join(root, "b")}, DryRun: true, Release: "r"})
 	var se *SettingError
 	if !errors.As(err, &se) || !strings.Contains(se.Error(), "would both be uploaded as ~/main.js") || !strings.Contains(se.Fix(), "common parent") {
