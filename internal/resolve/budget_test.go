@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mapback/mapback/internal/artifactbundle"
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // TestArtifactBundleBudget: an artifact bundle of compression bombs (a few
@@ -29,9 +29,7 @@ func TestArtifactBundleBudget(t *testing.T) {
 		js := fmt.Sprintf("app%d.js", i)
 		write := func(name, content string) string {
 			p := filepath.Join(dir, name)
-			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			testkit.WriteFile(t, p, content)
 			return p
 		}
 		jsPath := write(js, "throw new Error('boom')\n//# sourceMappingURL="+js+".map\n")
@@ -51,9 +49,7 @@ func TestArtifactBundleBudget(t *testing.T) {
 		t.Fatalf("the bundle is %d bytes; a bomb is small", zip.Len())
 	}
 	zipPath := filepath.Join(t.TempDir(), "bombs.zip")
-	if err := os.WriteFile(zipPath, zip.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WriteFile(t, zipPath, zip.String())
 
 	var out bytes.Buffer
 	sum, err := Run(context.Background(), Options{Maps: []string{t.TempDir()}, Bundles: []string{zipPath}, JSON: true}, strings.NewReader(trace.String()), &out)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,16 +13,25 @@ import (
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/inject"
 	"github.com/mapback/mapback/internal/stacktrace"
+	"github.com/mapback/mapback/internal/testkit"
 )
+
+// esbuildBundle copies the esbuild-cjs fixture's bundle and its map into a new directory, for a
+// test that injects into them.
+func esbuildBundle(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"app.js", "app.js.map"} {
+		testkit.CopyFile(t, filepath.Join(testkit.RepoRoot(t), "testdata", "fixtures", "esbuild-cjs", name), filepath.Join(dir, name))
+	}
+	return dir
+}
 
 // TestEventByDebugID: an event whose frames name a CDN URL that matches no
 // local path is resolved through debug_meta.images and the bundle's injected
 // debug ID, to the positions node --enable-source-maps gave.
 func TestEventByDebugID(t *testing.T) {
-	dir := t.TempDir()
-	if out, err := exec.Command("cp", "../../testdata/fixtures/esbuild-cjs/app.js", "../../testdata/fixtures/esbuild-cjs/app.js.map", dir).CombinedOutput(); err != nil {
-		t.Fatalf("%v %s", err, out)
-	}
+	dir := esbuildBundle(t)
 	rep, err := inject.Run(context.Background(), inject.Options{Scan: dist.Options{Paths: []string{dir}}})
 	if err != nil || len(rep.Files) != 1 {
 		t.Fatalf("inject: %v %+v", err, rep)

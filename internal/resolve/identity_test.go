@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -19,10 +18,7 @@ import (
 // refused with debug_id_mismatch naming both, never resolved by path
 // against code that is not the code that ran.
 func TestEventDebugIDMismatch(t *testing.T) {
-	dir := t.TempDir()
-	if out, err := exec.Command("cp", "../../testdata/fixtures/esbuild-cjs/app.js", "../../testdata/fixtures/esbuild-cjs/app.js.map", dir).CombinedOutput(); err != nil {
-		t.Fatalf("%v %s", err, out)
-	}
+	dir := esbuildBundle(t)
 	raw, _ := os.ReadFile("../../testdata/fixtures/esbuild-cjs/traces/class-method.txt")
 	var evFrames []map[string]any
 	for _, l := range stacktrace.ParseString(string(raw)) {

@@ -4,24 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mapback/mapback/internal/sourcemap"
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // resolveJSON resolves trace against the files (name → content) in a new
 // directory and returns the --json report.
 func resolveJSON(t *testing.T, files map[string]string, trace string, opts Options) (jsonReport, string) {
 	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := testkit.WriteTree(t, t.TempDir(), files)
 	opts.Maps, opts.JSON = []string{dir}, true
 	var out bytes.Buffer
 	if _, err := Run(context.Background(), opts, strings.NewReader(trace), &out); err != nil {
@@ -122,15 +117,10 @@ func TestIgnoreListIsNotInApp(t *testing.T) {
 // In text output, a terminal gets library frames marked (faint); the lines
 // are otherwise the same, and piped output (no Dim) is not marked.
 func TestLibraryFramesMarked(t *testing.T) {
-	dir := t.TempDir()
-	for name, content := range map[string]string{
+	dir := testkit.WriteTree(t, t.TempDir(), map[string]string{
 		"app.js":     "var a=1;\n//# sourceMappingURL=app.js.map\n",
 		"app.js.map": `{"version":3,"sources":["src/a.js","vendor/lib.js","node_modules/x/y.js"],"names":[],"ignoreList":[1],"mappings":"AAAA,ICAA,ICAA"}`,
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	trace := "Error: x\r\n    at f (https://cdn.example.com/app.js:1:1)\r\n    at g (https://cdn.example.com/app.js:1:5)\r\n    at h (https://cdn.example.com/app.js:1:9)\r\n"
 	run := func(dim func(string) string) string {
 		var out bytes.Buffer
@@ -152,15 +142,10 @@ func TestLibraryFramesMarked(t *testing.T) {
 // An event frame the map maps to a null source is left as it was: no
 // filename or abs_path of "." (the map's directory) as there once was.
 func TestEventNullSource(t *testing.T) {
-	dir := t.TempDir()
-	for name, content := range map[string]string{
+	dir := testkit.WriteTree(t, t.TempDir(), map[string]string{
 		"app.js":     "var a=1;\n//# sourceMappingURL=app.js.map\n",
 		"app.js.map": `{"version":3,"sources":[null,"a.js"],"names":[],"mappings":"AAAA,ICAA"}`,
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	frame := func(col int) map[string]any {
 		return map[string]any{"abs_path": "https://cdn.example.com/app.js", "filename": "/app.js", "function": "f", "lineno": 1, "colno": col}
 	}

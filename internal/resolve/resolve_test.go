@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mapback/mapback/internal/stacktrace"
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // TestFixtureTracesMatchNode resolves every committed real Node trace with
@@ -90,13 +91,7 @@ func frames(lines []stacktrace.Line) []*stacktrace.Frame {
 func TestMatchFrameFiles(t *testing.T) {
 	dir := t.TempDir()
 	for _, p := range []string{"dist/assets/app.js", "dist/assets/app.js.map", "other/app.js", "dist/index.js", "dist/chunk-5GF.js"} {
-		full := filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte("var a;"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testkit.WriteFile(t, filepath.Join(dir, p), "var a;")
 	}
 	idx, err := NewIndex(context.Background(), []string{dir})
 	if err != nil {
@@ -174,17 +169,13 @@ func TestJSONReport(t *testing.T) {
 }
 
 func TestUnresolvedStatuses(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, content string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("nomap.js", "var a=1;\n")
-	write("mapped.js", "var a=1;\n//# sourceMappingURL=mapped.js.map\n")
-	write("mapped.js.map", `{"version":3,"sources":["a.js"],"names":[],"mappings":";EAAA"}`)
-	write("broken.js", "var a=1;\n//# sourceMappingURL=broken.js.map\n")
-	write("broken.js.map", `{"version":3,`)
+	dir := testkit.WriteTree(t, t.TempDir(), map[string]string{
+		"nomap.js":      "var a=1;\n",
+		"mapped.js":     "var a=1;\n//# sourceMappingURL=mapped.js.map\n",
+		"mapped.js.map": `{"version":3,"sources":["a.js"],"names":[],"mappings":";EAAA"}`,
+		"broken.js":     "var a=1;\n//# sourceMappingURL=broken.js.map\n",
+		"broken.js.map": `{"version":3,`,
+	})
 	trace := strings.Join([]string{
 		"Error: x",
 		"    at f (https://cdn.example.com/nomap.js:1:5)",
@@ -302,12 +293,7 @@ func TestFirefoxColumnsAreCodePoints(t *testing.T) {
 	// 11 (the emoji takes two units) but at code-point column 10.
 	js := "var s=\"🎉\";throw x\n//# sourceMappingURL=a.js.map\n"
 	m := `{"version":3,"sources":["a.js"],"names":[],"mappings":"AAAA,WACA"}` // col 0 → 0:0, col 11 → 1:0
-	if err := os.WriteFile(filepath.Join(dir, "a.js"), []byte(js), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "a.js.map"), []byte(m), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WriteTree(t, dir, map[string]string{"a.js": js, "a.js.map": m})
 	trace := "f@https://example.com/a.js:1:11\n    at f (https://example.com/a.js:1:12)\n"
 	var out bytes.Buffer
 	if _, err := Run(context.Background(), Options{Maps: []string{dir}, Names: NamesMinified, Root: dir}, strings.NewReader(trace), &out); err != nil {
@@ -322,12 +308,7 @@ func TestFirefoxColumnsAreCodePoints(t *testing.T) {
 func TestForcedMap(t *testing.T) {
 	dir := t.TempDir()
 	m := filepath.Join(dir, "elsewhere", "v42.map")
-	if err := os.MkdirAll(filepath.Dir(m), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(m, []byte(`{"version":3,"sources":["src/a.ts"],"names":[],"mappings":"AAAA,IACA"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WriteFile(t, m, `{"version":3,"sources":["src/a.ts"],"names":[],"mappings":"AAAA,IACA"}`)
 	trace := "    at f (https://cdn.example.com/assets/app.min.js?v=42:1:5)\n    at g (https://cdn.example.com/assets/other.js:1:5)\n"
 	var out bytes.Buffer
 	opts := Options{Maps: []string{t.TempDir()}, Names: NamesMinified, Root: dir, JSON: true,
@@ -351,14 +332,10 @@ func TestForcedMap(t *testing.T) {
 // A trace whose last line is a frame without a final newline keeps its shape
 // with --context: the block gets its own lines, no newline is added at the end.
 func TestContextAfterLastLineWithoutNewline(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, content string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("a.js", "x()\n//# sourceMappingURL=a.js.map\n")
-	write("a.js.map", `{"version":3,"sources":["a.ts"],"sourcesContent":["one\ntwo\nthree"],"names":[],"mappings":"AACA"}`)
+	dir := testkit.WriteTree(t, t.TempDir(), map[string]string{
+		"a.js":     "x()\n//# sourceMappingURL=a.js.map\n",
+		"a.js.map": `{"version":3,"sources":["a.ts"],"sourcesContent":["one\ntwo\nthree"],"names":[],"mappings":"AACA"}`,
+	})
 	var out bytes.Buffer
 	trace := "Error: e\n    at f (https://x.example/a.js:1:1)"
 	if _, err := Run(context.Background(), Options{Maps: []string{dir}, Names: NamesMinified, Context: 1, Root: dir}, strings.NewReader(trace), &out); err != nil {
@@ -449,23 +426,7 @@ func TestGrammarGoldens(t *testing.T) {
 			if sum.Resolved == 0 {
 				t.Errorf("nothing resolved: %+v", sum)
 			}
-			want := filepath.Join("testdata/grammars/want", filepath.Base(in))
-			if os.Getenv("UPDATE_GOLDEN") == "1" {
-				if err := os.MkdirAll(filepath.Dir(want), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(want, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			w, err := os.ReadFile(want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out.String() != string(w) {
-				t.Errorf("got:\n%s\nwant:\n%s", out.String(), w)
-			}
+			testkit.Golden(t, filepath.Join("testdata/grammars/want", filepath.Base(in)), out.Bytes())
 		})
 	}
 }
@@ -475,15 +436,7 @@ func TestGrammarGoldens(t *testing.T) {
 // and its sources resolve against its own location.
 func TestIndexMapURLSections(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, content string) { testkit.WriteFile(t, filepath.Join(dir, name), content) }
 	write("app.js", "var a=1;var b=2;\nvar c=3;\n//# sourceMappingURL=app.js.map\n")
 	write("app.js.map", `{"version":3,"sections":[
 	  {"offset":{"line":0,"column":0},"url":"parts/a.js.map"},
