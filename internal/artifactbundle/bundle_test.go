@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // entry is one zip entry of a test bundle.
@@ -469,7 +471,7 @@ func TestReadFileLimits(t *testing.T) {
 func TestOpenNamesFile(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "bad.zip")
-	os.WriteFile(p, []byte("PK\x03\x04 not a bundle"), 0o644)
+	testkit.WriteFile(t, p, "PK\x03\x04 not a bundle")
 	_, err := Open(context.Background(), p)
 	if err == nil || err.Error() != p+": not an artifact bundle: missing SYSB header" {
 		t.Errorf("Open error = %v", err)

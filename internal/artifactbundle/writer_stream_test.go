@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 // failWriter fails once more than n bytes were written.
@@ -226,9 +228,7 @@ func TestWriteFileChangedMeanwhile(t *testing.T) {
 	}()
 	<-w.blocked
 	time.Sleep(200 * time.Millisecond) // b.js is compressed by now, waiting for its turn
-	if err := os.WriteFile(files[1].Path, []byte(strings.Repeat("c", 1000)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testkit.WriteFile(t, files[1].Path, strings.Repeat("c", 1000))
 	close(w.release)
 	if err := <-done; err == nil || !strings.Contains(err.Error(), "changed while it was being bundled") {
 		t.Fatalf("error %v", err)

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mapback/mapback/internal/testkit"
 )
 
 func writeBundle(t testing.TB, files []SourceFile, opts WriteOptions) ([]byte, *WriteResult) {
@@ -76,9 +78,7 @@ func TestWriteReferenceParity(t *testing.T) {
 			skipped: []string{"~/bad.js"},
 			file: func(t *testing.T, url string) string {
 				p := filepath.Join(t.TempDir(), "f")
-				if err := os.WriteFile(p, []byte(dupsContent[url]), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				testkit.WriteFile(t, p, dupsContent[url])
 				return p
 			},
 			extra: []SourceFile{{URL: "~/bad.js", Type: TypeMinifiedSource}},
@@ -316,12 +316,7 @@ func tempFiles(t *testing.T, contents map[string]string) []SourceFile {
 	var files []SourceFile
 	for name, c := range contents {
 		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testkit.WriteFile(t, p, c)
 		typ := TypeMinifiedSource
 		if strings.HasSuffix(name, ".map") {
 			typ = TypeSourceMap
@@ -387,7 +382,7 @@ func TestDebugIDInputs(t *testing.T) {
 		edit func([]SourceFile)
 	}{
 		{"url", func(fs []SourceFile) { fs[1].URL = "~/b.js.map" }},
-		{"content", func(fs []SourceFile) { os.WriteFile(fs[1].Path, []byte("{ }"), 0o644) }},
+		{"content", func(fs []SourceFile) { testkit.WriteFile(t, fs[1].Path, "{ }") }},
 		{"type", func(fs []SourceFile) { fs[0].Type = TypeSource }},
 		{"header value", func(fs []SourceFile) { fs[0].Headers[HeaderSourceMap] = "b.js.map" }},
 		{"header added", func(fs []SourceFile) {
@@ -443,7 +438,7 @@ func TestWriteSkipsNonUTF8(t *testing.T) {
 func TestWriteErrors(t *testing.T) {
 	dir := t.TempDir()
 	ok := filepath.Join(dir, "ok.js")
-	os.WriteFile(ok, []byte("x"), 0o644)
+	testkit.WriteFile(t, ok, "x")
 	missing := filepath.Join(dir, "missing.js")
 	tests := []struct {
 		name  string
@@ -544,7 +539,7 @@ func TestWriteProperty(t *testing.T) {
 			}
 			valid = valid || len(data) == 0
 			p := filepath.Join(dir, fmt.Sprint(i))
-			os.WriteFile(p, data, 0o644)
+			testkit.WriteFile(t, p, string(data))
 			typ := []string{TypeMinifiedSource, TypeSourceMap, TypeSource, TypeIndexedRAMBundle}[rng.Intn(4)]
 			files = append(files, SourceFile{URL: url, Type: typ, Path: p, Headers: map[string]string{HeaderDebugID: fmt.Sprint(rng.Intn(3))}})
 			utf8OK[url] = valid
