@@ -20,7 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
-	"github.com/mapback/mapback/internal/mmapfile"
+	"github.com/mapback/mapback/internal/rawfile"
 )
 
 // DefaultLevel is the deflate level Write uses when WriteOptions.Level is 0. The reference client's level
@@ -307,7 +307,7 @@ func pack(ctx context.Context, f SourceFile, level int, storeBelow int64, pool *
 		p.err = err
 		return p
 	}
-	fh, err := mmapfile.Open(f.Path)
+	fh, err := rawfile.Open(f.Path)
 	if err != nil {
 		p.err = fmt.Errorf("bundling %s: %w", f.URL, err) // *PathError names the path and the problem
 		return p
@@ -484,7 +484,7 @@ func hashFile(ctx context.Context, h io.Writer, f SourceFile, p *packed) error {
 		hashTail(h, f)
 		return nil
 	}
-	fh, err := mmapfile.Open(f.Path)
+	fh, err := rawfile.Open(f.Path)
 	if err != nil {
 		return fmt.Errorf("bundling %s: %w", f.URL, err)
 	}

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/mapback/mapback/internal/mmapfile"
+	"github.com/mapback/mapback/internal/rawfile"
 )
 
 // Pairing (docs/internals/inject.md §2 with mapback's changes):
@@ -254,7 +254,7 @@ func (pr *pairer) probe(f *found) probe {
 // fullComment reads the whole bundle, checks that it is UTF-8 text, and finds its last
 // sourceMappingURL comment.
 func fullComment(path string) (raw string, ok bool, err error) {
-	data, err := mmapfile.ReadFile(path)
+	data, err := rawfile.ReadFile(path)
 	if err != nil {
 		return "", false, fmt.Errorf("cannot read: %w", errReason(err))
 	}
@@ -277,7 +277,7 @@ const quickTail = 64 << 10
 // file, a data: URL longer than the tail), it falls back to reading the whole file, so the answer
 // is always the one fullComment gives, UTF-8 check aside.
 func quickComment(path string) (raw string, ok bool, err error) {
-	f, err := mmapfile.Open(path)
+	f, err := rawfile.Open(path)
 	if err != nil {
 		return "", false, fmt.Errorf("cannot read: %w", errReason(err))
 	}

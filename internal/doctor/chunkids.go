@@ -11,8 +11,8 @@ import (
 
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/jsonscan"
-	"github.com/mapback/mapback/internal/mmapfile"
 	"github.com/mapback/mapback/internal/posthog"
+	"github.com/mapback/mapback/internal/rawfile"
 	"github.com/mapback/mapback/internal/readcap"
 )
 
@@ -37,7 +37,7 @@ func checkChunkIDs(ctx context.Context, env *Env) Result {
 		if b.Err != nil {
 			continue
 		}
-		js, err := mmapfile.ReadFile(b.Path)
+		js, err := rawfile.ReadFile(b.Path)
 		if err != nil {
 			continue
 		}
@@ -157,7 +157,7 @@ func checkPostHogUpload(ctx context.Context, env *Env) Result {
 		if b.Err != nil || b.Map == nil {
 			continue
 		}
-		js, err := mmapfile.ReadFile(b.Path)
+		js, err := rawfile.ReadFile(b.Path)
 		if err != nil {
 			continue
 		}
@@ -247,7 +247,7 @@ func checkPostHogEvent(ctx context.Context, env *Env, data []byte) Result {
 	local := map[string]string{}
 	if scan, err := env.Scan(ctx); err == nil {
 		for _, b := range scan.Bundles {
-			if js, err := mmapfile.ReadFile(b.Path); err == nil {
+			if js, err := rawfile.ReadFile(b.Path); err == nil {
 				if id, ok := posthog.FindChunkID(js); ok {
 					local[id] = b.Path
 				}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
-	"github.com/mapback/mapback/internal/mmapfile"
+	"github.com/mapback/mapback/internal/rawfile"
 	"github.com/mapback/mapback/internal/readcap"
 	"github.com/mapback/mapback/internal/sourcemap"
 )
@@ -55,7 +55,7 @@ func checkDebugIDs(ctx context.Context, env *Env) Result {
 			if gctx.Err() != nil {
 				return gctx.Err()
 			}
-			js, err := mmapfile.ReadFile(b.Path)
+			js, err := rawfile.ReadFile(b.Path)
 			if err != nil {
 				return nil
 			}

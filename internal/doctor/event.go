@@ -13,7 +13,7 @@ import (
 
 	"github.com/mapback/mapback/internal/artifactbundle"
 	"github.com/mapback/mapback/internal/debugid"
-	"github.com/mapback/mapback/internal/mmapfile"
+	"github.com/mapback/mapback/internal/rawfile"
 )
 
 // minDebugIDSDK is the first JavaScript SDK version whose events carry debug IDs in the form
@@ -232,7 +232,7 @@ func (e *Env) localDebugIDs(ctx context.Context) (map[string]string, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		data, err := mmapfile.ReadFile(b.Path)
+		data, err := rawfile.ReadFile(b.Path)
 		if err != nil {
 			continue // the debug-ids check reports unreadable bundles
 		}

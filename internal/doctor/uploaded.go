@@ -18,7 +18,7 @@ import (
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
 	"github.com/mapback/mapback/internal/jsonscan"
-	"github.com/mapback/mapback/internal/mmapfile"
+	"github.com/mapback/mapback/internal/rawfile"
 	"github.com/mapback/mapback/internal/readcap"
 	"github.com/mapback/mapback/internal/sentry"
 )
@@ -143,7 +143,7 @@ func uploadPaths(paths []string) []string {
 // readUploadLocal reads a bundle's debug ID comment and its map's debugId.
 func readUploadLocal(b dist.Bundle) uploadLocal {
 	l := uploadLocal{path: b.Path, root: b.Root}
-	js, err := mmapfile.ReadFile(b.Path)
+	js, err := rawfile.ReadFile(b.Path)
 	if err != nil {
 		l.err = err
 		return l

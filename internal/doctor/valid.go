@@ -15,7 +15,7 @@ import (
 
 	"github.com/mapback/mapback/internal/debugid"
 	"github.com/mapback/mapback/internal/dist"
-	"github.com/mapback/mapback/internal/mmapfile"
+	"github.com/mapback/mapback/internal/rawfile"
 	"github.com/mapback/mapback/internal/readcap"
 	"github.com/mapback/mapback/internal/sourcemap"
 )
@@ -129,7 +129,7 @@ func validateMap(ctx context.Context, b dist.Bundle, h bundlerHint) []Finding {
 	var load sourcemap.Loader
 	if b.Map.Rule != dist.RuleDataURL {
 		dir := filepath.Dir(b.Map.Path)
-		load = func(u string) ([]byte, error) { return mmapfile.ReadFile(filepath.Join(dir, filepath.FromSlash(u))) }
+		load = func(u string) ([]byte, error) { return rawfile.ReadFile(filepath.Join(dir, filepath.FromSlash(u))) }
 	}
 	// The same decoder resolve uses, in its strict form: a map refused here
 	// is one resolve refuses, with the same words, and every other problem
@@ -142,7 +142,7 @@ func validateMap(ctx context.Context, b dist.Bundle, h bundlerHint) []Finding {
 		}
 		return []Finding{problemFinding(*p, subject)}
 	}
-	js, err := mmapfile.ReadFile(b.Path)
+	js, err := rawfile.ReadFile(b.Path)
 	if err != nil {
 		js = nil
 	}

@@ -20,7 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mapback/mapback/internal/dist"
-	"github.com/mapback/mapback/internal/mmapfile"
+	"github.com/mapback/mapback/internal/rawfile"
 	"github.com/mapback/mapback/internal/sourcemap"
 	"github.com/mapback/mapback/internal/term"
 	"github.com/mapback/mapback/internal/treelock"
@@ -471,7 +471,7 @@ func sectionLoader(mapPath string) sourcemap.Loader {
 }
 
 func readFile(path string) ([]byte, os.FileInfo, error) {
-	f, err := mmapfile.Open(path)
+	f, err := rawfile.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/mapback/mapback/internal/rawfile"
 )
 
 // Crash safety. A bundle and its map are two files and no file system
@@ -351,7 +353,7 @@ func writeTemp(path string, mode fs.FileMode, data []byte, sync bool) (string, e
 // exactly, not filtered by the umask, fsyncing it when sync is set; on
 // failure nothing is left.
 func writeSynced(path, what string, data []byte, mode fs.FileMode, sync bool) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	f, err := rawfile.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", what, bare(err))
 	}

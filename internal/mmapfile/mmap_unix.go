@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"syscall"
+
+	"github.com/mapback/mapback/internal/rawfile"
 )
 
 // mapAtLeast is the size from which Load maps a file rather than reading it. Mapping costs two
@@ -19,7 +21,7 @@ const mapAtLeast = 256 << 10
 // keeps thousands of files open at once (resolve) should Map them: their pages then stay out of
 // the heap.
 func Load(path string) (data []byte, free, evict func(), err error) {
-	f, err := Open(path)
+	f, err := rawfile.Open(path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -45,7 +47,7 @@ func Load(path string) (data []byte, free, evict func(), err error) {
 // page cache if touched. It is for a file whose bulk has been read and of
 // which only a few pages will be looked at again.
 func Map(path string) (data []byte, free, evict func(), err error) {
-	f, err := Open(path)
+	f, err := rawfile.Open(path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -55,12 +57,12 @@ func Map(path string) (data []byte, free, evict func(), err error) {
 		return nil, nil, nil, err
 	}
 	if !fi.Mode().IsRegular() || fi.Size() == 0 || fi.Size() != int64(int(fi.Size())) {
-		data, err := ReadFile(path)
+		data, err := rawfile.ReadFile(path)
 		return data, func() {}, func() {}, err
 	}
 	data, err = syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		data, err := ReadFile(path)
+		data, err := rawfile.ReadFile(path)
 		return data, func() {}, func() {}, err
 	}
 	free = func() { _ = syscall.Munmap(data) } // unmapping a live mapping does not fail

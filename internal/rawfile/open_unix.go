@@ -1,6 +1,6 @@
 //go:build unix
 
-package mmapfile
+package rawfile
 
 import (
 	"io"
@@ -9,14 +9,17 @@ import (
 )
 
 // Open opens path for reading as os.Open does, but without registering the descriptor with the
-// runtime's poller. For a regular file that registration always fails, after four fcntl calls and
+// runtime's poller (see the package comment). For a regular file that registration always fails, after four fcntl calls and
 // an epoll_ctl (Go 1.26 on Linux): seven of the nine system calls of opening a file, and most of
 // the cost of reading a code-split build's ten thousand small files three times over (strace -c of
 // an upload of the scale bench build: 140,598 fcntl for 35,155 opens). Reads of the returned file
 // block their thread, as reads of regular files always do.
-func Open(path string) (*os.File, error) {
+func Open(path string) (*os.File, error) { return OpenFile(path, os.O_RDONLY, 0) }
+
+// OpenFile is os.OpenFile without the poller registration. perm goes through the umask, as there.
+func OpenFile(path string, flag int, perm os.FileMode) (*os.File, error) {
 	for {
-		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		fd, err := syscall.Open(path, flag|syscall.O_CLOEXEC, uint32(perm.Perm()))
 		if err == syscall.EINTR {
 			continue
 		}
