@@ -1,4 +1,4 @@
-// Checks what serve.mjs captured and writes STAGE/manifest.json (see README.md).
+// Checks what ../browser/serve.mjs captured and writes STAGE/manifest.json (see README.md).
 //
 //   node manifest.mjs STAGE HERE ORIGIN "SCENARIOS"
 //
@@ -8,56 +8,25 @@
 // and the map's chunk_id, which must agree); and the innermost bundle frame, looked up in
 // dist/app.js.map with @jridgewell/trace-mapping (greatest lower bound), lands on the app's
 // throw site.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { TraceMap, originalPositionFor, sourceContentFor } from '@jridgewell/trace-mapping';
+import {
+  SCENARIOS, THROW_SITE, NULL_LIBRARY_SOURCES, chromium, esbuildCommand, exitOnProblems, pkgVersion, readJSON,
+  writeManifest,
+} from '../browser/lib.mjs';
 
 const [stage, here, origin, scenarioList] = process.argv.slice(2);
 const scenarios = scenarioList.split(/\s+/).filter(Boolean);
 
 const problems = [];
-const readJSON = (p) => JSON.parse(readFileSync(p, 'utf8'));
-// stderr ignored: Debian's /usr/bin/chromium wrapper prints a harmless `[: …: unexpected operator`.
-const run = (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-const pkgVersion = (name) => readJSON(join(here, 'node_modules', name, 'package.json')).version;
-const debVersion = (pkg) => run('dpkg-query', ['-W', '-f=${Version}', pkg]);
 
-const DESCRIPTIONS = {
-  method: {
-    throws: 'Invoice#finalize (app/src/models/invoice.js) throws `new InvoiceError(…)`, a subclass of Error whose constructor sets name',
-    path: 'runScenario → scenarios.method → Invoice#finalize → new InvoiceError',
-    caughtBy: 'window.onerror (the SDK’s exception autocapture)',
-  },
-  getter: {
-    throws: 'the getter `get label()` of Invoice reads `this.currency.symbol` with currency undefined: a native TypeError',
-    path: 'runScenario → scenarios.getter (try/catch) → get label',
-    caughtBy: 'try/catch → posthog.captureException(error)',
-  },
-  async: {
-    throws: 'async fetchRate (app/src/services/rates.js) throws after `await delay(5)`; awaited by async convertInvoice; the rejection is never handled',
-    path: 'scenarios.async → convertInvoice → await fetchRate → (timer) → throw',
-    caughtBy: 'window.onunhandledrejection (the SDK’s exception autocapture)',
-  },
-  map: {
-    throws: 'the arrow callback that parseQuantities (app/src/util/format.js) passes to Array.prototype.map throws a RangeError on the second row',
-    path: 'runScenario → scenarios.map → parseQuantities → Array.prototype.map → arrow',
-    caughtBy: 'window.onerror (the SDK’s exception autocapture)',
-  },
-  timeout: {
-    throws: 'function onReminderDue, passed to setTimeout by scheduleReminder (app/src/services/reminders.js), calls sendReminder, which throws',
-    path: '(timer) → onReminderDue → sendReminder',
-    caughtBy: 'window.onerror (the SDK’s exception autocapture; it does not wrap setTimeout)',
-  },
-};
-
-// The original line of each scenario's throw site contains one of these.
-const THROW_SITE = {
-  method: ['throw new InvoiceError('],
-  getter: ['this.currency.symbol'],
-  async: ['throw new Error(`No exchange rate'],
-  map: ['throw new RangeError('],
-  timeout: ['throw new Error(`Cannot remind'],
+const CAUGHT_BY = {
+  method: 'window.onerror (the SDK’s exception autocapture)',
+  getter: 'try/catch → posthog.captureException(error)',
+  async: 'window.onunhandledrejection (the SDK’s exception autocapture)',
+  map: 'window.onerror (the SDK’s exception autocapture)',
+  timeout: 'window.onerror (the SDK’s exception autocapture; it does not wrap setTimeout)',
 };
 
 // --- the injected chunk ID -------------------------------------------------------------------------
@@ -155,10 +124,7 @@ for (const f of existsSync(reqDir) ? readdirSync(reqDir).sort() : []) {
   }
 }
 
-if (problems.length) {
-  for (const p of problems) console.error(`manifest.mjs: ${p}`);
-  process.exit(1);
-}
+exitOnProblems(problems);
 
 // --- the manifest ------------------------------------------------------------------------------------
 const anyEvent = readJSON(join(stage, 'exceptions', scenarios[0], '1.json'));
@@ -166,18 +132,13 @@ const manifest = {
   generator: 'testdata/browser-posthog/generate.sh',
   origin,
   page: `${origin}/app/index.html?s=<scenario>`,
-  browser: {
-    debianPackage: `chromium ${debVersion('chromium')}`,
-    version: run('chromium', ['--version']),
-    userAgent: anyEvent.properties.$raw_user_agent,
-    command: 'chromium --headless=new --disable-gpu --no-sandbox --no-first-run --no-default-browser-check --disable-background-networking --disable-component-update --disable-sync --disable-dev-shm-usage --user-data-dir=<fresh dir> <page URL>',
-  },
+  browser: chromium(anyEvent.properties.$raw_user_agent),
   tools: {
     node: process.version,
-    esbuild: pkgVersion('esbuild'),
-    'posthog-js': pkgVersion('posthog-js'),
-    '@posthog/core': pkgVersion('@posthog/core'),
-    '@jridgewell/trace-mapping': pkgVersion('@jridgewell/trace-mapping'),
+    esbuild: pkgVersion(here, 'esbuild'),
+    'posthog-js': pkgVersion(here, 'posthog-js'),
+    '@posthog/core': pkgVersion(here, '@posthog/core'),
+    '@jridgewell/trace-mapping': pkgVersion(here, '@jridgewell/trace-mapping'),
     mapback: 'built from this repository (go build ./cmd/mapback)',
   },
   build: {
@@ -188,14 +149,14 @@ const manifest = {
     apiHost: origin,
     projectKey: anyEvent.properties.token,
     commands: [
-      'esbuild app/src/posthog-main.js --bundle --minify --sourcemap --format=iife --log-level=warning --outfile=dist/app.js',
-      'sourcesContent of node_modules/ sources set to null (generate.sh)',
+      esbuildCommand('app/src/posthog-main.js', 'dist'),
+      NULL_LIBRARY_SOURCES,
       'mapback sourcemaps inject --backends posthog dist/',
     ],
   },
   scenarios: Object.fromEntries(
-    scenarios.map((s) => [s, { ...DESCRIPTIONS[s], event: facts[s], request: requestFacts[s] ?? null }]),
+    scenarios.map((s) => [s, { ...SCENARIOS[s], caughtBy: CAUGHT_BY[s], event: facts[s], request: requestFacts[s] ?? null }]),
   ),
 };
-writeFileSync(join(stage, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+writeManifest(stage, manifest);
 console.log(`   ${scenarios.length} events checked; every bundle frame has chunk_id ${chunkId}`);

@@ -8,54 +8,29 @@
 // innermost bundle frame of each, looked up in the bundle's map (decoded with
 // @jridgewell/sourcemap-codec, same-line greatest lower bound), lands on the app's throw site.
 // Warns when an event has no debug_meta image with the bundle's debug ID.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { decode } from '@jridgewell/sourcemap-codec';
+import {
+  SCENARIOS, THROW_SITE as SITES, NULL_LIBRARY_SOURCES, chromium, debVersion, esbuildCommand, exitOnProblems,
+  pkgVersion, readJSON, run, writeManifest,
+} from './lib.mjs';
 
 const [stage, here, origin, scenarioList, browserList] = process.argv.slice(2);
 const scenarios = scenarioList.split(/\s+/).filter(Boolean);
 const browsers = browserList.split(/\s+/).filter(Boolean);
 
 const problems = [];
-const readJSON = (p) => JSON.parse(readFileSync(p, 'utf8'));
-// stderr ignored: Debian's /usr/bin/chromium wrapper prints a harmless `[: …: unexpected operator`.
-const run = (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-const pkgVersion = (name) => readJSON(join(here, 'node_modules', name, 'package.json')).version;
-const debVersion = (pkg) => run('dpkg-query', ['-W', '-f=${Version}', pkg]);
 
+// The getter's TypeError message is the browser's own.
 const DESCRIPTIONS = {
-  method: {
-    throws: 'Invoice#finalize (app/src/models/invoice.js) throws `new InvoiceError(…)`, a subclass of Error whose constructor sets name',
-    path: 'runScenario → scenarios.method → Invoice#finalize → new InvoiceError',
-  },
-  getter: {
-    throws: 'the getter `get label()` of Invoice reads `this.currency.symbol` with currency undefined: a native TypeError, whose message differs by browser',
-    path: 'runScenario → scenarios.getter (try/catch) → get label',
-  },
-  async: {
-    throws: 'async fetchRate (app/src/services/rates.js) throws after `await delay(5)`; awaited by async convertInvoice; the rejection is never handled',
-    path: 'scenarios.async → convertInvoice → await fetchRate → (timer) → throw',
-  },
-  map: {
-    throws: 'the arrow callback that parseQuantities (app/src/util/format.js) passes to Array.prototype.map throws a RangeError on the second row',
-    path: 'runScenario → scenarios.map → parseQuantities → Array.prototype.map → arrow',
-  },
-  timeout: {
-    throws: 'function onReminderDue, passed to setTimeout by scheduleReminder (app/src/services/reminders.js), calls sendReminder, which throws',
-    path: '(timer) → onReminderDue → sendReminder',
-  },
+  ...SCENARIOS,
+  getter: { ...SCENARIOS.getter, throws: `${SCENARIOS.getter.throws}, whose message differs by browser` },
 };
 
-// The original line of each scenario's throw site contains one of these (Firefox's innermost
-// frame of `method` is the InvoiceError constructor's super() call; V8 leaves that frame out).
-const THROW_SITE = {
-  method: ['throw new InvoiceError(', 'super(message)'],
-  getter: ['this.currency.symbol'],
-  async: ['throw new Error(`No exchange rate'],
-  map: ['throw new RangeError('],
-  timeout: ['throw new Error(`Cannot remind'],
-};
+// Firefox's innermost frame of `method` is the InvoiceError constructor's super() call; V8 leaves
+// that frame out.
+const THROW_SITE = { ...SITES, method: [...SITES.method, 'super(message)'] };
 
 // lookup(mapFile) returns (line, column) 1-based → {source, line, column, text}, 1-based, or null.
 function lookup(mapFile) {
@@ -158,10 +133,7 @@ for (const b of browsers) {
   }
 }
 
-if (problems.length) {
-  for (const p of problems) console.error(`manifest.mjs: ${p}`);
-  process.exit(1);
-}
+exitOnProblems(problems);
 
 // --- the manifest ------------------------------------------------------------------------------------
 const oneUserAgent = (b) => {
@@ -176,12 +148,7 @@ const manifest = {
     sentry: `${origin}/app/sentry.html?s=<scenario>&b=<browser>`,
   },
   browsers: {
-    chromium: {
-      debianPackage: `chromium ${debVersion('chromium')}`,
-      version: run('chromium', ['--version']),
-      userAgent: oneUserAgent('chromium'),
-      command: 'chromium --headless=new --disable-gpu --no-sandbox --no-first-run --no-default-browser-check --disable-background-networking --disable-component-update --disable-sync --disable-dev-shm-usage --user-data-dir=<fresh dir> <page URL>',
-    },
+    chromium: chromium(oneUserAgent('chromium')),
     firefox: {
       debianPackage: `firefox-esr ${debVersion('firefox-esr')}`,
       version: run('firefox-esr', ['--version']),
@@ -191,17 +158,15 @@ const manifest = {
   },
   tools: {
     node: process.version,
-    esbuild: pkgVersion('esbuild'),
-    '@sentry/browser': pkgVersion('@sentry/browser'),
+    esbuild: pkgVersion(here, 'esbuild'),
+    '@sentry/browser': pkgVersion(here, '@sentry/browser'),
     'sentry-cli': run(join(here, 'node_modules/@sentry/cli-linux-x64/bin/sentry-cli'), ['--version']),
   },
   builds: {
     plain: {
       bundle: 'dist/app.js',
       map: 'dist/app.js.map',
-      commands: [
-        'esbuild app/src/main.js --bundle --minify --sourcemap --format=iife --log-level=warning --outfile=dist/app.js',
-      ],
+      commands: [esbuildCommand('app/src/main.js', 'dist')],
     },
     sentry: {
       bundle: 'dist-sentry/app.js',
@@ -209,8 +174,8 @@ const manifest = {
       debugId,
       dsn: `http://public@${origin.replace(/^http:\/\//, '')}/1`,
       commands: [
-        'esbuild app/src/sentry-main.js --bundle --minify --sourcemap --format=iife --log-level=warning --outfile=dist-sentry/app.js',
-        'sourcesContent of node_modules/ sources set to null (generate.sh)',
+        esbuildCommand('app/src/sentry-main.js', 'dist-sentry'),
+        NULL_LIBRARY_SOURCES,
         'sentry-cli sourcemaps inject dist-sentry',
       ],
     },
@@ -232,5 +197,5 @@ const manifest = {
     ]),
   ),
 };
-writeFileSync(join(stage, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+writeManifest(stage, manifest);
 console.log(`   ${browsers.length * scenarios.length} traces and ${browsers.length * scenarios.length} events checked`);
