@@ -59,62 +59,92 @@ func (r *resolver) runEvent(ctx context.Context, data []byte, out io.Writer) (Su
 	if err := json.Unmarshal(ev["exception"], &exc); err != nil {
 		return Summary{}, fmt.Errorf("read the event: %s", jsonscan.Explain(err, "exception"))
 	}
-	var sum Summary
-	var all []resolved
-	var report []jsonEventFrame
+	e := &eventRun{r: r, ctx: ctx}
+	resolve := func(f eventFrame) resolved { return r.resolveEventFrame(f, images) }
 	for k, v := range exc.Values {
-		var st map[string]json.RawMessage
-		if json.Unmarshal(v["stacktrace"], &st) != nil {
-			continue
+		if err := e.exception(k, v, resolve, rewriteEventFrame); err != nil {
+			return e.sum, err
 		}
-		var raws []map[string]json.RawMessage
-		if json.Unmarshal(st["frames"], &raws) != nil {
-			continue
-		}
-		frames := make([]eventFrame, len(raws))
-		results := make([]resolved, len(raws))
-		for i, raw := range raws {
-			if err := ctx.Err(); err != nil {
-				return sum, err
-			}
-			frames[i] = parseEventFrame(raw)
-			results[i] = r.resolveEventFrame(frames[i], images)
-			sum.count(results[i])
-		}
-		r.nameScopes(results)
-		all = append(all, results...)
-		for i := range raws {
-			var c *sourceContext
-			if results[i].ok {
-				// Oldest call first: the caller of frame i is frame i-1.
-				var caller *resolved
-				if i > 0 {
-					caller = &results[i-1]
-				}
-				results[i].name, results[i].nameFrom = r.chooseName(results[i], caller)
-				c, _ = r.contextFor(results[i], r.opts.Context)
-				raws[i] = rewriteEventFrame(frames[i], results[i], results[i].name, c)
-			}
-			if r.opts.JSON {
-				report = append(report, jsonEventFrame{Exception: k, Index: i, jsonFrame: frameReport(frames[i].traceFrame(), results[i], c)})
-			}
-		}
-		st["frames"] = mustJSON(raws)
-		v["stacktrace"] = mustJSON(st)
 	}
 	ev["exception"] = mustJSON(exc)
-	sum.Warnings = mapWarnings(all)
-	sum.Notes = notes(all, func(int) bool { return true })
+	return e.write(out, "sentry_event", ev)
+}
+
+// eventRun is what resolving the exceptions of an event gathers, Sentry's or
+// PostHog's: the summary, every frame's result and, with --json, the report.
+type eventRun struct {
+	r      *resolver
+	ctx    context.Context
+	sum    Summary
+	all    []resolved
+	report []jsonEventFrame
+}
+
+// exception resolves the frames of exception k's stacktrace and writes the
+// resolved ones back into exc: resolve finds a frame's map, rewrite writes
+// the frame back. An exception without a readable stacktrace is left as it
+// is.
+func (e *eventRun) exception(k int, exc map[string]json.RawMessage, resolve func(eventFrame) resolved,
+	rewrite func(eventFrame, resolved, *sourceContext) map[string]json.RawMessage) error {
+	r := e.r
+	var st map[string]json.RawMessage
+	if json.Unmarshal(exc["stacktrace"], &st) != nil {
+		return nil
+	}
+	var raws []map[string]json.RawMessage
+	if json.Unmarshal(st["frames"], &raws) != nil {
+		return nil
+	}
+	frames := make([]eventFrame, len(raws))
+	results := make([]resolved, len(raws))
+	for i, raw := range raws {
+		if err := e.ctx.Err(); err != nil {
+			return err
+		}
+		frames[i] = parseEventFrame(raw)
+		results[i] = resolve(frames[i])
+		e.sum.count(results[i])
+	}
+	r.nameScopes(results)
+	e.all = append(e.all, results...)
+	for i := range raws {
+		var c *sourceContext
+		if results[i].ok {
+			// Oldest call first (Sentry's frames and PostHog's alike): the
+			// caller of frame i is frame i-1.
+			var caller *resolved
+			if i > 0 {
+				caller = &results[i-1]
+			}
+			results[i].name, results[i].nameFrom = r.chooseName(results[i], caller)
+			c, _ = r.contextFor(results[i], r.opts.Context)
+			raws[i] = rewrite(frames[i], results[i], c)
+		}
+		if r.opts.JSON {
+			e.report = append(e.report, jsonEventFrame{Exception: k, Index: i, jsonFrame: frameReport(frames[i].traceFrame(), results[i], c)})
+		}
+	}
+	st["frames"] = mustJSON(raws)
+	exc["stacktrace"] = mustJSON(st)
+	return nil
+}
+
+// write finishes the run: the summary's warnings and notes, and the event
+// document written back or, with --json, the report of its frames (input
+// names the kind of event).
+func (e *eventRun) write(out io.Writer, input string, doc any) (Summary, error) {
+	e.sum.Warnings = mapWarnings(e.all)
+	e.sum.Notes = notes(e.all, func(int) bool { return true })
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if r.opts.JSON {
-		if report == nil {
-			report = []jsonEventFrame{}
+	if e.r.opts.JSON {
+		if e.report == nil {
+			e.report = []jsonEventFrame{}
 		}
-		return sum, enc.Encode(jsonEventReport{Version: 1, Input: "sentry_event", Frames: report, Summary: summaryJSON(sum, all)})
+		return e.sum, enc.Encode(jsonEventReport{Version: 1, Input: input, Frames: e.report, Summary: summaryJSON(e.sum, e.all)})
 	}
-	return sum, enc.Encode(ev)
+	return e.sum, enc.Encode(doc)
 }
 
 // parseEventFrame reads the fields resolve uses. Each is optional: one that
@@ -127,6 +157,7 @@ func parseEventFrame(raw map[string]json.RawMessage) eventFrame {
 	_ = json.Unmarshal(raw["function"], &f.Function)
 	_ = json.Unmarshal(raw["lineno"], &f.Lineno)
 	_ = json.Unmarshal(raw["colno"], &f.Colno)
+	_ = json.Unmarshal(raw["chunk_id"], &f.ChunkID)
 	var id string
 	if json.Unmarshal(raw["debug_id"], &id) == nil {
 		if parsed, err := debugid.Parse(id); err == nil {
@@ -171,7 +202,6 @@ func (f eventFrame) traceFrame() *stacktrace.Frame {
 // like a trace frame.
 func (r *resolver) resolveEventFrame(f eventFrame, images map[string]string) resolved {
 	sf := f.traceFrame()
-	file := sf.File
 	id := f.DebugID // the frame's own, else the image of its file
 	if id == "" {
 		id = images[f.AbsPath]
@@ -182,7 +212,7 @@ func (r *resolver) resolveEventFrame(f eventFrame, images map[string]string) res
 	if id == "" || !sf.Resolvable || f.Lineno <= 0 || f.Colno <= 0 {
 		return r.resolveFrame(sf)
 	}
-	b := r.idx.byDebugID(id)
+	b := r.idx.byID(debugIDKind, id)
 	if b == nil {
 		b = r.idx.artifactByDebugID(id)
 	}
@@ -201,33 +231,40 @@ func (r *resolver) resolveEventFrame(f eventFrame, images map[string]string) res
 		}
 		return res
 	}
-	// The event names the build that ran; a local bundle of the same path
-	// with another ID (or none) is another build, whose positions would be
-	// answered confidently and wrongly.
+	return r.anotherBuild(sf, debugIDKind, id, serverWhy)
+}
+
+// anotherBuild answers a frame whose event names the build that ran by an ID
+// of kind k that no bundle at hand has (serverWhy: what the server said). A
+// local bundle of the frame's path with another ID (or none) is another
+// build, whose positions would be answered confidently and wrongly: the
+// frame is a mismatch. Without such a bundle, it is what the path lookup
+// says, and why the ID found nothing.
+func (r *resolver) anotherBuild(sf *stacktrace.Frame, k idKind, id, serverWhy string) resolved {
 	pb, res := r.locate(sf)
 	if pb == nil {
-		res.reason += "; and no bundle has the event's debug ID " + id
+		res.reason += "; and no bundle has the event's " + k.name + " " + id
 		if serverWhy != "" {
 			res.reason += "; " + serverWhy
 		}
 		return res
 	}
-	other := "no debug ID (it is not injected)"
-	if got := r.idx.bundleDebugID(pb); got != "" {
-		other = "debug ID " + got
+	other := "no " + k.name + " (" + k.notInjected + ")"
+	if got := r.idx.bundleID(k, pb); got != "" {
+		other = k.name + " " + got
 	}
-	return resolved{status: StatusDebugIDMismatch, reason: fmt.Sprintf(
-		"the event's frame of %s is from the build with debug ID %s, and the local %s has %s: another build, whose positions would be wrong (pass --maps with the build that ran, or its artifact bundle with --bundle)",
-		file, id, pb.Path, other)}
+	return resolved{status: k.mismatch, reason: fmt.Sprintf(
+		"the event's frame of %s is from the build with %s %s, and the local %s has %s: another build, whose positions would be wrong (pass --maps with the build that ran%s)",
+		sf.File, k.name, id, pb.Path, other, k.orPass)}
 }
 
 // rewriteEventFrame writes a resolved frame back into the event: function,
 // filename (as displayed), abs_path (the original's full path or URL),
 // lineno, colno, in_app, and with --context Sentry's pre_context,
 // context_line and post_context; the minified values go to data.mapback.
-func rewriteEventFrame(f eventFrame, res resolved, name string, c *sourceContext) map[string]json.RawMessage {
+func rewriteEventFrame(f eventFrame, res resolved, c *sourceContext) map[string]json.RawMessage {
 	raw := f.raw
-	mb := rewriteResolvedFrame(raw, res, name, c, "abs_path", "filename", "function", "lineno", "colno")
+	mb := rewriteResolvedFrame(raw, res, res.name, c, "abs_path", "filename", "function", "lineno", "colno")
 	raw["abs_path"] = mustJSON(res.absPath())
 	raw["data"] = mergeMapbackData(raw["data"], mb)
 	return raw
@@ -279,27 +316,58 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
-// byDebugID finds the local bundle whose //# debugId= comment, or whose
-// map's debugId, is id. The index is built on first use: only events need it.
-func (idx *Index) byDebugID(id string) *dist.Bundle {
-	idx.indexDebugIDs()
-	if i, ok := idx.debugIDs[id]; ok {
+// idKind is one way an event names the build that ran: Sentry's debug IDs
+// (debugIDKind), PostHog's chunk IDs (chunkIDKind).
+type idKind struct {
+	name        string                  // "debug ID"
+	mismatch    string                  // the status of a frame whose local bundle has another
+	notInjected string                  // why a local bundle may have none
+	orPass      string                  // what else to pass, after --maps, to resolve a mismatch
+	ids         func(*Index) *bundleIDs // the local bundles' IDs of this kind
+}
+
+var debugIDKind = idKind{
+	name: "debug ID", mismatch: StatusDebugIDMismatch, notInjected: "it is not injected",
+	orPass: ", or its artifact bundle with --bundle",
+	ids:    func(idx *Index) *bundleIDs { return &idx.debugIDs },
+}
+
+// bundleIDs ties the local bundles to their IDs of one kind, both ways.
+type bundleIDs struct {
+	bundle map[string]int    // ID → bundle index
+	of     map[string]string // bundle path → its ID
+}
+
+func newBundleIDs() bundleIDs {
+	return bundleIDs{bundle: map[string]int{}, of: map[string]string{}}
+}
+
+// add records that bundle i, at path, has ID id.
+func (t bundleIDs) add(id string, i int, path string) {
+	t.bundle[id], t.of[path] = i, id
+}
+
+// byID finds the local bundle with ID id of kind k: its //# debugId= (or
+// chunkId=) comment, else its map's. The IDs are read on first use: only
+// events need them.
+func (idx *Index) byID(k idKind, id string) *dist.Bundle {
+	idx.indexIDs()
+	if i, ok := k.ids(idx).bundle[id]; ok {
 		return &idx.bundles[i]
 	}
 	return nil
 }
 
-// bundleDebugID is the debug ID of local bundle b ("" when it has none).
-func (idx *Index) bundleDebugID(b *dist.Bundle) string {
-	idx.indexDebugIDs()
-	return idx.idOf[b.Path]
+// bundleID is local bundle b's ID of kind k ("" when it has none).
+func (idx *Index) bundleID(k idKind, b *dist.Bundle) string {
+	idx.indexIDs()
+	return k.ids(idx).of[b.Path]
 }
 
-// indexDebugIDs reads every local bundle's debug ID, once.
-func (idx *Index) indexDebugIDs() {
+// indexIDs reads every local bundle's debug ID and chunk ID, once.
+func (idx *Index) indexIDs() {
 	idx.debugOnce.Do(func() {
-		idx.debugIDs, idx.idOf = map[string]int{}, map[string]string{}
-		idx.chunkIDs, idx.chunkOf = map[string]int{}, map[string]string{}
+		idx.debugIDs, idx.chunkIDs = newBundleIDs(), newBundleIDs()
 		for i := range idx.bundles {
 			b := &idx.bundles[i]
 			id := ""
@@ -308,7 +376,7 @@ func (idx *Index) indexDebugIDs() {
 					id = got.String()
 				}
 				if chunk := chunkIDOf(src, b); chunk != "" {
-					idx.chunkIDs[chunk], idx.chunkOf[b.Path] = i, chunk
+					idx.chunkIDs.add(chunk, i, b.Path)
 				}
 			}
 			if id == "" && b.Map != nil && b.Map.Path != "" {
@@ -321,7 +389,7 @@ func (idx *Index) indexDebugIDs() {
 				}
 			}
 			if id != "" {
-				idx.debugIDs[id], idx.idOf[b.Path] = i, id
+				idx.debugIDs.add(id, i, b.Path)
 			}
 		}
 	})

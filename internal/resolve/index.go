@@ -28,10 +28,8 @@ type Index struct {
 	sourceSets map[string]*sourceIndex
 
 	debugOnce sync.Once
-	debugIDs  map[string]int    // debug ID → bundle index (events only)
-	idOf      map[string]string // bundle path → its debug ID
-	chunkIDs  map[string]int    // PostHog chunk ID → bundle index
-	chunkOf   map[string]string // bundle path → its chunk ID
+	debugIDs  bundleIDs // Sentry debug IDs (events only)
+	chunkIDs  bundleIDs // PostHog chunk IDs
 
 	artifacts []namedBundle          // --bundle, searched after local files
 	budget    *artifactbundle.Budget // what artifact bundles may decompress in a run

@@ -35,31 +35,16 @@ func isPostHogEvent(data []byte) bool {
 
 // runPostHogEvent resolves every exception frame of the document.
 func (r *resolver) runPostHogEvent(ctx context.Context, data []byte, out io.Writer) (Summary, error) {
-	p := &phRun{r: r, ctx: ctx}
+	p := &phRun{eventRun: eventRun{r: r, ctx: ctx}}
 	doc, err := p.visit(json.RawMessage(bytes.TrimSpace(data)), 0)
 	if err != nil {
 		return Summary{}, err
 	}
-	p.sum.Warnings = mapWarnings(p.all)
-	p.sum.Notes = notes(p.all, func(int) bool { return true })
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if r.opts.JSON {
-		if p.report == nil {
-			p.report = []jsonEventFrame{}
-		}
-		return p.sum, enc.Encode(jsonEventReport{Version: 1, Input: "posthog_event", Frames: p.report, Summary: summaryJSON(p.sum, p.all)})
-	}
-	return p.sum, enc.Encode(json.RawMessage(doc))
+	return p.write(out, "posthog_event", json.RawMessage(doc))
 }
 
 type phRun struct {
-	r       *resolver
-	ctx     context.Context
-	sum     Summary
-	all     []resolved
-	report  []jsonEventFrame
+	eventRun
 	nExcept int // exceptions seen so far, numbering them for --json
 }
 
@@ -123,48 +108,12 @@ func (p *phRun) exceptions(list json.RawMessage) (json.RawMessage, error) {
 	if err := json.Unmarshal(list, &excs); err != nil {
 		return nil, fmt.Errorf("read the event: %s", jsonscan.Explain(err, "$exception_list"))
 	}
-	r := p.r
 	for _, exc := range excs {
 		k := p.nExcept
 		p.nExcept++
-		var st map[string]json.RawMessage
-		if json.Unmarshal(exc["stacktrace"], &st) != nil {
-			continue
+		if err := p.exception(k, exc, p.r.resolveChunkFrame, rewritePostHogFrame); err != nil {
+			return nil, err
 		}
-		var raws []map[string]json.RawMessage
-		if json.Unmarshal(st["frames"], &raws) != nil {
-			continue
-		}
-		frames := make([]eventFrame, len(raws))
-		results := make([]resolved, len(raws))
-		for i, raw := range raws {
-			if err := p.ctx.Err(); err != nil {
-				return nil, err
-			}
-			frames[i] = parseEventFrame(raw)
-			_ = json.Unmarshal(raw["chunk_id"], &frames[i].ChunkID)
-			results[i] = r.resolveChunkFrame(frames[i])
-			p.sum.count(results[i])
-		}
-		r.nameScopes(results)
-		p.all = append(p.all, results...)
-		for i := range raws {
-			var c *sourceContext
-			if results[i].ok {
-				var caller *resolved
-				if i > 0 {
-					caller = &results[i-1] // outermost first: the caller comes before
-				}
-				results[i].name, results[i].nameFrom = r.chooseName(results[i], caller)
-				c, _ = r.contextFor(results[i], r.opts.Context)
-				raws[i] = rewritePostHogFrame(frames[i], results[i], c)
-			}
-			if r.opts.JSON {
-				p.report = append(p.report, jsonEventFrame{Exception: k, Index: i, jsonFrame: frameReport(frames[i].traceFrame(), results[i], c)})
-			}
-		}
-		st["frames"] = mustJSON(raws)
-		exc["stacktrace"] = mustJSON(st)
 	}
 	return mustJSON(excs), nil
 }
@@ -176,7 +125,7 @@ func (r *resolver) resolveChunkFrame(f eventFrame) resolved {
 	if f.ChunkID == "" || !sf.Resolvable || f.Lineno <= 0 || f.Colno <= 0 {
 		return r.resolveFrame(sf)
 	}
-	if b := r.idx.byChunkID(f.ChunkID); b != nil {
+	if b := r.idx.byID(chunkIDKind, f.ChunkID); b != nil {
 		res := r.lookupIn(sf, b)
 		if res.foundBy != "" && res.foundBy != FoundByServer {
 			res.foundBy = "chunk_id"
@@ -189,21 +138,7 @@ func (r *resolver) resolveChunkFrame(f eventFrame) resolved {
 	} else {
 		serverWhy = why
 	}
-	pb, res := r.locate(sf)
-	if pb == nil {
-		res.reason += "; and no bundle has the event's chunk ID " + f.ChunkID
-		if serverWhy != "" {
-			res.reason += "; " + serverWhy
-		}
-		return res
-	}
-	other := "no chunk ID (it is not injected for PostHog)"
-	if got := r.idx.bundleChunkID(pb); got != "" {
-		other = "chunk ID " + got
-	}
-	return resolved{status: StatusChunkIDMismatch, reason: fmt.Sprintf(
-		"the event's frame of %s is from the build with chunk ID %s, and the local %s has %s: another build, whose positions would be wrong (pass --maps with the build that ran)",
-		sf.File, f.ChunkID, pb.Path, other)}
+	return r.anotherBuild(sf, chunkIDKind, f.ChunkID, serverWhy)
 }
 
 // rewritePostHogFrame writes a resolved frame back: the original file,
@@ -215,19 +150,9 @@ func rewritePostHogFrame(f eventFrame, res resolved, c *sourceContext) map[strin
 	return raw
 }
 
-// byChunkID finds the local bundle with a PostHog chunk ID.
-func (idx *Index) byChunkID(id string) *dist.Bundle {
-	idx.indexDebugIDs()
-	if i, ok := idx.chunkIDs[id]; ok {
-		return &idx.bundles[i]
-	}
-	return nil
-}
-
-// bundleChunkID is local bundle b's chunk ID ("" when it has none).
-func (idx *Index) bundleChunkID(b *dist.Bundle) string {
-	idx.indexDebugIDs()
-	return idx.chunkOf[b.Path]
+var chunkIDKind = idKind{
+	name: "chunk ID", mismatch: StatusChunkIDMismatch, notInjected: "it is not injected for PostHog",
+	ids: func(idx *Index) *bundleIDs { return &idx.chunkIDs },
 }
 
 // chunkIDOf reads a bundle's chunk ID: its //# chunkId= comment, else its

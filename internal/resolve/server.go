@@ -77,7 +77,7 @@ func (r *resolver) fromServerByChunkID(id, frameFile string) (b *dist.Bundle, wh
 	r.idx.virtual[nb.Map.Path] = virtualFile{read: func() ([]byte, error) { return m, nil }, base: frameFile + ".map"}
 	r.idx.bundles = append(r.idx.bundles, nb)
 	i := len(r.idx.bundles) - 1
-	r.idx.chunkIDs[id], r.idx.chunkOf[nb.Path] = i, id
+	r.idx.chunkIDs.add(id, i, nb.Path)
 	return &r.idx.bundles[i], ""
 }
 
