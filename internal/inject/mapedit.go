@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"sort"
 	"strconv"
 	"strings"
@@ -161,33 +162,26 @@ func shiftMappings(data []byte, m jsonscan.Member, line, col int) ([]edit, error
 	if col == 0 {
 		return []edit{{at: start + gs, ins: ";;"}}, nil
 	}
-	abs, covering := 0, 0 // covering: field count of the last segment before col
-	for seg := gs; seg < ge; {
-		segEnd := ge
-		if i := bytes.IndexByte(s[seg:ge], ','); i >= 0 {
-			segEnd = seg + i
-		}
-		delta, n, err := sourcemap.DecodeVLQ(s[seg:segEnd], 0)
+	covering := 0 // the field count of the last segment before col
+	for seg, err := range lineSegments(s, gs, ge) {
 		if err != nil {
-			return nil, fmt.Errorf("mappings at offset %d: %w", seg, err)
+			return nil, err
 		}
-		abs += int(delta)
-		if abs >= col {
+		if seg.column >= col {
 			ins := ";;"
-			if covering > 0 && abs > col {
+			if covering > 0 && seg.column > col {
 				ins += strings.Repeat("A", covering) + ","
 			}
-			ins += string(sourcemap.AppendVLQ(nil, int64(abs-col)))
-			if seg == gs {
-				return []edit{{at: start + seg, del: n, ins: ins}}, nil
+			ins += string(sourcemap.AppendVLQ(nil, int64(seg.column-col)))
+			if seg.at == gs {
+				return []edit{{at: start + seg.at, del: seg.size, ins: ins}}, nil
 			}
 			// Replace the ',' before the segment by the line breaks.
-			return []edit{{at: start + seg - 1, del: 1 + n, ins: ins}}, nil
+			return []edit{{at: start + seg.at - 1, del: 1 + seg.size, ins: ins}}, nil
 		}
-		if covering, _, _, err = sourcemap.ScanSegment(s[seg:segEnd], 0); err != nil {
-			return nil, fmt.Errorf("mappings at offset %d: %w", seg, err)
+		if covering, _, _, err = sourcemap.ScanSegment(s[seg.at:seg.end], 0); err != nil {
+			return nil, fmt.Errorf("mappings at offset %d: %w", seg.at, err)
 		}
-		seg = segEnd + 1
 	}
 	// Nothing on the split line starts after the split: only later lines
 	// move, plus the copy of the segment covering the split.
@@ -226,38 +220,87 @@ func lineGroup(s []byte, line int) (gs, ge int, ok bool) {
 	return gs, ge, true
 }
 
+// lineSegment is one segment of a generated line of "mappings" s: s[at:end],
+// whose first field, the delta of its generated column, takes size bytes
+// and is delta; column is the generated column it starts at.
+type lineSegment struct {
+	at, end, size int
+	delta         int64
+	column        int
+}
+
+// lineSegments yields the segments of one generated line, s[gs:ge]
+// (lineGroup), in order; a generated column that does not decode ends the
+// walk with its error.
+func lineSegments(s []byte, gs, ge int) iter.Seq2[lineSegment, error] {
+	return func(yield func(lineSegment, error) bool) {
+		column := 0
+		for at := gs; at < ge; {
+			end := ge
+			if i := bytes.IndexByte(s[at:ge], ','); i >= 0 {
+				end = at + i
+			}
+			delta, size, err := sourcemap.DecodeVLQ(s[at:end], 0)
+			if err != nil {
+				yield(lineSegment{}, fmt.Errorf("mappings at offset %d: %w", at, err))
+				return
+			}
+			column += int(delta)
+			if !yield(lineSegment{at: at, end: end, size: size, delta: delta, column: column}, nil) {
+				return
+			}
+			at = end + 1
+		}
+	}
+}
+
 // shiftSections adds one to every top-level section's offset.line.
 func shiftSections(data []byte, m jsonscan.Member) ([]edit, error) {
-	elems, _, err := jsonscan.Array(data, m.ValStart)
-	if err != nil {
-		return nil, err
-	}
 	var edits []edit
-	for i, el := range elems {
-		at := el[0]
-		sec, _, err := jsonscan.Object(data, at)
-		if err != nil {
-			return nil, fmt.Errorf("section %d: %w", i, err)
-		}
-		off := find(sec, "offset")
-		if off == nil || data[off.ValStart] != '{' {
-			return nil, fmt.Errorf("section %d has no offset object", i)
-		}
-		fields, _, err := jsonscan.Object(data, off.ValStart)
-		if err != nil {
-			return nil, fmt.Errorf("section %d offset: %w", i, err)
-		}
-		ln := find(fields, "line")
+	err := eachSectionOffset(data, m, func(i int, offset []jsonscan.Member) error {
+		ln := find(offset, "line")
 		if ln == nil {
-			return nil, fmt.Errorf("section %d offset has no line", i)
+			return fmt.Errorf("section %d offset has no line", i)
 		}
 		n, err := atoiMember(data, ln)
 		if err != nil {
-			return nil, fmt.Errorf("section %d offset line %q is not a non-negative integer", i, data[ln.ValStart:ln.ValEnd])
+			return fmt.Errorf("section %d offset line %q is not a non-negative integer", i, data[ln.ValStart:ln.ValEnd])
 		}
 		edits = append(edits, edit{at: ln.ValStart, del: ln.ValEnd - ln.ValStart, ins: strconv.Itoa(n + 1)})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return edits, nil
+}
+
+// eachSectionOffset calls f with the members of each top-level section's
+// offset object, in order, for an index map's "sections" member m; the
+// first error, the walk's or f's, ends it.
+func eachSectionOffset(data []byte, m jsonscan.Member, f func(i int, offset []jsonscan.Member) error) error {
+	elems, _, err := jsonscan.Array(data, m.ValStart)
+	if err != nil {
+		return err
+	}
+	for i, el := range elems {
+		sec, _, err := jsonscan.Object(data, el[0])
+		if err != nil {
+			return fmt.Errorf("section %d: %w", i, err)
+		}
+		off := find(sec, "offset")
+		if off == nil || data[off.ValStart] != '{' {
+			return fmt.Errorf("section %d has no offset object", i)
+		}
+		fields, _, err := jsonscan.Object(data, off.ValStart)
+		if err != nil {
+			return fmt.Errorf("section %d offset: %w", i, err)
+		}
+		if err := f(i, fields); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // atoiMember reads a member's value as a non-negative integer.

@@ -215,21 +215,13 @@ func shiftColumns(data []byte, members []jsonscan.Member, line, col, n int) ([]e
 	if !ok {
 		return nil, nil // nothing mapped on or after that line
 	}
-	abs := 0
-	for seg := gs; seg < ge; {
-		segEnd := ge
-		if i := bytes.IndexByte(s[seg:ge], ','); i >= 0 {
-			segEnd = seg + i
-		}
-		delta, size, err := sourcemap.DecodeVLQ(s[seg:segEnd], 0)
+	for seg, err := range lineSegments(s, gs, ge) {
 		if err != nil {
-			return nil, fmt.Errorf("mappings at offset %d: %w", seg, err)
+			return nil, err
 		}
-		abs += int(delta)
-		if abs >= col {
-			return []edit{{at: start + seg, del: size, ins: string(sourcemap.AppendVLQ(nil, delta+int64(n)))}}, nil
+		if seg.column >= col {
+			return []edit{{at: start + seg.at, del: seg.size, ins: string(sourcemap.AppendVLQ(nil, seg.delta+int64(n)))}}, nil
 		}
-		seg = segEnd + 1
 	}
 	return nil, nil
 }
@@ -237,36 +229,24 @@ func shiftColumns(data []byte, members []jsonscan.Member, line, col, n int) ([]e
 // shiftSectionColumns moves the sections of an index map that start on line
 // at or after col right by n.
 func shiftSectionColumns(data []byte, m jsonscan.Member, line, col, n int) ([]edit, error) {
-	elems, _, err := jsonscan.Array(data, m.ValStart)
-	if err != nil {
-		return nil, err
-	}
 	var edits []edit
-	for i, el := range elems {
-		sec, _, err := jsonscan.Object(data, el[0])
-		if err != nil {
-			return nil, fmt.Errorf("section %d: %w", i, err)
-		}
-		off := find(sec, "offset")
-		if off == nil || data[off.ValStart] != '{' {
-			return nil, fmt.Errorf("section %d has no offset object", i)
-		}
-		fields, _, err := jsonscan.Object(data, off.ValStart)
-		if err != nil {
-			return nil, fmt.Errorf("section %d offset: %w", i, err)
-		}
-		ln, cl := find(fields, "line"), find(fields, "column")
+	err := eachSectionOffset(data, m, func(i int, offset []jsonscan.Member) error {
+		ln, cl := find(offset, "line"), find(offset, "column")
 		if ln == nil || cl == nil {
-			return nil, fmt.Errorf("section %d offset lacks line or column", i)
+			return fmt.Errorf("section %d offset lacks line or column", i)
 		}
 		l, lerr := atoiMember(data, ln)
 		c, cerr := atoiMember(data, cl)
 		if lerr != nil || cerr != nil {
-			return nil, fmt.Errorf("section %d offset is not two non-negative integers", i)
+			return fmt.Errorf("section %d offset is not two non-negative integers", i)
 		}
 		if l == line && c >= col {
 			edits = append(edits, edit{at: cl.ValStart, del: cl.ValEnd - cl.ValStart, ins: fmt.Sprint(c + n)})
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return edits, nil
 }
