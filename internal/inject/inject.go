@@ -126,10 +126,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		Pending:      pendingIfDryRun(opts.DryRun, scan.Leftovers),
 		UnpairedMaps: unpairedMaps(scan),
 	}
-	var progress term.Progress = nopProgress{}
-	if opts.NewProgress != nil {
-		progress = opts.NewProgress(len(scan.Bundles))
-	}
+	progress := term.StartProgress(opts.NewProgress, len(scan.Bundles))
 	defer progress.Done()
 
 	jobs := opts.Jobs
@@ -286,11 +283,6 @@ func followerReport(leader FileReport, b dist.Bundle, leaderPath string) FileRep
 	}
 	return r
 }
-
-type nopProgress struct{}
-
-func (nopProgress) Add(int64) {}
-func (nopProgress) Done()     {}
 
 func unpairedMaps(scan *dist.Result) []string {
 	paired := map[string]bool{}

@@ -409,10 +409,7 @@ func send(ctx context.Context, opts Options, rep *Report, log *slog.Logger) erro
 	for _, e := range todo {
 		total += idx[e.ChunkID].raw
 	}
-	var progress term.Progress = nopProgress{}
-	if opts.NewProgress != nil {
-		progress = opts.NewProgress(total)
-	}
+	progress := term.StartProgress(opts.NewProgress, total)
 	defer progress.Done()
 
 	batchSize := opts.BatchSize
@@ -532,8 +529,3 @@ func startError(err error) error {
 	}
 	return fmt.Errorf("failed to start the upload: %w", err)
 }
-
-type nopProgress struct{}
-
-func (nopProgress) Add(int64) {}
-func (nopProgress) Done()     {}

@@ -30,12 +30,24 @@ type Progress interface {
 func (s *IOStreams) NewProgress(description string, total int64, unit Unit) Progress {
 	switch {
 	case s.quiet:
-		return nopProgress{}
+		return NoProgress
 	case s.stderrTTY:
 		return newBarProgress(s.ErrOut, description, total, unit)
 	default:
 		return newLineProgress(s.ErrOut, description, total, unit, time.Now)
 	}
+}
+
+// NoProgress shows nothing: the progress of work nobody watches.
+var NoProgress Progress = nopProgress{}
+
+// StartProgress is newProgress(total), or NoProgress when newProgress is nil
+// (a run's NewProgress option left unset).
+func StartProgress[N int | int64](newProgress func(total N) Progress, total N) Progress {
+	if newProgress == nil {
+		return NoProgress
+	}
+	return newProgress(total)
 }
 
 type nopProgress struct{}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mapback/mapback/internal/sentry"
+	"github.com/mapback/mapback/internal/term"
 )
 
 // batches groups the chunks to send (kept in file order) into POSTs of at most perRequest chunks
@@ -107,12 +108,8 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, mis
 	for _, c := range missing {
 		total += c.Size()
 	}
-	var onProgress func(int64)
-	if opts.NewProgress != nil {
-		p := opts.NewProgress(total)
-		defer p.Done()
-		onProgress = p.Add
-	}
+	progress := term.StartProgress(opts.NewProgress, total)
+	defer progress.Done()
 	// Only requests that succeeded count: after a failure or Ctrl-C the report says how much
 	// arrived, and a rerun sends the rest.
 	var sentBytes, sentChunks, requests atomic.Int64
@@ -126,9 +123,7 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, mis
 		g.Go(func() error {
 			err := opts.Client.UploadChunks(gctx, co.URL, b, sentry.UploadOptions{Gzip: co.Gzip(), Level: level, OnProgress: func(n int64) {
 				sentBytes.Add(n)
-				if onProgress != nil {
-					onProgress(n)
-				}
+				progress.Add(n)
 			}})
 			if err != nil {
 				return fmt.Errorf("uploading %d chunk(s): %w", len(b), err)
