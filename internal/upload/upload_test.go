@@ -647,3 +647,4 @@ func TestChunkSizeBounds(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
