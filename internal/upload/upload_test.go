@@ -647,4 +647,3 @@ func TestChunkSizeBounds(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
-
