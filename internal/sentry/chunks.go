@@ -289,31 +289,51 @@ func storedGzip(data []byte) [][]byte {
 // allocates several hundred KiB of state.
 var gzipWriters [gzip.BestCompression - gzip.StatelessCompression + 1]sync.Pool
 
-// memberBufs recycles GzipMember's output buffers.
-var memberBufs sync.Pool
-
 // GzipMember compresses data as one complete gzip member whose header is
 // exactly 1f 8b 08 00 00000000 00 ff (§5): no name, no mtime, OS unknown.
 // level is a klauspost/compress/gzip level, as in UploadOptions.
 func GzipMember(data []byte, level int) ([]byte, error) {
+	m, err := NewMemberWriter(level, len(data))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := m.Write(data); err != nil {
+		return nil, err
+	}
+	return m.Close()
+}
+
+// MemberWriter builds a gzip member as GzipMember does, from data given in pieces: a chunk can be
+// compressed as it is produced, without holding its bytes.
+type MemberWriter struct {
+	zw    *gzip.Writer
+	buf   *bytes.Buffer
+	level int
+}
+
+// memberBufs recycles MemberWriter's output buffers.
+var memberBufs sync.Pool
+
+// NewMemberWriter starts a member at level; sizeHint is the expected input size.
+func NewMemberWriter(level, sizeHint int) (*MemberWriter, error) {
 	if level < gzip.StatelessCompression || level > gzip.BestCompression {
 		return nil, fmt.Errorf("gzip level %d is not in %d–%d", level, gzip.StatelessCompression, gzip.BestCompression)
 	}
 	// Compressed into a recycled buffer sized for the worst case (deflated input does not shrink:
-	// room for stored-block framing), then copied out at its size: a member kept until its chunk is
-	// sent must not pin a chunk-sized buffer (on the scale bench build, 13 × 8 MiB for 7 MB of output).
+	// room for stored-block framing), then copied out at its size by Close: a member kept until its
+	// chunk is sent must not pin a chunk-sized buffer (on the scale bench build, 13 × 8 MiB for 7 MB
+	// of output).
 	buf, _ := memberBufs.Get().(*bytes.Buffer)
 	if buf == nil {
 		buf = new(bytes.Buffer)
 	}
-	defer memberBufs.Put(buf)
 	buf.Reset()
-	buf.Grow(len(data) + len(data)/1024 + 64)
-	pool := &gzipWriters[level-gzip.StatelessCompression]
-	zw, _ := pool.Get().(*gzip.Writer)
+	buf.Grow(sizeHint + sizeHint/1024 + 64)
+	zw, _ := gzipWriters[level-gzip.StatelessCompression].Get().(*gzip.Writer)
 	if zw == nil {
 		var err error
 		if zw, err = gzip.NewWriterLevel(buf, level); err != nil {
+			memberBufs.Put(buf)
 			return nil, err
 		}
 	} else {
@@ -323,14 +343,19 @@ func GzipMember(data []byte, level int) ([]byte, error) {
 	// (88 6e 09 00 … in the header): klauspost, unlike compress/gzip, does
 	// not treat it as "no time".
 	zw.ModTime = time.Unix(0, 0)
-	if _, err := zw.Write(data); err != nil {
+	return &MemberWriter{zw: zw, buf: buf, level: level}, nil
+}
+
+func (m *MemberWriter) Write(p []byte) (int, error) { return m.zw.Write(p) }
+
+// Close ends the member and returns it; the writer must not be used after.
+func (m *MemberWriter) Close() ([]byte, error) {
+	defer memberBufs.Put(m.buf)
+	if err := m.zw.Close(); err != nil {
 		return nil, err
 	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	pool.Put(zw)
-	out := bytes.Clone(buf.Bytes())
+	gzipWriters[m.level-gzip.StatelessCompression].Put(m.zw)
+	out := bytes.Clone(m.buf.Bytes())
 	// The writer records levels 1 and 9 in the XFL byte (4 and 2); the
 	// reference always sends 0. XFL is informational and not covered by a
 	// checksum, so clearing it keeps the member valid.

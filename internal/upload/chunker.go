@@ -57,210 +57,283 @@ type chunkSettings struct {
 var errSettled = errors.New("bundle built for another server capability")
 
 // chunker cuts the artifact bundle into chunks as the bundle writer produces it, so an upload never
-// holds the whole bundle: each full chunk is hashed (its ID), compressed for the wire when the
-// server takes gzip, and only what will be sent is kept. On the scale bench build that is the 7 MB
-// sent rather than the 100 MB bundle plus its compressed copy. The bundle's checksum is computed in
-// order on a goroutine of its own while the chunks are compressed on the others.
+// holds the whole bundle, nor even whole chunks: the bytes travel in blocks of blockSize, each
+// chunk's blocks go, in order, to a worker of its own that hashes them (the chunk's ID) and
+// compresses them for the wire when the server takes gzip, and only what will be sent is kept. One
+// more goroutine computes the bundle's checksum over every block in order. On the scale bench build
+// that keeps the 7 MB sent, with at most maxBlocks of raw bytes in flight, rather than the 100 MB
+// bundle plus its compressed copy.
 //
 // The chunk size is the server's, known from the capability request that runs while the first
-// bytes are produced: settle is called once, when the first chunk is full or the bundle ends.
+// bytes are produced: settle is called once, when the first defaultChunkSize bytes are written or
+// the bundle ends; the blocks written until then wait for it.
 type chunker struct {
 	settle  func() (chunkSettings, error)
 	set     chunkSettings
 	settled bool
+	early   []*block // blocks written before the settings were known
 
-	cur    []byte        // the chunk being filled
-	slots  chan struct{} // raw chunks being hashed or compressed: bounds memory
-	order  chan *rawChunk
-	hashed chan struct{} // closed when the checksum goroutine has seen every chunk
-	sum    hash.Hash
-	g      *errgroup.Group
-	gctx   context.Context
-	chunks []*sentry.Chunk // grows as chunks are cut; each is filled by its worker
-	max    int             // maxChunks; tests lower it
-	total  int64
-	err    error
+	cur     *block        // the block being filled
+	stream  chan *block   // the blocks of the chunk being fed to its worker; nil between chunks
+	inChunk int64         // bytes of the chunk being fed so far
+	tokens  chan struct{} // one per block handed on and not yet done with: bounds memory
+	order   chan *block   // every block, in order, for the checksum
+	hashed  chan struct{} // closed when the checksum goroutine has seen every block
+	sum     hash.Hash
+	g       *errgroup.Group
+	gctx    context.Context
+	chunks  []*sentry.Chunk // grows as chunks start; each is filled by its worker
+	max     int             // maxChunks; tests lower it
+	total   int64
+	err     error
 }
 
-// rawChunk is one full chunk on its way through the checksum and the compressor; the last of the
-// two to finish frees its slot, and gives its buffer back unless the chunk keeps it.
-type rawChunk struct {
-	data    []byte
-	left    atomic.Int32
-	recycle bool
-	slots   chan struct{}
+// blockSize is the unit the bundle's bytes travel in; a chunk of 8 MiB is eight blocks.
+const blockSize = 1 << 20
+
+// maxBlocks bounds the raw bytes in flight: enough for every core to compress a chunk while the
+// writer fills the next (fewer would make the writer wait for one chunk's worker while another core
+// idles), whatever the number of chunks.
+func maxBlocks() int { return (defaultChunkSize/blockSize)*runtime.GOMAXPROCS(0) + 2 }
+
+// block is one piece of the bundle on its way through the checksum and its chunk's worker; the last
+// of the two to finish frees its token and gives the buffer back.
+type block struct {
+	data []byte
+	left atomic.Int32
+	c    *chunker
 }
 
-func (r *rawChunk) done() {
-	if r.left.Add(-1) != 0 {
+func (b *block) done() {
+	if b.left.Add(-1) != 0 {
 		return
 	}
-	if r.recycle {
-		b := r.data[:0]
-		chunkBufs.Put(&b)
-	}
-	<-r.slots
+	buf := b.data[:0]
+	blockBufs.Put(&buf)
+	<-b.c.tokens
 }
 
-// chunkBufs recycles raw chunk buffers (8 MiB each at Sentry's size): the zero-filling of a fresh
-// one costs as much as hashing it.
-var chunkBufs sync.Pool
+var blockBufs = sync.Pool{New: func() any { b := make([]byte, 0, blockSize); return &b }}
 
-// newChunker returns a chunker; Close must be called (it also waits for the workers).
+func (c *chunker) newBlock(limit int) *block {
+	buf := *(blockBufs.Get().(*[]byte))
+	if cap(buf) < limit {
+		buf = make([]byte, 0, limit)
+	}
+	return &block{data: buf[:0], c: c}
+}
+
+// newChunker returns a chunker; Close or Abort must be called (both wait for its goroutines).
 func newChunker(ctx context.Context, settle func() (chunkSettings, error)) *chunker {
 	g, gctx := errgroup.WithContext(ctx)
 	c := &chunker{settle: settle, g: g, gctx: gctx, sum: sha1.New(), max: maxChunks,
-		// One chunk per core being compressed, one being hashed for the checksum, one filling.
-		slots: make(chan struct{}, runtime.GOMAXPROCS(0)+1), order: make(chan *rawChunk, runtime.GOMAXPROCS(0)+1),
-		hashed: make(chan struct{})}
+		tokens: make(chan struct{}, maxBlocks()), order: make(chan *block, maxBlocks()), hashed: make(chan struct{})}
 	go func() {
 		defer close(c.hashed)
-		for r := range c.order {
-			c.sum.Write(r.data)
-			r.done()
+		for b := range c.order {
+			c.sum.Write(b.data)
+			b.done()
 		}
 	}()
 	return c
 }
 
-// Write appends p to the bundle, cutting and handing off every chunk it fills.
+// Write appends p to the bundle, handing on every block it fills.
 func (c *chunker) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
 		if c.err != nil {
 			return 0, c.err
 		}
+		limit := c.blockLimit()
 		if c.cur == nil {
-			c.cur = c.buffer()
+			c.cur = c.newBlock(limit)
 		}
-		room := c.limit() - int64(len(c.cur))
-		k := int(min(room, int64(len(p))))
-		c.cur = append(c.cur, p[:k]...)
+		k := min(limit-len(c.cur.data), len(p))
+		c.cur.data = append(c.cur.data, p[:k]...)
 		p = p[k:]
 		c.total += int64(k)
-		if int64(len(c.cur)) == c.limit() {
-			if !c.settled {
-				if !c.doSettle() {
-					return 0, c.err
-				}
-				continue // the size may differ from the default this chunk was filled to
-			}
-			c.cut()
+		if len(c.cur.data) == limit {
+			c.flush()
 		}
 	}
 	return n, nil
 }
 
-// limit is the size the current chunk is filled to: the server's once known, else the default.
-func (c *chunker) limit() int64 {
-	if c.settled {
-		return c.set.size
+// blockLimit is the size the current block is filled to: a block never straddles a chunk boundary
+// once the chunk size is known.
+func (c *chunker) blockLimit() int {
+	if !c.settled {
+		return blockSize
 	}
-	return defaultChunkSize
+	return int(min(blockSize, c.set.size-c.inChunk))
 }
 
-// doSettle learns the settings; a chunk filled past a smaller server size is cut to it.
-func (c *chunker) doSettle() bool {
+// flush hands on the current block, or keeps it until the settings are known.
+func (c *chunker) flush() {
+	b := c.cur
+	c.cur = nil
+	if b == nil || len(b.data) == 0 {
+		return
+	}
+	if c.settled {
+		c.emit(b)
+		return
+	}
+	c.early = append(c.early, b)
+	if int64(len(c.early))*blockSize >= defaultChunkSize {
+		c.doSettle()
+	}
+}
+
+// doSettle learns the settings and hands on the blocks that waited for them, cut at the chunk size.
+func (c *chunker) doSettle() {
 	set, err := c.settle()
 	if err == nil && set.size <= 0 {
 		err = fmt.Errorf("chunk size %d", set.size)
 	}
 	if err != nil {
 		c.err = err
-		return false
+		return
 	}
 	c.set, c.settled = set, true
-	for int64(len(c.cur)) >= c.set.size && c.err == nil {
-		rest := c.cur[c.set.size:]
-		next := c.buffer()
-		next = append(next, rest...)
-		c.cur = c.cur[:c.set.size]
-		c.cut()
-		c.cur = next
+	early := c.early
+	c.early = nil
+	for _, b := range early {
+		for rest := b.data; len(rest) > 0 && c.err == nil; {
+			k := min(len(rest), c.blockLimit())
+			part := c.newBlock(k)
+			part.data = append(part.data, rest[:k]...)
+			rest = rest[k:]
+			c.emit(part)
+		}
+		buf := b.data[:0]
+		blockBufs.Put(&buf)
 	}
-	return c.err == nil
 }
 
-func (c *chunker) buffer() []byte {
-	want := int64(defaultChunkSize)
-	if c.settled {
-		want = c.set.size
+// emit hands a block (never longer than what the chunk lacks) to the checksum and to its chunk's
+// worker, starting the chunk's worker for its first block and ending its stream with its last.
+func (c *chunker) emit(b *block) {
+	if c.err != nil {
+		return
 	}
-	if b, ok := chunkBufs.Get().(*[]byte); ok && int64(cap(*b)) == want {
-		return (*b)[:0]
-	}
-	return make([]byte, 0, min(want, 64<<20)) // a huge announced size grows on demand
-}
-
-// cut hands the current chunk to the checksum and a worker.
-func (c *chunker) cut() {
-	if len(c.chunks) >= c.max {
-		c.err = fmt.Errorf("the server's chunk size of %d bytes would cut the bundle into more than %d chunks: is --url a Sentry server?",
-			c.set.size, c.max)
+	if c.stream == nil && !c.startChunk() {
 		return
 	}
 	select {
-	case c.slots <- struct{}{}:
+	case c.tokens <- struct{}{}:
 	case <-c.gctx.Done():
-		// A worker failed (its error says why; the others end soon) or the run was cancelled.
-		if c.err = c.g.Wait(); c.err == nil {
-			c.err = c.gctx.Err()
-		}
+		c.fail()
 		return
 	}
-	set := c.set
-	r := &rawChunk{data: c.cur, slots: c.slots, recycle: !set.keep || (set.gzip && set.level != sentry.DefaultGzipLevel)}
-	r.left.Store(2)
-	c.cur = nil
+	b.left.Store(2)
+	c.order <- b
+	c.stream <- b
+	c.inChunk += int64(len(b.data))
+	if c.inChunk == c.set.size {
+		c.endChunk()
+	}
+}
+
+// fail records why the chunker stopped: a worker's error (the others end soon) or the cancellation.
+func (c *chunker) fail() {
+	if c.stream != nil {
+		c.endChunk() // its worker waits for more blocks: end them, or Wait never returns
+	}
+	if c.err = c.g.Wait(); c.err == nil {
+		c.err = c.gctx.Err()
+	}
+}
+
+func (c *chunker) endChunk() {
+	close(c.stream)
+	c.stream, c.inChunk = nil, 0
+}
+
+// startChunk starts the worker of the next chunk.
+func (c *chunker) startChunk() bool {
+	if len(c.chunks) >= c.max {
+		c.err = fmt.Errorf("the server's chunk size of %d bytes would cut the bundle into more than %d chunks: is --url a Sentry server?",
+			c.set.size, c.max)
+		return false
+	}
+	blocks := make(chan *block, maxBlocks()) // never full: the tokens are fewer than its room
+	c.stream = blocks
 	ch := &sentry.Chunk{}
 	c.chunks = append(c.chunks, ch)
-	i := len(c.chunks)
-	c.order <- r
+	i, set := len(c.chunks), c.set
 	c.g.Go(func() error {
-		defer r.done()
 		var err error
-		if *ch, err = makeChunk(r.data, set); err != nil {
+		if *ch, err = makeChunk(blocks, set); err != nil {
 			return fmt.Errorf("compressing chunk %d: %w", i, err)
 		}
 		return nil
 	})
+	return true
 }
 
-// makeChunk names data and keeps what the settings ask for.
-func makeChunk(data []byte, set chunkSettings) (sentry.Chunk, error) {
-	sum := sha1.Sum(data)
-	ch := sentry.Chunk{ID: hex.EncodeToString(sum[:]), Len: int64(len(data))}
+// makeChunk reads one chunk's blocks, names the chunk and keeps what the settings ask for: its gzip
+// member, its bytes, or (a dry run) nothing. Every block is marked done, also after an error.
+func makeChunk(blocks <-chan *block, set chunkSettings) (sentry.Chunk, error) {
+	h := sha1.New()
+	var (
+		n   int64
+		raw []byte
+		zw  *sentry.MemberWriter
+		err error
+	)
+	compress := set.keep && set.gzip && set.level != sentry.DefaultGzipLevel
 	switch {
-	case !set.keep:
-	case set.gzip && set.level != sentry.DefaultGzipLevel:
-		member, err := sentry.GzipMember(data, set.level)
-		if err != nil {
-			return ch, err
-		}
-		ch.Gzipped = member
-	default:
-		ch.Data = data
+	case compress:
+		zw, err = sentry.NewMemberWriter(set.level, int(min(set.size/4, 64<<20)))
+	case set.keep:
+		raw = make([]byte, 0, min(set.size, 64<<20))
 	}
-	return ch, nil
+	for b := range blocks {
+		if err == nil {
+			h.Write(b.data)
+			n += int64(len(b.data))
+			switch {
+			case compress:
+				_, err = zw.Write(b.data)
+			case set.keep:
+				raw = append(raw, b.data...)
+			}
+		}
+		b.done()
+	}
+	if err != nil {
+		return sentry.Chunk{}, err
+	}
+	ch := sentry.Chunk{ID: hex.EncodeToString(h.Sum(nil)), Len: n}
+	switch {
+	case compress:
+		ch.Gzipped, err = zw.Close()
+	case set.keep:
+		ch.Data = raw
+	}
+	return ch, err
 }
 
-// Close cuts the last chunk (an empty bundle still has one), waits for the workers and returns the
-// plan.
+// Close hands on the last block (an empty bundle still has one chunk), waits for the workers and
+// returns the plan.
 func (c *chunker) Close() (chunkPlan, error) {
+	c.flush()
 	if c.err == nil && !c.settled {
 		c.doSettle()
 	}
-	if c.err == nil && (len(c.cur) > 0 || len(c.chunks) == 0) {
-		if c.cur == nil {
-			c.cur = c.buffer()
-		}
-		c.cut()
+	if c.err == nil && len(c.chunks) == 0 && c.startChunk() {
+		c.endChunk() // the empty bundle's one empty chunk
+	}
+	if c.stream != nil {
+		c.endChunk()
 	}
 	close(c.order)
 	werr := c.g.Wait()
 	<-c.hashed
 	err := c.err
-	if err == nil {
+	if werr != nil && (err == nil || errors.Is(err, context.Canceled)) {
 		err = werr
 	}
 	if err != nil {
@@ -280,6 +353,9 @@ func (c *chunker) failure() error { return c.err }
 func (c *chunker) Abort() {
 	if c.err == nil {
 		c.err = context.Canceled
+	}
+	if c.stream != nil {
+		c.endChunk()
 	}
 	close(c.order)
 	_ = c.g.Wait()
