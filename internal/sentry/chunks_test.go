@@ -370,3 +370,38 @@ func BenchmarkGzipLevels(b *testing.B) {
 		})
 	}
 }
+
+// TestMemberWriterPieces: a member written in pieces is byte for byte the member of the whole, at
+// every level the upload uses, and decompresses to the input.
+func TestMemberWriterPieces(t *testing.T) {
+	data := bytes.Repeat([]byte("function f(a,b){return a+b}\n//# sourceMappingURL=f.js.map\n"), 40000)
+	for _, level := range []int{kgzip.BestSpeed, 5, kgzip.BestCompression} {
+		whole, err := GzipMember(data, level)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := NewMemberWriter(level, 1<<10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rest := data; len(rest) > 0; rest = rest[min(len(rest), 1<<20):] {
+			if _, err := m.Write(rest[:min(len(rest), 1<<20)]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pieces, err := m.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(pieces, whole) || !bytes.Equal(pieces[:10], gzipHeader) {
+			t.Fatalf("level %d: %d bytes in pieces, %d whole, header % x", level, len(pieces), len(whole), pieces[:10])
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(pieces))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := io.ReadAll(zr); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("level %d: does not decompress to the input: %v", level, err)
+		}
+	}
+}
