@@ -49,6 +49,8 @@ BENCH="$bench"
 DEVSERVER_ADDR="127.0.0.1:18765"
 DEVSERVER="$DEVSERVER_ADDR"
 # Prepared copies can be as large as the corpus (~470 MB): start empty, and remove them at the end.
+# A dev-server of an earlier run goes first: its pidfile is in the scratch directory.
+MAPBACK="$MAPBACK" CORPUS="$CORPUS" SCRATCH="$SCRATCH" "$bench/upload-prep.sh" stop >/dev/null 2>&1 || true
 rm -rf "$SCRATCH"
 mkdir -p "$SCRATCH"
 log "building the scale corpus (a 5,000-route app and a log of its traces)"

@@ -75,7 +75,14 @@ start_server() {
   echo $! >"$pidfile"
   printf '%s' "$throttle" >"$throttlefile"
   for _ in $(seq 200); do
-    if curl -fsS -o /dev/null "http://$addr/api/0/organizations/bench/chunk-upload/"; then return 0; fi
+    if curl -fsS -o /dev/null "http://$addr/api/0/organizations/bench/chunk-upload/"; then
+      # The answer must come from the server just started: one left over from an earlier run (its
+      # pidfile gone with the scratch directory) would answer while ours failed to bind, and store
+      # nothing, since its directory was deleted.
+      kill -0 "$(cat "$pidfile")" 2>/dev/null && return 0
+      echo "upload-prep: $addr is held by another process (a dev-server left from an earlier run?); see $SCRATCH/devserver.log" >&2
+      exit 1
+    fi
     sleep 0.05
   done
   echo "upload-prep: dev-server did not start; see $SCRATCH/devserver.log" >&2
