@@ -165,3 +165,63 @@ func TestChunkerWorkerError(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestChunkerRandomCuts: small random chunk sizes (blocks split at chunk boundaries, chunks of one
+// byte, sizes above and below the block size) and random write sizes always give the slicing's chunks.
+func TestChunkerRandomCuts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 24 {
+		data := bundleLike(rng, rng.IntN(3*blockSize))
+		size := int64(1 + rng.IntN(2*blockSize))
+		if rng.IntN(4) == 0 {
+			data, size = data[:min(len(data), 4<<10)], int64(1+rng.IntN(64)) // many tiny chunks
+		}
+		set := chunkSettings{size: size, keep: true}
+		if rng.IntN(2) == 0 {
+			set.gzip, set.level = true, fastWireLevel
+		}
+		c := newChunker(context.Background(), func() (chunkSettings, error) { return set, nil })
+		for rest := data; len(rest) > 0; {
+			n := min(len(rest), 1+rng.IntN(200<<10))
+			if _, err := c.Write(rest[:n]); err != nil {
+				t.Fatal(err)
+			}
+			rest = rest[n:]
+		}
+		p, err := c.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := max(1, (int64(len(data))+size-1)/size)
+		if int64(len(p.chunks)) != want || p.checksum != sha1hex(data) {
+			t.Fatalf("%d bytes, size %d: %d chunks, want %d", len(data), size, len(p.chunks), want)
+		}
+		for i, ch := range p.chunks {
+			raw := data[min(int64(i)*size, int64(len(data))):min(int64(i+1)*size, int64(len(data)))]
+			if ch.ID != sha1hex(raw) || ch.Size() != int64(len(raw)) {
+				t.Fatalf("%d bytes, size %d, chunk %d: wrong id or size", len(data), size, i)
+			}
+		}
+	}
+}
+
+// TestChunkerCancel: a cancelled upload stops the chunker mid-bundle, and Abort returns.
+func TestChunkerCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := newChunker(ctx, func() (chunkSettings, error) {
+		return chunkSettings{size: blockSize, keep: true, gzip: true, level: slowWireLevel}, nil
+	})
+	data := bundleLike(rand.New(rand.NewPCG(5, 6)), blockSize)
+	var err error
+	for i := 0; i < 200 && err == nil; i++ {
+		if i == 8 {
+			cancel()
+		}
+		_, err = c.Write(data)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v after cancel", err)
+	}
+	c.Abort()
+}
