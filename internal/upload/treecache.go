@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mapback/mapback/internal/artifactbundle"
+	"github.com/mapback/mapback/internal/buildinfo"
 )
 
 // The tree record lets an upload of an unchanged tree skip reading it. The build cache (cache.go)
@@ -31,7 +32,10 @@ import (
 // start of the run by more than racyMargin (git's "racy clean" rule): a tree written moments before
 // the upload, as in a CI job, is read in full until a later run finds it settled. Records are kept
 // only for runs with no warnings and nothing skipped, so every path that could change the outcome is
-// among the inputs. Linux only; elsewhere statOf reports nothing and every run reads the tree.
+// among the inputs. And only on local file systems whose status is authoritative (statTrusted): a
+// network or FUSE mount may answer stat from a cache, and FAT keeps no change time. The key holds the
+// mapback build, so a release that collects differently never reuses an older record. Linux only;
+// elsewhere statOf reports nothing and every run reads the tree.
 
 // treeVersion changes whenever the record's format or meaning changes.
 const treeVersion = 1
@@ -74,7 +78,10 @@ type treeRecord struct {
 func treeKey(opts *Options) string {
 	wd, _ := os.Getwd()
 	h := sha256.New()
-	fmt.Fprintf(h, "mapback upload tree v%d\x00wd=%s\x00", treeVersion, wd)
+	// The build too: a release that changes how files are collected (URLs, headers, types) must not
+	// reuse what an older one recorded.
+	b := buildinfo.Get()
+	fmt.Fprintf(h, "mapback upload tree v%d\x00build=%s %s %s\x00wd=%s\x00", treeVersion, b.Version, b.Commit, b.Date, wd)
 	for _, list := range [][]string{opts.Paths, opts.Extensions, opts.Ignore} {
 		fmt.Fprintf(h, "%s\x1e", strings.Join(list, "\x00"))
 	}
@@ -84,6 +91,23 @@ func treeKey(opts *Options) string {
 
 // Records are gob, not JSON like the cache entries: the scale bench build's record is 7 MB of JSON,
 // whose decoding took most of a run that reads nothing else.
+// trustedDirs says why the inputs' file systems cannot be trusted ("" when they can): each
+// directory holding an input must be on one whose status is authoritative (statTrusted).
+func trustedDirs(inputs []statEntry) string {
+	seen := map[string]bool{}
+	for _, in := range inputs {
+		dir := filepath.Dir(in.Path)
+		if seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		if !statTrusted(dir) {
+			return "file system of " + dir + " not trusted for status"
+		}
+	}
+	return ""
+}
+
 func (c buildCache) treePath(key string) string { return filepath.Join(c.dir, "tree-"+key+".gob") }
 
 // recalled is the collection of the record for opts when every input is unchanged, else nil.
@@ -99,6 +123,9 @@ func (c buildCache) recalled(ctx context.Context, opts *Options) (*collection, s
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&r); err != nil || r.Version != treeVersion || len(r.Inputs) == 0 {
 		return nil, "unusable record"
 	}
+	if why := trustedDirs(r.Inputs); why != "" {
+		return nil, why
+	}
 	for i, in := range r.Inputs {
 		if i%512 == 0 && ctx.Err() != nil {
 			return nil, "cancelled"
@@ -109,7 +136,14 @@ func (c buildCache) recalled(ctx context.Context, opts *Options) (*collection, s
 			return nil, "changed: " + in.Path
 		}
 	}
+	// As collect makes them: gob sends an empty list as nothing, and --json tells [] from null.
 	col := &collection{scripts: r.Scripts, maps: r.Maps}
+	if col.scripts == nil {
+		col.scripts = []Script{}
+	}
+	if _, withMaps := splitExtensions(opts.Extensions); withMaps && col.maps == nil {
+		col.maps = []MapFile{}
+	}
 	for _, f := range r.Files {
 		col.files = append(col.files, f.SourceFile)
 		col.digests = append(col.digests, fileDigest{ieee: f.IEEE, castagnoli: f.Castagnoli, size: f.Size})
@@ -153,6 +187,9 @@ func (c buildCache) remember(ctx context.Context, opts *Options, col *collection
 		}
 		e.Path = p
 		r.Inputs = append(r.Inputs, e)
+	}
+	if why := trustedDirs(r.Inputs); why != "" {
+		return why
 	}
 	for i, f := range col.files {
 		d := col.digests[i]

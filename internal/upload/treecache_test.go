@@ -6,9 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/mapback/mapback/internal/dist"
+	"github.com/mapback/mapback/internal/inject"
 	"github.com/mapback/mapback/internal/sentrytest"
 	"github.com/mapback/mapback/internal/testkit"
 )
@@ -29,6 +32,9 @@ func TestTreeRecord(t *testing.T) {
 
 	s := newServer(t, sentrytest.Capability{ChunkSize: 8192})
 	dir := injectedTree(t)
+	if !statTrusted(dir) {
+		t.Skipf("%s is not on a file system tree records trust (treestat_linux.go)", dir)
+	}
 	opts := s.options(dir)
 	opts.CacheDir = t.TempDir()
 	settle()
@@ -101,5 +107,57 @@ func TestTreeRecordRacy(t *testing.T) {
 	}
 	if recs, _ := filepath.Glob(filepath.Join(opts.CacheDir, "tree-*.gob")); len(recs) != 0 {
 		t.Fatalf("records written for a tree written moments ago: %v", recs)
+	}
+}
+
+// TestTreeRecordReportsLikeARead: a recalled run's report lists what a full read lists, empty lists
+// included ([] and not null in --json: a tree whose only maps are inline has no map files).
+func TestTreeRecordReportsLikeARead(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("tree records are kept on Linux only (treecache.go)")
+	}
+	old := racyMargin
+	racyMargin = 0
+	t.Cleanup(func() { racyMargin = old })
+	s := newServer(t, sentrytest.Capability{ChunkSize: 8192})
+	dir := filepath.Join(t.TempDir(), "dist")
+	// An inline map (a data: URL of {"version":3,"sources":["a.ts"],"names":[],"mappings":"AAAA"}).
+	testkit.WriteFile(t, filepath.Join(dir, "a.js"), "var a=1;\n//# sourceMappingURL=data:application/json;base64,"+
+		"eyJ2ZXJzaW9uIjozLCJzb3VyY2VzIjpbImEudHMiXSwibmFtZXMiOltdLCJtYXBwaW5ncyI6IkFBQUEifQ==\n")
+	if _, err := inject.Run(context.Background(), inject.Options{Scan: dist.Options{Paths: []string{dir}}}); err != nil {
+		t.Fatal(err)
+	}
+	if !statTrusted(dir) {
+		t.Skipf("%s is not on a file system tree records trust", dir)
+	}
+	opts := s.options(dir)
+	opts.CacheDir = t.TempDir()
+	settle()
+	var reports [2][]byte
+	for i := range reports {
+		rep, err := Run(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.TreeUnchanged != (i == 1) {
+			t.Fatalf("run %d: tree unchanged %v", i, rep.TreeUnchanged)
+		}
+		reports[i], _ = json.Marshal(map[string]any{"scripts": rep.Scripts, "maps": rep.Maps})
+	}
+	if string(reports[0]) != string(reports[1]) || !strings.Contains(string(reports[1]), `"maps":[]`) {
+		t.Fatalf("read:     %s\nrecalled: %s", reports[0], reports[1])
+	}
+}
+
+// TestStatTrusted: a local disk is trusted, procfs (and so any file system not listed) is not.
+func TestStatTrusted(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("Linux only")
+	}
+	if statTrusted("/proc") {
+		t.Error("procfs trusted")
+	}
+	if why := trustedDirs([]statEntry{{Path: "/proc/self/status"}}); why == "" {
+		t.Error("an input on procfs did not stop the record")
 	}
 }
