@@ -89,8 +89,6 @@ func treeKey(opts *Options) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Records are gob, not JSON like the cache entries: the scale bench build's record is 7 MB of JSON,
-// whose decoding took most of a run that reads nothing else.
 // trustedDirs says why the inputs' file systems cannot be trusted ("" when they can): each
 // directory holding an input must be on one whose status is authoritative (statTrusted).
 func trustedDirs(inputs []statEntry) string {
@@ -108,6 +106,8 @@ func trustedDirs(inputs []statEntry) string {
 	return ""
 }
 
+// Records are gob, not JSON like the cache entries: the scale bench build's record is 7 MB of JSON,
+// whose decoding took most of a run that reads nothing else.
 func (c buildCache) treePath(key string) string { return filepath.Join(c.dir, "tree-"+key+".gob") }
 
 // recalled is the collection of the record for opts when every input is unchanged, else nil.
