@@ -361,14 +361,3 @@ func (c *chunker) Abort() {
 	_ = c.g.Wait()
 	<-c.hashed
 }
-
-// planChunks cuts data into chunks of size bytes, keeping their bytes: the plan a build of data would
-// make for a server without gzip.
-func planChunks(data []byte, size int64) chunkPlan {
-	c := newChunker(context.Background(), func() (chunkSettings, error) {
-		return chunkSettings{size: size, keep: true}, nil
-	})
-	_, _ = c.Write(data)
-	p, _ := c.Close()
-	return p
-}

@@ -22,12 +22,13 @@ func bundleLike(rng *rand.Rand, n int) []byte {
 	return buf.Bytes()[:n]
 }
 
-// chunkAll feeds data to a chunker in writes of random sizes, as the bundle writer does.
-func chunkAll(t *testing.T, data []byte, set chunkSettings, rng *rand.Rand) chunkPlan {
+// chunkAll feeds data to a chunker in writes of random sizes up to maxWrite, as the bundle writer
+// does.
+func chunkAll(t *testing.T, data []byte, set chunkSettings, rng *rand.Rand, maxWrite int) chunkPlan {
 	t.Helper()
 	c := newChunker(context.Background(), func() (chunkSettings, error) { return set, nil })
 	for rest := data; len(rest) > 0; {
-		n := min(len(rest), 1+rng.IntN(3<<20))
+		n := min(len(rest), 1+rng.IntN(maxWrite))
 		if _, err := c.Write(rest[:n]); err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +54,7 @@ func TestChunkerCutsLikeSlicing(t *testing.T) {
 			{size: size, keep: true, gzip: true, level: gzip.NoCompression},
 			{size: size},
 		} {
-			p := chunkAll(t, data, set, rng)
+			p := chunkAll(t, data, set, rng, 3<<20)
 			if p.checksum != sha1hex(data) || p.total != int64(len(data)) || p.size != size {
 				t.Fatalf("size %d %+v: checksum %s total %d", size, set, p.checksum, p.total)
 			}
@@ -180,18 +181,7 @@ func TestChunkerRandomCuts(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			set.gzip, set.level = true, fastWireLevel
 		}
-		c := newChunker(context.Background(), func() (chunkSettings, error) { return set, nil })
-		for rest := data; len(rest) > 0; {
-			n := min(len(rest), 1+rng.IntN(200<<10))
-			if _, err := c.Write(rest[:n]); err != nil {
-				t.Fatal(err)
-			}
-			rest = rest[n:]
-		}
-		p, err := c.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := chunkAll(t, data, set, rng, 200<<10)
 		want := max(1, (int64(len(data))+size-1)/size)
 		if int64(len(p.chunks)) != want || p.checksum != sha1hex(data) {
 			t.Fatalf("%d bytes, size %d: %d chunks, want %d", len(data), size, len(p.chunks), want)
@@ -224,4 +214,15 @@ func TestChunkerCancel(t *testing.T) {
 		t.Fatalf("err %v after cancel", err)
 	}
 	c.Abort()
+}
+
+// planChunks cuts data into chunks of size bytes, keeping their bytes: the plan a build of data would
+// make for a server without gzip (the tests' way to name the chunks of a bundle).
+func planChunks(data []byte, size int64) chunkPlan {
+	c := newChunker(context.Background(), func() (chunkSettings, error) {
+		return chunkSettings{size: size, keep: true}, nil
+	})
+	_, _ = c.Write(data)
+	p, _ := c.Close()
+	return p
 }

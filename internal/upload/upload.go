@@ -258,7 +258,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Client != nil {
 		server = opts.Client.Server()
 	}
-	opts.compression = compressionFor(buildCache{dir: opts.CacheDir}.linkRate(server))
+	opts.compression = compressionFor(cache.linkRate(server))
 	rep := &Report{DryRun: opts.DryRun, Org: opts.Org, Projects: opts.Projects, Release: opts.Release, Dist: opts.Dist,
 		Scripts: files.scripts, Maps: files.maps, Skipped: files.skipped, Warnings: files.warnings, TreeUnchanged: recalled}
 	for _, sk := range files.skipped {
