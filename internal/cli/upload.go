@@ -96,7 +96,7 @@ only the missing chunks).`,
 	f.IntVar(&opts.Jobs, "jobs", 0, "files compressed at once (default: two per CPU)")
 	f.BoolVar(&opts.AllowNoMaps, "allow-no-maps", false, "upload even when no bundle has a source map (which can resolve nothing)")
 	f.StringVar(&fl.timeout, "timeout", "", "give up after this long in all, e.g. 10m (default 30m; env MAPBACK_TIMEOUT)")
-	f.BoolVar(&fl.noCache, "no-cache", false, "always build the bundle, even when the files are unchanged since an earlier upload")
+	f.BoolVar(&fl.noCache, "no-cache", false, "always read the files and build the bundle, even when they are unchanged since an earlier upload (no build cache, tree record or measured link)")
 	return cmd
 }
 
