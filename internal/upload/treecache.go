@@ -55,8 +55,6 @@ type statEntry struct {
 	Mode  uint32 `json:"o"`
 }
 
-func (e statEntry) same(o statEntry) bool { return e == o }
-
 // savedFile is one file of the collection as a record keeps it.
 type savedFile struct {
 	artifactbundle.SourceFile
@@ -132,7 +130,7 @@ func (c buildCache) recalled(ctx context.Context, opts *Options) (*collection, s
 		}
 		now, ok := statOf(in.Path)
 		now.Path = in.Path
-		if !ok || !now.same(in) {
+		if !ok || now != in {
 			return nil, "changed: " + in.Path
 		}
 	}
