@@ -14,6 +14,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/mapback/mapback/internal/mmapfile"
 	"github.com/mapback/mapback/internal/rawfile"
 )
 
@@ -254,10 +255,13 @@ func (pr *pairer) probe(f *found) probe {
 // fullComment reads the whole bundle, checks that it is UTF-8 text, and finds its last
 // sourceMappingURL comment.
 func fullComment(path string) (raw string, ok bool, err error) {
-	data, err := rawfile.ReadFile(path)
+	// Small files are read into pooled buffers, so a scan of thousands of bundles makes no
+	// garbage of their bytes (raw is a copy).
+	data, free, err := mmapfile.Read(path)
 	if err != nil {
 		return "", false, fmt.Errorf("cannot read: %w", errReason(err))
 	}
+	defer free()
 	if bytes.IndexByte(data[:min(len(data), binaryProbe)], 0) >= 0 {
 		return "", false, errors.New("not a JavaScript file (binary data)")
 	}

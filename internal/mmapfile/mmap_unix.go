@@ -5,6 +5,7 @@ package mmapfile
 import (
 	"io"
 	"os"
+	"sync"
 	"syscall"
 
 	"github.com/mapback/mapback/internal/rawfile"
@@ -17,7 +18,7 @@ import (
 const mapAtLeast = 256 << 10
 
 // Load is Map for a caller that releases each file right after reading it (upload's collect):
-// files under mapAtLeast are read into a buffer of their size instead of mapped. A caller that
+// files under mapAtLeast are read into a pooled buffer instead of mapped (free gives it back). A caller that
 // keeps thousands of files open at once (resolve) should Map them: their pages then stay out of
 // the heap.
 func Load(path string) (data []byte, free, evict func(), err error) {
@@ -32,6 +33,23 @@ func Load(path string) (data []byte, free, evict func(), err error) {
 	}
 	defer func() { _ = f.Close() }()
 	return readSmall(f, fi.Size())
+}
+
+// Read reads a file without mapping it, into a pooled buffer when it is small (see Load); free
+// gives the buffer back. For a caller that must not fault if the file shrinks while it reads.
+func Read(path string) (data []byte, free func(), err error) {
+	f, err := rawfile.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = f.Close() }()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() >= mapAtLeast {
+		data, err := rawfile.ReadFile(path)
+		return data, func() {}, err
+	}
+	data, free, _, err = readSmall(f, fi.Size())
+	return data, free, err
 }
 
 // Map maps a file read-only into memory. The maps and bundles resolve
@@ -70,11 +88,25 @@ func Map(path string) (data []byte, free, evict func(), err error) {
 	return data, free, evict, nil
 }
 
-// readSmall reads a file of size bytes (under mapAtLeast) into a buffer of its size.
+// smallBufs recycles readSmall's buffers: a collect over a code-split build reads thousands of
+// small files one after another, and a fresh buffer for each was most of its garbage.
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, mapAtLeast); return &b }}
+
+// readSmall reads a file of size bytes (under mapAtLeast) into a pooled buffer, which free gives
+// back (once; later calls do nothing).
 func readSmall(f *os.File, size int64) (data []byte, free, evict func(), err error) {
-	buf := make([]byte, size)
+	bp := smallBufs.Get().(*[]byte)
+	buf := (*bp)[:size]
 	if _, err := io.ReadFull(f, buf); err != nil {
+		smallBufs.Put(bp)
 		return nil, nil, nil, err
 	}
-	return buf, func() {}, func() {}, nil
+	freed := false
+	free = func() {
+		if !freed {
+			freed = true
+			smallBufs.Put(bp)
+		}
+	}
+	return buf, free, func() {}, nil
 }
