@@ -24,9 +24,16 @@ const maxChunks = 100_000
 // chunkPlan is the bundle cut into chunks of the server's size, each named by its SHA-1 (§4).
 type chunkPlan struct {
 	size     int64
-	chunks   []sentry.Chunk
+	chunks   []plannedChunk
 	checksum string // SHA-1 of the whole bundle, 40 lowercase hex
 	total    int64  // the bundle's size
+	spool    *spool // the bundle's bytes, nil for a dry run
+}
+
+// plannedChunk is a chunk's name and length, and where its bytes start in the spool.
+type plannedChunk struct {
+	sentry.Chunk
+	off int64
 }
 
 func (p chunkPlan) ids() []string {
@@ -41,15 +48,12 @@ func (p chunkPlan) report() ChunkReport {
 	return ChunkReport{Size: p.size, Total: len(p.chunks)}
 }
 
-// chunkSettings say how a bundle is cut and what of each chunk is kept for sending.
+// chunkSettings say how a bundle is cut and where its bytes go.
 type chunkSettings struct {
 	size int64 // the server's chunk size
-	// keep: the chunks will be sent, so their bytes are kept; a dry run keeps only their IDs.
-	keep bool
-	// gzip: the server takes gzip chunks, so each is kept compressed at level (and its raw bytes
-	// dropped), unless level is store, where the framing alone is added at send time.
-	gzip  bool
-	level int
+	// spool receives the bundle's bytes when the chunks will be sent; a dry run, with none, keeps
+	// only their IDs.
+	spool *spool
 }
 
 // errSettled is what a settle function returns to stop a build whose chunks would be wrong for the
@@ -58,11 +62,10 @@ var errSettled = errors.New("bundle built for another server capability")
 
 // chunker cuts the artifact bundle into chunks as the bundle writer produces it, so an upload never
 // holds the whole bundle, nor even whole chunks: the bytes travel in blocks of blockSize, each
-// chunk's blocks go, in order, to a worker of its own that hashes them (the chunk's ID) and
-// compresses them for the wire when the server takes gzip, and only what will be sent is kept. One
-// more goroutine computes the bundle's checksum over every block in order. On the scale bench build
-// that keeps the 7 MB sent, with at most maxBlocks of raw bytes in flight, rather than the 100 MB
-// bundle plus its compressed copy.
+// chunk's blocks go, in order, to a worker of its own that hashes them (the chunk's ID) and writes
+// them to the spool, from which send reads back and compresses only the chunks the server lacks.
+// One more goroutine computes the bundle's checksum over every block in order. At most maxBlocks of
+// raw bytes are in flight, whatever the bundle's size.
 //
 // The chunk size is the server's, known from the capability request that runs while the first
 // bytes are produced: settle is called once, when the first defaultChunkSize bytes are written or
@@ -82,24 +85,26 @@ type chunker struct {
 	sum     hash.Hash
 	g       *errgroup.Group
 	gctx    context.Context
-	chunks  []*sentry.Chunk // grows as chunks start; each is filled by its worker
+	chunks  []*plannedChunk // grows as chunks start; each is filled by its worker
 	max     int             // maxChunks; tests lower it
-	total   int64
+	total   int64           // bytes written
+	emitted int64           // bytes handed on to the workers
 	err     error
 }
 
 // blockSize is the unit the bundle's bytes travel in; a chunk of 8 MiB is eight blocks.
 const blockSize = 1 << 20
 
-// maxBlocks bounds the raw bytes in flight: enough for every core to compress a chunk while the
-// writer fills the next (fewer would make the writer wait for one chunk's worker while another core
-// idles), whatever the number of chunks.
+// maxBlocks bounds the raw bytes in flight: enough for every core to hash a chunk while the writer
+// fills the next (fewer would make the writer wait for one chunk's worker while another core idles),
+// whatever the number of chunks.
 func maxBlocks() int { return (defaultChunkSize/blockSize)*runtime.GOMAXPROCS(0) + 2 }
 
 // block is one piece of the bundle on its way through the checksum and its chunk's worker; the last
 // of the two to finish frees its token and gives the buffer back.
 type block struct {
 	data []byte
+	off  int64 // where data starts in the bundle
 	left atomic.Int32
 	c    *chunker
 }
@@ -228,6 +233,8 @@ func (c *chunker) emit(b *block) {
 		return
 	}
 	b.left.Store(2)
+	b.off = c.emitted
+	c.emitted += int64(len(b.data))
 	c.order <- b
 	c.stream <- b
 	c.inChunk += int64(len(b.data))
@@ -260,45 +267,31 @@ func (c *chunker) startChunk() bool {
 	}
 	blocks := make(chan *block, maxBlocks()) // never full: the tokens are fewer than its room
 	c.stream = blocks
-	ch := &sentry.Chunk{}
+	ch := &plannedChunk{off: c.emitted}
 	c.chunks = append(c.chunks, ch)
-	i, set := len(c.chunks), c.set
+	spool := c.set.spool
 	c.g.Go(func() error {
 		var err error
-		if *ch, err = makeChunk(blocks, set); err != nil {
-			return fmt.Errorf("compressing chunk %d: %w", i, err)
-		}
-		return nil
+		ch.Chunk, err = makeChunk(blocks, spool)
+		return err
 	})
 	return true
 }
 
-// makeChunk reads one chunk's blocks, names the chunk and keeps what the settings ask for: its gzip
-// member, its bytes, or (a dry run) nothing. Every block is marked done, also after an error.
-func makeChunk(blocks <-chan *block, set chunkSettings) (sentry.Chunk, error) {
+// makeChunk reads one chunk's blocks, names the chunk and writes its bytes to spool (when not nil).
+// Every block is marked done, also after an error.
+func makeChunk(blocks <-chan *block, spool *spool) (sentry.Chunk, error) {
 	h := sha1.New()
 	var (
 		n   int64
-		raw []byte
-		zw  *sentry.MemberWriter
 		err error
 	)
-	compress := set.keep && set.gzip && set.level != sentry.DefaultGzipLevel
-	switch {
-	case compress:
-		zw, err = sentry.NewMemberWriter(set.level, int(min(set.size/4, 64<<20)))
-	case set.keep:
-		raw = make([]byte, 0, min(set.size, 64<<20))
-	}
 	for b := range blocks {
 		if err == nil {
 			h.Write(b.data)
 			n += int64(len(b.data))
-			switch {
-			case compress:
-				_, err = zw.Write(b.data)
-			case set.keep:
-				raw = append(raw, b.data...)
+			if spool != nil {
+				err = spool.writeAt(b.data, b.off)
 			}
 		}
 		b.done()
@@ -306,14 +299,7 @@ func makeChunk(blocks <-chan *block, set chunkSettings) (sentry.Chunk, error) {
 	if err != nil {
 		return sentry.Chunk{}, err
 	}
-	ch := sentry.Chunk{ID: hex.EncodeToString(h.Sum(nil)), Len: n}
-	switch {
-	case compress:
-		ch.Gzipped, err = zw.Close()
-	case set.keep:
-		ch.Data = raw
-	}
-	return ch, err
+	return sentry.Chunk{ID: hex.EncodeToString(h.Sum(nil)), Len: n}, nil
 }
 
 // Close hands on the last block (an empty bundle still has one chunk), waits for the workers and
@@ -339,11 +325,11 @@ func (c *chunker) Close() (chunkPlan, error) {
 	if err != nil {
 		return chunkPlan{}, err
 	}
-	chunks := make([]sentry.Chunk, len(c.chunks))
+	chunks := make([]plannedChunk, len(c.chunks))
 	for i, ch := range c.chunks {
 		chunks[i] = *ch
 	}
-	return chunkPlan{size: c.set.size, chunks: chunks, checksum: hex.EncodeToString(c.sum.Sum(nil)), total: c.total}, nil
+	return chunkPlan{size: c.set.size, chunks: chunks, checksum: hex.EncodeToString(c.sum.Sum(nil)), total: c.total, spool: c.set.spool}, nil
 }
 
 // failure is the chunker's own error (a settle or chunk count failure), nil if it has none.

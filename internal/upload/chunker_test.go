@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
-
-	"github.com/klauspost/compress/gzip"
 )
 
 // bundleLike is n bytes of random tokens: compressible like the stored text of a bundle.
@@ -43,20 +40,20 @@ func chunkAll(t *testing.T, data []byte, set chunkSettings, rng *rand.Rand, maxW
 
 // TestChunkerCutsLikeSlicing: whatever the write sizes and the server's chunk size (below, at or
 // above the size the first chunk is filled to before the server answers), the chunks, their IDs and
-// the checksum are those of slicing the whole bundle.
+// the checksum are those of slicing the whole bundle, and each chunk's bytes are in the spool at its
+// offset.
 func TestChunkerCutsLikeSlicing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	data := bundleLike(rng, defaultChunkSize+3<<20+12345)
 	for _, size := range []int64{3<<20 + 7, defaultChunkSize, 16 << 20} {
-		for _, set := range []chunkSettings{
-			{size: size, keep: true},
-			{size: size, keep: true, gzip: true, level: gzip.BestSpeed},
-			{size: size, keep: true, gzip: true, level: gzip.NoCompression},
-			{size: size},
-		} {
+		for _, spooled := range []bool{true, false} {
+			set := chunkSettings{size: size}
+			if spooled {
+				set.spool = newTestSpool(t)
+			}
 			p := chunkAll(t, data, set, rng, 3<<20)
-			if p.checksum != sha1hex(data) || p.total != int64(len(data)) || p.size != size {
-				t.Fatalf("size %d %+v: checksum %s total %d", size, set, p.checksum, p.total)
+			if p.checksum != sha1hex(data) || p.total != int64(len(data)) || p.size != size || p.spool != set.spool {
+				t.Fatalf("size %d spooled %v: checksum %s total %d", size, spooled, p.checksum, p.total)
 			}
 			want := (int64(len(data)) + size - 1) / size
 			if int64(len(p.chunks)) != want {
@@ -64,37 +61,33 @@ func TestChunkerCutsLikeSlicing(t *testing.T) {
 			}
 			for i, ch := range p.chunks {
 				raw := data[int64(i)*size : min(int64(i+1)*size, int64(len(data)))]
-				if ch.ID != sha1hex(raw) || ch.Size() != int64(len(raw)) {
-					t.Fatalf("size %d %+v chunk %d: id %s size %d", size, set, i, ch.ID, ch.Size())
+				if ch.ID != sha1hex(raw) || ch.Size() != int64(len(raw)) || ch.off != int64(i)*size {
+					t.Fatalf("size %d chunk %d: id %s size %d off %d", size, i, ch.ID, ch.Size(), ch.off)
 				}
-				switch {
-				case !set.keep:
-					if ch.Data != nil || ch.Gzipped != nil {
-						t.Fatalf("a dry run kept chunk %d", i)
-					}
-				case set.gzip && set.level != gzip.NoCompression:
-					if ch.Data != nil {
-						t.Fatalf("chunk %d kept raw as well as compressed", i)
-					}
-					zr, err := gzip.NewReader(bytes.NewReader(ch.Gzipped))
-					if err != nil {
-						t.Fatal(err)
-					}
-					got, err := io.ReadAll(zr)
-					if err != nil || !bytes.Equal(got, raw) {
-						t.Fatalf("chunk %d does not decompress to its bytes: %v", i, err)
-					}
-					if len(ch.Gzipped) > len(raw)/2 {
-						t.Fatalf("chunk %d: %d bytes compressed from %d", i, len(ch.Gzipped), len(raw))
-					}
-				default:
-					if !bytes.Equal(ch.Data, raw) {
-						t.Fatalf("chunk %d: kept bytes differ", i)
-					}
+				if ch.Data != nil || ch.Gzipped != nil {
+					t.Fatalf("chunk %d kept in memory", i)
+				}
+				if !spooled {
+					continue
+				}
+				got, err := p.spool.read(context.Background(), ch.off, ch.Len, nil)
+				if err != nil || !bytes.Equal(got, raw) {
+					t.Fatalf("size %d chunk %d: spooled bytes differ (%v)", size, i, err)
 				}
 			}
 		}
 	}
+}
+
+// newTestSpool is a spool closed when the test ends.
+func newTestSpool(t testing.TB) *spool {
+	t.Helper()
+	sp, err := newSpool(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sp.close)
+	return sp
 }
 
 func TestChunkerEmptyBundle(t *testing.T) {
@@ -125,33 +118,31 @@ func TestChunkerSettleError(t *testing.T) {
 	}
 }
 
-// BenchmarkChunker measures cutting, hashing and compressing a compressible 64 MiB bundle at the
-// wire levels link.go chooses.
+// BenchmarkChunker measures cutting, hashing and spooling a 64 MiB bundle.
 func BenchmarkChunker(b *testing.B) {
 	data := bundleLike(rand.New(rand.NewPCG(1, 2)), 64<<20)
-	for _, level := range []int{fastWireLevel, slowWireLevel} {
-		b.Run(map[int]string{fastWireLevel: "fast", slowWireLevel: "slow"}[level], func(b *testing.B) {
-			b.SetBytes(int64(len(data)))
-			for b.Loop() {
-				c := newChunker(context.Background(), func() (chunkSettings, error) {
-					return chunkSettings{size: defaultChunkSize, keep: true, gzip: true, level: level}, nil
-				})
-				for rest := data; len(rest) > 0; rest = rest[min(len(rest), 64<<10):] {
-					_, _ = c.Write(rest[:min(len(rest), 64<<10)])
-				}
-				if _, err := c.Close(); err != nil {
-					b.Fatal(err)
-				}
-			}
+	sp := newTestSpool(b)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		c := newChunker(context.Background(), func() (chunkSettings, error) {
+			return chunkSettings{size: defaultChunkSize, spool: sp}, nil
 		})
+		for rest := data; len(rest) > 0; rest = rest[min(len(rest), 64<<10):] {
+			_, _ = c.Write(rest[:min(len(rest), 64<<10)])
+		}
+		if _, err := c.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
-// TestChunkerWorkerError: a chunk that cannot be compressed fails the bundle with that reason, not
+// TestChunkerWorkerError: a chunk that cannot be spooled fails the bundle with that reason, not
 // with the cancellation it causes.
 func TestChunkerWorkerError(t *testing.T) {
+	sp := newTestSpool(t)
+	_ = sp.f.Close() // every write now fails
 	c := newChunker(context.Background(), func() (chunkSettings, error) {
-		return chunkSettings{size: 1 << 10, keep: true, gzip: true, level: 42}, nil
+		return chunkSettings{size: 1 << 10, spool: sp}, nil
 	})
 	var err error
 	for i := 0; i < 100 && err == nil; i++ {
@@ -162,7 +153,7 @@ func TestChunkerWorkerError(t *testing.T) {
 	} else {
 		c.Abort()
 	}
-	if err == nil || !strings.Contains(err.Error(), "gzip level 42") {
+	if err == nil || !strings.Contains(err.Error(), "writing the bundle to a temporary file") {
 		t.Fatalf("err %v", err)
 	}
 }
@@ -177,9 +168,9 @@ func TestChunkerRandomCuts(t *testing.T) {
 		if rng.IntN(4) == 0 {
 			data, size = data[:min(len(data), 4<<10)], int64(1+rng.IntN(64)) // many tiny chunks
 		}
-		set := chunkSettings{size: size, keep: true}
+		set := chunkSettings{size: size}
 		if rng.IntN(2) == 0 {
-			set.gzip, set.level = true, fastWireLevel
+			set.spool = newTestSpool(t)
 		}
 		p := chunkAll(t, data, set, rng, 200<<10)
 		want := max(1, (int64(len(data))+size-1)/size)
@@ -200,7 +191,7 @@ func TestChunkerCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := newChunker(ctx, func() (chunkSettings, error) {
-		return chunkSettings{size: blockSize, keep: true, gzip: true, level: slowWireLevel}, nil
+		return chunkSettings{size: blockSize, spool: newTestSpool(t)}, nil
 	})
 	data := bundleLike(rand.New(rand.NewPCG(5, 6)), blockSize)
 	var err error
@@ -216,13 +207,17 @@ func TestChunkerCancel(t *testing.T) {
 	c.Abort()
 }
 
-// planChunks cuts data into chunks of size bytes, keeping their bytes: the plan a build of data would
-// make for a server without gzip (the tests' way to name the chunks of a bundle).
+// planChunks cuts data into chunks of size bytes, each with its bytes as Data: the chunks a build of
+// data sends (the tests' way to name, and post, the chunks of a bundle).
 func planChunks(data []byte, size int64) chunkPlan {
 	c := newChunker(context.Background(), func() (chunkSettings, error) {
-		return chunkSettings{size: size, keep: true}, nil
+		return chunkSettings{size: size}, nil
 	})
 	_, _ = c.Write(data)
 	p, _ := c.Close()
+	for i := range p.chunks {
+		ch := &p.chunks[i]
+		ch.Data = data[ch.off : ch.off+ch.Len]
+	}
 	return p
 }

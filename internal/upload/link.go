@@ -21,7 +21,8 @@ import (
 // against 15.1 MB of per-file deflate at any level, and sentry-cli's 12.8 MB. Gzip level 5 sends 21%
 // fewer bytes than level 1 there (7.3 MB) for about 50% more CPU (0.22 against 0.15 s per core),
 // which pays on links slower than about 50 MB/s; deflated large files are detected as incompressible
-// and stored at any level.
+// and stored at any level. Only the chunks the server lacks are gzipped (send.go), so the level
+// costs nothing when the server already holds the bundle.
 //
 // Large files are deflated in the bundle at the level that minimises compression plus sending
 // time on the measured link. On the bench corpus (85 MB, two cores; wire bytes against CPU):

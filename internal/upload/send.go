@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/mapback/mapback/internal/sentry"
 	"github.com/mapback/mapback/internal/term"
@@ -15,12 +17,12 @@ import (
 
 // batches groups the chunks to send (kept in file order) into POSTs of at most perRequest chunks
 // and maxBytes uncompressed bytes; a batch always holds at least one chunk (docs/internals/upload-protocol.md §5).
-func batches(chunks []sentry.Chunk, perRequest int, maxBytes int64) [][]sentry.Chunk {
+func batches(chunks []plannedChunk, perRequest int, maxBytes int64) [][]plannedChunk {
 	if perRequest < 1 {
 		perRequest = 1
 	}
-	var out [][]sentry.Chunk
-	var cur []sentry.Chunk
+	var out [][]plannedChunk
+	var cur []plannedChunk
 	var curBytes int64
 	for _, c := range chunks {
 		n := c.Size()
@@ -50,7 +52,7 @@ func send(ctx context.Context, opts *Options, co *sentry.ChunkOptions, plan chun
 	log.Debug("assemble", "state", first.State, "missing", len(first.MissingChunks))
 	missing := selectMissing(plan.chunks, first.MissingChunks)
 	rep.Chunks.Missing, rep.Chunks.Answered = len(missing), true
-	if err := sendChunks(ctx, opts, co, missing, rep); err != nil {
+	if err := sendChunks(ctx, opts, co, plan.spool, missing, rep); err != nil {
 		return err
 	}
 	return finish(ctx, opts, co, req, rep, log)
@@ -83,12 +85,12 @@ func finish(ctx context.Context, opts *Options, co *sentry.ChunkOptions, req sen
 }
 
 // selectMissing keeps the chunks the server asked for, in file order, each once.
-func selectMissing(chunks []sentry.Chunk, ids []string) []sentry.Chunk {
+func selectMissing(chunks []plannedChunk, ids []string) []plannedChunk {
 	want := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		want[id] = true
 	}
-	var out []sentry.Chunk
+	var out []plannedChunk
 	for _, c := range chunks {
 		if want[c.ID] {
 			out = append(out, c)
@@ -98,9 +100,10 @@ func selectMissing(chunks []sentry.Chunk, ids []string) []sentry.Chunk {
 	return out
 }
 
-// sendChunks posts the missing chunks in batches, at most co.Concurrency requests in flight. The
-// first batch that fails (after the client's retries) stops the others.
-func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, missing []sentry.Chunk, rep *Report) error {
+// sendChunks posts the missing chunks in batches, at most co.Concurrency requests in flight, reading
+// each back from the spool and compressing it for the wire as its request is prepared. The first
+// batch that fails (after the client's retries) stops the others.
+func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, sp *spool, missing []plannedChunk, rep *Report) error {
 	if len(missing) == 0 {
 		return nil
 	}
@@ -115,13 +118,21 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, mis
 	var sentBytes, sentChunks, requests atomic.Int64
 	groups := batches(missing, co.ChunksPerRequest, co.MaxRequestSize)
 	cache := buildCache{dir: opts.CacheDir}
-	level := opts.compression.wireLevel // for chunks not compressed while the bundle was built
-	start := time.Now()
+	ld := newChunkLoader(sp, co, opts.compression.wireLevel, groups)
+	// The link is timed from the first request out, so the compression before it is not
+	// counted as sending.
+	var wireStart atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(co.Concurrency, 1))
 	for _, b := range groups {
 		g.Go(func() error {
-			err := opts.Client.UploadChunks(gctx, co.URL, b, sentry.UploadOptions{Gzip: co.Gzip(), Level: level, OnProgress: func(n int64) {
+			chunks, release, err := ld.load(gctx, b)
+			if err != nil {
+				return err
+			}
+			defer release()
+			wireStart.CompareAndSwap(0, time.Now().UnixNano())
+			err = opts.Client.UploadChunks(gctx, co.URL, chunks, sentry.UploadOptions{Gzip: co.Gzip(), Level: ld.level, OnProgress: func(n int64) {
 				sentBytes.Add(n)
 				progress.Add(n)
 			}})
@@ -135,12 +146,102 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, mis
 	}
 	err := g.Wait()
 	if err == nil && co.Gzip() {
-		cache.recordLink(opts.Client.Server(), sentBytes.Load(), time.Since(start))
+		cache.recordLink(opts.Client.Server(), sentBytes.Load(), time.Since(time.Unix(0, wireStart.Load())))
 	}
 	rep.Chunks.Sent = int(sentChunks.Load())
 	rep.Chunks.SentBytes = sentBytes.Load()
 	rep.Chunks.Requests = int(requests.Load())
 	return err
+}
+
+// chunkLoader reads chunks back from the spool for their requests. A server that takes gzip gets
+// each chunk compressed at the wire level, one chunk per core at a time, so the raw bytes in memory
+// are a chunk per core whatever the number of requests in flight; one that does not (or a wire
+// level of store, which frames the bytes as they are) gets the raw bytes, and the requests holding
+// them are bounded by rawBudget.
+type chunkLoader struct {
+	sp       *spool
+	compress bool
+	level    int
+	cores    chan struct{}
+	raw      *semaphore.Weighted
+	rawMax   int64
+}
+
+// rawBudget bounds the raw chunk bytes held by requests in flight (a request larger than it goes
+// alone).
+const rawBudget = 64 << 20
+
+func newChunkLoader(sp *spool, co *sentry.ChunkOptions, level int, groups [][]plannedChunk) *chunkLoader {
+	ld := &chunkLoader{sp: sp, level: level, compress: co.Gzip() && level != sentry.DefaultGzipLevel,
+		cores: make(chan struct{}, runtime.GOMAXPROCS(0)), rawMax: rawBudget}
+	if !co.Gzip() {
+		ld.level = sentry.DefaultGzipLevel // unused without gzip, and never out of range
+	}
+	for _, b := range groups {
+		var n int64
+		for _, c := range b {
+			n += c.Size()
+		}
+		ld.rawMax = max(ld.rawMax, n)
+	}
+	ld.raw = semaphore.NewWeighted(ld.rawMax)
+	return ld
+}
+
+// load returns a batch's chunks ready for UploadChunks; release frees what they hold.
+func (ld *chunkLoader) load(ctx context.Context, batch []plannedChunk) (_ []sentry.Chunk, release func(), err error) {
+	out := make([]sentry.Chunk, len(batch))
+	if !ld.compress {
+		var n int64
+		for _, c := range batch {
+			n += c.Size()
+		}
+		if err := ld.raw.Acquire(ctx, n); err != nil {
+			return nil, nil, err
+		}
+		for i, c := range batch {
+			data, err := ld.sp.read(ctx, c.off, c.Len, nil)
+			if err != nil {
+				ld.raw.Release(n)
+				return nil, nil, err
+			}
+			out[i] = sentry.Chunk{ID: c.ID, Data: data}
+		}
+		return out, func() { ld.raw.Release(n) }, nil
+	}
+	for i, c := range batch {
+		select {
+		case ld.cores <- struct{}{}:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+		member, err := ld.compressOne(ctx, c)
+		<-ld.cores
+		if err != nil {
+			return nil, nil, err
+		}
+		out[i] = sentry.Chunk{ID: c.ID, Len: c.Len, Gzipped: member}
+	}
+	return out, func() {}, nil
+}
+
+func (ld *chunkLoader) compressOne(ctx context.Context, c plannedChunk) ([]byte, error) {
+	bp, _ := rawChunkBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer rawChunkBufs.Put(bp)
+	data, err := ld.sp.read(ctx, c.off, c.Len, *bp)
+	if err != nil {
+		return nil, err
+	}
+	*bp = data[:0]
+	member, err := sentry.GzipMember(data, ld.level)
+	if err != nil {
+		return nil, fmt.Errorf("compressing chunk %s: %w", c.ID, err)
+	}
+	return member, nil
 }
 
 // wait repeats the identical assemble request every PollInterval until the server reports ok or

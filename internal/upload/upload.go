@@ -321,10 +321,15 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 
-	// Built for a server that accepts gzip chunks, as Sentry does: small files stored, chunks
-	// compressed as they are cut. For one that does not, the build stops at the first chunk and runs
-	// again with small files deflated too.
-	wire := opts.compression.wireLevel
+	// Built for a server that accepts gzip chunks, as Sentry does: small files stored, and the chunks
+	// the server lacks compressed when they are sent, from the spool the build writes (spool.go). For
+	// a server without gzip, the build stops at the first chunk and runs again with small files
+	// deflated too.
+	sp, err := newSpool(ctx)
+	if err != nil {
+		return rep, err
+	}
+	defer sp.close()
 	settle := func(store int64) func() (chunkSettings, error) {
 		return func() (chunkSettings, error) {
 			co, err := capability()
@@ -334,7 +339,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			if store > 0 && !co.Gzip() {
 				return chunkSettings{}, errSettled
 			}
-			return chunkSettings{size: co.ChunkSize, keep: true, gzip: co.Gzip(), level: wire}, nil
+			return chunkSettings{size: co.ChunkSize, spool: sp}, nil
 		}
 	}
 	plan, buildErr := build(buildCtx, &opts, files, rep, storeBelow, settle(storeBelow))

@@ -210,7 +210,7 @@ func TestResumeSendsOnlyMissingChunks(t *testing.T) {
 	plan := planChunks(data, 2048)
 	for i, c := range plan.chunks {
 		if i%2 == 0 {
-			postChunk(t, s, c)
+			postChunk(t, s, c.Chunk)
 		}
 	}
 	// The failed run may have stored a few chunks of its own (batches run in parallel): what must
@@ -545,14 +545,14 @@ func TestManifestMatchesReference(t *testing.T) {
 }
 
 func TestBatches(t *testing.T) {
-	mk := func(sizes ...int) []sentry.Chunk {
-		var cs []sentry.Chunk
+	mk := func(sizes ...int) []plannedChunk {
+		var cs []plannedChunk
 		for i, n := range sizes {
-			cs = append(cs, sentry.Chunk{ID: string(rune('a' + i)), Data: make([]byte, n)})
+			cs = append(cs, plannedChunk{Chunk: sentry.Chunk{ID: string(rune('a' + i)), Len: int64(n)}})
 		}
 		return cs
 	}
-	shape := func(bs [][]sentry.Chunk) string {
+	shape := func(bs [][]plannedChunk) string {
 		var parts []string
 		for _, b := range bs {
 			var ids string
@@ -635,7 +635,7 @@ func TestChunkSizeBounds(t *testing.T) {
 	}
 	// A server announcing 1-byte chunks would need more than maxChunks requests' worth of chunks:
 	// the build stops there, before any chunk request.
-	c := newChunker(context.Background(), func() (chunkSettings, error) { return chunkSettings{size: 1, keep: true}, nil })
+	c := newChunker(context.Background(), func() (chunkSettings, error) { return chunkSettings{size: 1}, nil })
 	c.max = 1000 // the rule, without 100,000 chunks under the race detector
 	_, err := c.Write(make([]byte, c.max+10))
 	if err == nil {
