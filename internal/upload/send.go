@@ -226,18 +226,18 @@ func (ld *chunkLoader) load(ctx context.Context, batch []plannedChunk) (_ []sent
 	return out, func() {}, nil
 }
 
+// compressOne streams one chunk from the spool through a gzip member: a block of raw bytes at a
+// time, into an output buffer sized for compressible text (it grows when the chunk is not).
 func (ld *chunkLoader) compressOne(ctx context.Context, c plannedChunk) ([]byte, error) {
-	bp, _ := rawChunkBufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	defer rawChunkBufs.Put(bp)
-	data, err := ld.sp.read(ctx, c.off, c.Len, *bp)
+	zw, err := sentry.NewMemberWriter(ld.level, int(c.Len/4))
 	if err != nil {
+		return nil, fmt.Errorf("compressing chunk %s: %w", c.ID, err)
+	}
+	if err := ld.sp.copyTo(ctx, zw, c.off, c.Len); err != nil {
+		_, _ = zw.Close()
 		return nil, err
 	}
-	*bp = data[:0]
-	member, err := sentry.GzipMember(data, ld.level)
+	member, err := zw.Close()
 	if err != nil {
 		return nil, fmt.Errorf("compressing chunk %s: %w", c.ID, err)
 	}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"io"
 	"runtime"
-	"sync"
 )
 
 // spool holds the bundle's bytes between the build and the send, in an unnamed file under the
@@ -57,12 +57,31 @@ func (s *spool) read(ctx context.Context, off, n int64, buf []byte) ([]byte, err
 	return buf, nil
 }
 
+// copyTo writes n bytes from off to w, a block at a time.
+func (s *spool) copyTo(ctx context.Context, w io.Writer, off, n int64) error {
+	bp := blockBufs.Get().(*[]byte)
+	defer blockBufs.Put(bp)
+	buf := (*bp)[:cap(*bp)]
+	for n > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		k := min(n, int64(len(buf)))
+		if _, err := s.f.ReadAt(buf[:k], off); err != nil {
+			return fmt.Errorf("reading the bundle back from its temporary file: %w", err)
+		}
+		if _, err := w.Write(buf[:k]); err != nil {
+			return err
+		}
+		off += k
+		n -= k
+	}
+	return nil
+}
+
 func (s *spool) close() {
 	_ = s.f.Close()
 	if runtime.GOOS == "windows" {
 		_ = os.Remove(s.f.Name())
 	}
 }
-
-// rawChunkBufs recycles the buffers chunks are read back into for compression.
-var rawChunkBufs sync.Pool
