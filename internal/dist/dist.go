@@ -41,6 +41,12 @@ type Options struct {
 	// UTF-8 check the whole file would need. For callers that only look things
 	// up (resolve, doctor); inject rewrites files and reads them whole.
 	Quick bool
+	// OnRead, when set, is called with the whole content of every bundle the
+	// scan reads whole (all of them unless Quick), from several goroutines at
+	// once; data is valid only during the call. A caller that needs more of a
+	// bundle than its pairing (upload: its debug ID) takes it here instead of
+	// reading the file a second time.
+	OnRead func(path string, data []byte)
 }
 
 // Rule says how a bundle was paired with its map.
@@ -179,6 +185,7 @@ type walker struct {
 	leftovers  []string
 	leftSuffix []string
 	quick      bool // Options.Quick
+	onRead     func(path string, data []byte)
 	watched    []string
 }
 
@@ -191,6 +198,7 @@ func newWalker(ctx context.Context, opts Options) (*walker, error) {
 
 		leftSuffix: opts.Leftovers,
 		quick:      opts.Quick,
+		onRead:     opts.OnRead,
 	}
 	for _, e := range opts.Extensions {
 		e = strings.TrimPrefix(strings.TrimSpace(e), ".")

@@ -233,9 +233,9 @@ func (pr *pairer) probe(f *found) probe {
 		ok  bool
 	)
 	if pr.w.quick {
-		raw, ok, p.err = quickComment(f.path)
+		raw, ok, p.err = quickComment(f.path, pr.w.onRead)
 	} else {
-		raw, ok, p.err = fullComment(f.path)
+		raw, ok, p.err = fullComment(f.path, pr.w.onRead)
 	}
 	if p.err != nil {
 		return p
@@ -253,8 +253,8 @@ func (pr *pairer) probe(f *found) probe {
 }
 
 // fullComment reads the whole bundle, checks that it is UTF-8 text, and finds its last
-// sourceMappingURL comment.
-func fullComment(path string) (raw string, ok bool, err error) {
+// sourceMappingURL comment. onRead, when not nil, gets the bytes first.
+func fullComment(path string, onRead func(string, []byte)) (raw string, ok bool, err error) {
 	// Small files are read into pooled buffers, so a scan of thousands of bundles makes no
 	// garbage of their bytes (raw is a copy).
 	data, free, err := mmapfile.Read(path)
@@ -262,6 +262,9 @@ func fullComment(path string) (raw string, ok bool, err error) {
 		return "", false, fmt.Errorf("cannot read: %w", errReason(err))
 	}
 	defer free()
+	if onRead != nil {
+		onRead(path, data)
+	}
 	if bytes.IndexByte(data[:min(len(data), binaryProbe)], 0) >= 0 {
 		return "", false, errors.New("not a JavaScript file (binary data)")
 	}
@@ -280,7 +283,7 @@ const quickTail = 64 << 10
 // does not settle it (no comment there, a comment that might not start its line in the whole
 // file, a data: URL longer than the tail), it falls back to reading the whole file, so the answer
 // is always the one fullComment gives, UTF-8 check aside.
-func quickComment(path string) (raw string, ok bool, err error) {
+func quickComment(path string, onRead func(string, []byte)) (raw string, ok bool, err error) {
 	f, err := rawfile.Open(path)
 	if err != nil {
 		return "", false, fmt.Errorf("cannot read: %w", errReason(err))
@@ -292,7 +295,7 @@ func quickComment(path string) (raw string, ok bool, err error) {
 	}
 	size := fi.Size()
 	if size <= quickTail {
-		return fullComment(path)
+		return fullComment(path, onRead)
 	}
 	head := make([]byte, binaryProbe)
 	if _, err := io.ReadFull(f, head); err != nil {
@@ -309,7 +312,7 @@ func quickComment(path string) (raw string, ok bool, err error) {
 	if !found || lineStart == 0 {
 		// Not in the tail, or at its very first byte, where a line start cannot be told from the
 		// middle of a line: read it all.
-		return fullComment(path)
+		return fullComment(path, onRead)
 	}
 	return raw, true, nil
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mapback/mapback/internal/testkit"
@@ -300,6 +301,41 @@ func TestIdenticalBundlesShareTheirMap(t *testing.T) {
 	for _, b := range res.Bundles {
 		if b.Map != nil || len(b.SharedWith) != 0 {
 			t.Errorf("%s: different bundles must not share a map: %+v", b.Path, b.Map)
+		}
+	}
+}
+
+// TestOnRead: every bundle the scan reads whole is handed to OnRead once with its exact bytes,
+// also one that fails the UTF-8 check; maps are not.
+func TestOnRead(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"a.js":     "var a=1;\n//# sourceMappingURL=a.js.map\n",
+		"a.js.map": "{}",
+		"sub/b.js": "var b=2;\n",
+		"bad.js":   "var c=\"\xff\";\n",
+	}
+	testkit.WriteTree(t, dir, files)
+	for _, quick := range []bool{false, true} {
+		var mu sync.Mutex
+		got := map[string]string{}
+		_, err := Scan(context.Background(), Options{Paths: []string{dir}, Quick: quick, OnRead: func(path string, data []byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			if _, twice := got[path]; twice {
+				t.Errorf("%s read twice", path)
+			}
+			got[path] = string(data)
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{}
+		for _, name := range []string{"a.js", "sub/b.js", "bad.js"} {
+			want[filepath.Join(dir, filepath.FromSlash(name))] = files[name]
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("quick %v: OnRead got %q, want %q", quick, got, want)
 		}
 	}
 }

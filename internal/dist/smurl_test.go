@@ -175,8 +175,8 @@ func TestQuickCommentMatchesFull(t *testing.T) {
 			testkit.WriteFile(t, p, content)
 			// A comment whose line starts exactly at the first byte of the tail must not be taken
 			// for a line start unless it is one: build that case too.
-			wantRaw, wantOK, wantErr := fullComment(p)
-			raw, ok, err := quickComment(p)
+			wantRaw, wantOK, wantErr := fullComment(p, nil)
+			raw, ok, err := quickComment(p, nil)
 			if raw != wantRaw || ok != wantOK || (err == nil) != (wantErr == nil) {
 				t.Fatalf("quick %q %v %v, full %q %v %v", raw, ok, err, wantRaw, wantOK, wantErr)
 			}
@@ -189,7 +189,7 @@ func TestQuickCommentMatchesFull(t *testing.T) {
 	pad := strings.Repeat("y", quickTail-len(comment))
 	body := strings.Repeat("z", 200_000) + "x" + comment + pad
 	testkit.WriteFile(t, p, body)
-	if raw, ok, err := quickComment(p); ok || err != nil {
+	if raw, ok, err := quickComment(p, nil); ok || err != nil {
 		t.Fatalf("edge: %q %v %v", raw, ok, err)
 	}
 }

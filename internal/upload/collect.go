@@ -84,7 +84,17 @@ type collection struct {
 // cache and keeps only a few files in memory at a time.
 func collect(ctx context.Context, opts *Options) (*collection, error) {
 	jsExts, withMaps := splitExtensions(opts.Extensions)
-	scan, err := dist.Scan(ctx, dist.Options{Paths: opts.Paths, Extensions: jsExts, Ignore: opts.Ignore, IgnoreFile: opts.IgnoreFile})
+	// The scan reads every bundle whole to pair it; what upload needs of a bundle is taken then,
+	// so no bundle is read twice before the build.
+	var factsMu sync.Mutex
+	facts := map[string]bundleFacts{}
+	onRead := func(path string, data []byte) {
+		f := factsOf(data)
+		factsMu.Lock()
+		facts[path] = f
+		factsMu.Unlock()
+	}
+	scan, err := dist.Scan(ctx, dist.Options{Paths: opts.Paths, Extensions: jsExts, Ignore: opts.Ignore, IgnoreFile: opts.IgnoreFile, OnRead: onRead})
 	if err != nil {
 		return nil, err
 	}
@@ -113,12 +123,16 @@ func collect(ctx context.Context, opts *Options) (*collection, error) {
 		for _, w := range b.Warnings {
 			c.warnings = append(c.warnings, b.Path+": "+w)
 		}
+		if f, ok := facts[b.Path]; ok {
+			c.scripts[i] = describeScript(b, urls.url(b.Path), f)
+			continue
+		}
 		g.Go(func() error {
-			s, err := describeScript(gctx, b, urls.url(b.Path))
+			f, err := readBundleFacts(gctx, b.Path)
 			if err != nil {
 				return err
 			}
-			c.scripts[i] = s
+			c.scripts[i] = describeScript(b, urls.url(b.Path), f)
 			return nil
 		})
 	}
@@ -214,41 +228,61 @@ func splitExtensions(exts []string) (js []string, withMaps bool) {
 	return js, withMaps
 }
 
-// describeScript reads a bundle's debug ID comment and the sourcemap header it gets: the
-// sourceMappingURL as written (a data: URL whole), or the file name of a co-located map.
-func describeScript(ctx context.Context, b *dist.Bundle, url string) (Script, error) {
+// bundleFacts are what upload needs of a bundle's bytes: its debug ID comment, its last
+// sourceMappingURL comment, and its digest.
+type bundleFacts struct {
+	debugID string
+	smURL   string // SourceMappingURL's value, when hasSM
+	hasSM   bool
+	digest  fileDigest
+}
+
+func factsOf(js []byte) bundleFacts {
+	f := bundleFacts{digest: digestOf(js)}
+	if id, ok := debugid.FindComment(js); ok {
+		f.debugID = id.String()
+	}
+	f.smURL, _, _, f.hasSM = dist.SourceMappingURL(js)
+	return f
+}
+
+// readBundleFacts reads a bundle the scan did not read whole.
+func readBundleFacts(ctx context.Context, path string) (bundleFacts, error) {
 	if err := ctx.Err(); err != nil {
-		return Script{}, err
+		return bundleFacts{}, err
 	}
 	// Mapped, not read: nothing is kept from the bytes (every string taken from them is a copy), and
-	// the memory goes back the moment the mapping is released, so collecting a tree of large maps
-	// does not leave its peak in the process's memory.
-	data, free, _, err := mmapfile.Load(b.Path)
+	// the memory goes back the moment the mapping is released.
+	data, free, _, err := mmapfile.Load(path)
 	if err != nil {
-		return Script{}, fmt.Errorf("%s: %w", b.Path, unwrapPathError(err))
+		return bundleFacts{}, fmt.Errorf("%s: %w", path, unwrapPathError(err))
 	}
 	defer free()
-	s := Script{Path: b.Path, URL: url, content: digestOf(data)}
-	if id, ok := debugid.FindComment(data); ok {
-		s.DebugID = id.String()
-	}
+	return factsOf(data), nil
+}
+
+// describeScript is a bundle as the report and the manifest show it: its debug ID and the
+// sourcemap header it gets (the sourceMappingURL as written, a data: URL whole, or the file name of
+// a co-located map).
+func describeScript(b *dist.Bundle, url string, f bundleFacts) Script {
+	s := Script{Path: b.Path, URL: url, DebugID: f.debugID, content: f.digest}
 	if b.Map != nil {
 		s.Map = b.Map.Path
 		if b.Map.Inline != nil {
 			s.Map = "inline"
 		}
 	}
-	s.SourceMap = sourcemapHeader(data, b.Map)
-	return s, nil
+	s.SourceMap = sourcemapHeader(f.smURL, f.hasSM, b.Map)
+	return s
 }
 
 // sourcemapHeader is the value the reference client stores in a script's sourcemap header
 // (observed, see the conformance test TestUploadParityEdgeCases): a relative sourceMappingURL
-// without its ?query or #fragment, even when the file is missing; a data: URL whole; for an
-// absolute path or a URL with a host, nothing, unless a map lies beside the script, whose file name
-// is used, as it is when there is no comment at all.
-func sourcemapHeader(js []byte, m *dist.Map) string {
-	if v, _, _, ok := dist.SourceMappingURL(js); ok && (strings.HasPrefix(v, "data:") || isRelativeRef(v)) {
+// (v, when ok) without its ?query or #fragment, even when the file is missing; a data: URL whole;
+// for an absolute path or a URL with a host, nothing, unless a map lies beside the script, whose
+// file name is used, as it is when there is no comment at all.
+func sourcemapHeader(v string, ok bool, m *dist.Map) string {
+	if ok && (strings.HasPrefix(v, "data:") || isRelativeRef(v)) {
 		return v
 	}
 	if m != nil && m.Rule == dist.RuleGuess {

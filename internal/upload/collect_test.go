@@ -31,7 +31,8 @@ func TestSourcemapHeader(t *testing.T) {
 		{"no comment, map beside", "x\n", guess, "app.js.map"},
 		{"no comment, no map", "x\n", nil, ""},
 	} {
-		if got := sourcemapHeader([]byte(tc.js), tc.m); got != tc.want {
+		v, _, _, ok := dist.SourceMappingURL([]byte(tc.js))
+		if got := sourcemapHeader(v, ok, tc.m); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}

@@ -3,8 +3,8 @@ package upload
 import (
 	"context"
 	"fmt"
-	"os"
 	"io"
+	"os"
 	"runtime"
 )
 
