@@ -70,7 +70,7 @@ func TestChunkerCutsLikeSlicing(t *testing.T) {
 				if !spooled {
 					continue
 				}
-				got, err := p.spool.read(context.Background(), ch.off, ch.Len, nil)
+				got, err := p.spool.read(context.Background(), ch.off, ch.Len)
 				if err != nil || !bytes.Equal(got, raw) {
 					t.Fatalf("size %d chunk %d: spooled bytes differ (%v)", size, i, err)
 				}

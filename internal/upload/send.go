@@ -155,10 +155,10 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, sp 
 }
 
 // chunkLoader reads chunks back from the spool for their requests. A server that takes gzip gets
-// each chunk compressed at the wire level, one chunk per core at a time, so the raw bytes in memory
-// are a chunk per core whatever the number of requests in flight; one that does not (or a wire
-// level of store, which frames the bytes as they are) gets the raw bytes, and the requests holding
-// them are bounded by rawBudget.
+// each chunk compressed at the wire level, one chunk per core at a time and a block at a time, so
+// the raw bytes in memory are a block per core whatever the number of requests in flight; one that
+// does not (or a wire level of store, which frames the bytes as they are) gets the raw bytes, and
+// the requests holding them are bounded by rawBudget.
 type chunkLoader struct {
 	sp       *spool
 	compress bool
@@ -201,7 +201,7 @@ func (ld *chunkLoader) load(ctx context.Context, batch []plannedChunk) (_ []sent
 			return nil, nil, err
 		}
 		for i, c := range batch {
-			data, err := ld.sp.read(ctx, c.off, c.Len, nil)
+			data, err := ld.sp.read(ctx, c.off, c.Len)
 			if err != nil {
 				ld.raw.Release(n)
 				return nil, nil, err
