@@ -52,7 +52,7 @@ func send(ctx context.Context, opts *Options, co *sentry.ChunkOptions, plan chun
 	log.Debug("assemble", "state", first.State, "missing", len(first.MissingChunks))
 	missing := selectMissing(plan.chunks, first.MissingChunks)
 	rep.Chunks.Missing, rep.Chunks.Answered = len(missing), true
-	if err := sendChunks(ctx, opts, co, plan.spool, missing, rep); err != nil {
+	if err := sendChunks(ctx, opts, co, plan.spool, missing, rep, log); err != nil {
 		return err
 	}
 	return finish(ctx, opts, co, req, rep, log)
@@ -103,7 +103,7 @@ func selectMissing(chunks []plannedChunk, ids []string) []plannedChunk {
 // sendChunks posts the missing chunks in batches, at most co.Concurrency requests in flight, reading
 // each back from the spool and compressing it for the wire as its request is prepared. The first
 // batch that fails (after the client's retries) stops the others.
-func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, sp *spool, missing []plannedChunk, rep *Report) error {
+func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, sp *spool, missing []plannedChunk, rep *Report, log *slog.Logger) error {
 	if len(missing) == 0 {
 		return nil
 	}
@@ -122,6 +122,7 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, sp 
 	// The link is timed from the first request out, so the compression before it is not
 	// counted as sending.
 	var wireStart atomic.Int64
+	sendStart := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(co.Concurrency, 1))
 	for _, b := range groups {
@@ -145,6 +146,8 @@ func sendChunks(ctx context.Context, opts *Options, co *sentry.ChunkOptions, sp 
 		})
 	}
 	err := g.Wait()
+	log.Debug("upload chunks sent", "chunks", sentChunks.Load(), "bytes", sentBytes.Load(), "requests", requests.Load(),
+		"elapsed", time.Since(sendStart).Round(time.Millisecond))
 	if err == nil && co.Gzip() {
 		cache.recordLink(opts.Client.Server(), sentBytes.Load(), time.Since(time.Unix(0, wireStart.Load())))
 	}

@@ -253,6 +253,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if files, err = collect(ctx, &opts); err != nil {
 			return nil, err
 		}
+		log.Debug("upload tree read", "files", len(files.files), "elapsed", time.Since(start).Round(time.Millisecond))
 	}
 	var server string
 	if opts.Client != nil {
@@ -342,6 +343,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return chunkSettings{size: co.ChunkSize, spool: sp}, nil
 		}
 	}
+	buildStart := time.Now()
 	plan, buildErr := build(buildCtx, &opts, files, rep, storeBelow, settle(storeBelow))
 	co, err := capability()
 	if err != nil {
@@ -353,6 +355,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if buildErr != nil {
 		return rep, buildErr
 	}
+	log.Debug("upload bundle built", "bytes", plan.total, "chunks", len(plan.chunks), "elapsed", time.Since(buildStart).Round(time.Millisecond))
 	err = send(ctx, &opts, co, plan, rep, log)
 	if err == nil && cache.enabled() {
 		entry := &cacheEntry{Checksum: rep.Checksum, DebugID: rep.BundleDebugID, Size: rep.BundleSize,
