@@ -126,6 +126,7 @@ type packed struct {
 	skip     string // reason when not bundled
 	err      error
 	compBuf  *bytes.Buffer
+	pool     *sync.Pool // where compBuf goes back
 	released bool
 }
 
@@ -192,7 +193,7 @@ func Write(ctx context.Context, w io.Writer, files []SourceFile, opts WriteOptio
 	for i := range results {
 		results[i] = make(chan *packed, 1)
 	}
-	pool := &sync.Pool{}
+	pools := &bufPools{}
 	g.Go(func() error {
 		for i := range sorted {
 			// A file larger than the budget takes all of it: it waits for the files before it to be
@@ -216,7 +217,7 @@ func Write(ctx context.Context, w io.Writer, files []SourceFile, opts WriteOptio
 			g.Go(func() error {
 				// The error travels with the result, so the one reported is the first in URL order
 				// whatever the timing; the writer is at most jobs files behind, so it still fails fast.
-				results[i] <- pack(gctx, sorted[i], level, opts.StoreBelow, pool)
+				results[i] <- pack(gctx, sorted[i], level, opts.StoreBelow, pools)
 				return nil
 			})
 		}
@@ -252,7 +253,7 @@ func Write(ctx context.Context, w io.Writer, files []SourceFile, opts WriteOptio
 				res.Manifest.Files[name] = fileEntryOf(f)
 				res.Files = append(res.Files, WrittenFile{URL: f.URL, ZipPath: name, Type: f.Type, Size: p.size})
 			}
-			p.release(pool)
+			p.release()
 			bytesInFlight.Release(weights[i])
 			<-kind[i]
 		}
@@ -314,7 +315,7 @@ func sortFiles(files []SourceFile) ([]SourceFile, error) {
 // URL and the path. The content of a deflated entry is not kept: the writer reads it again, from the
 // page cache, for the debug_id hash, and the CRC tells it that it read the same bytes. A stored
 // entry is the content, and is hashed as it is.
-func pack(ctx context.Context, f SourceFile, level int, storeBelow int64, pool *sync.Pool) *packed {
+func pack(ctx context.Context, f SourceFile, level int, storeBelow int64, pools *bufPools) *packed {
 	p := &packed{method: methodDeflate}
 	if err := ctx.Err(); err != nil {
 		p.err = err
@@ -326,7 +327,15 @@ func pack(ctx context.Context, f SourceFile, level int, storeBelow int64, pool *
 		return p
 	}
 	defer func() { _ = fh.Close() }()
-	buf, _ := pool.Get().(*bytes.Buffer)
+	fi, statErr := fh.Stat()
+	stored := statErr == nil && fi.Size() < storeBelow
+	// Stored and deflated entries keep separate buffers: a small file given a buffer grown by a
+	// large one would hold that memory while many small files are in flight (Write's storedSlots).
+	p.pool = &pools.deflated
+	if stored {
+		p.pool = &pools.stored
+	}
+	buf, _ := p.pool.Get().(*bytes.Buffer)
 	if buf == nil {
 		buf = new(bytes.Buffer)
 	}
@@ -335,12 +344,12 @@ func pack(ctx context.Context, f SourceFile, level int, storeBelow int64, pool *
 		io.Writer
 		Close() error
 	}
-	if fi, err := fh.Stat(); err == nil && fi.Size() < storeBelow {
+	if stored {
 		p.method = methodStore
 		buf.Grow(int(fi.Size()))
 		out = nopCloser{buf}
 	} else {
-		if err == nil {
+		if statErr == nil {
 			buf.Grow(int(fi.Size()/3) + 64)
 		}
 		fw := flateWriter(level, buf)
@@ -388,7 +397,7 @@ func pack(ctx context.Context, f SourceFile, level int, storeBelow int64, pool *
 	p.crc = crc.Sum32()
 	if !valid {
 		p.skip = "not valid UTF-8"
-		p.release(pool)
+		p.release()
 		return p
 	}
 	if err := out.Close(); err != nil {
@@ -422,16 +431,19 @@ func completeRunes(data []byte) int {
 	return len(data) // continuation bytes only: let utf8.Valid judge them
 }
 
-func (p *packed) release(pool *sync.Pool) {
+func (p *packed) release() {
 	if p.released {
 		return
 	}
 	p.released = true
 	if p.compBuf != nil {
 		p.comp = nil
-		pool.Put(p.compBuf)
+		p.pool.Put(p.compBuf)
 	}
 }
+
+// bufPools recycle the entries' buffers of one Write, stored and deflated apart.
+type bufPools struct{ stored, deflated sync.Pool }
 
 // flateWriter returns a pooled compressor at level writing to w.
 func flateWriter(level int, w io.Writer) *flate.Writer {

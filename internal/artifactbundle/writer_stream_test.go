@@ -234,3 +234,33 @@ func TestWriteFileChangedMeanwhile(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestPackKeepsStoredBuffersApart: a small (stored) file never takes a buffer a large (deflated)
+// one grew, so the many small files Write keeps in flight hold small buffers; each buffer goes back
+// to the pool it came from.
+func TestPackKeepsStoredBuffersApart(t *testing.T) {
+	dir := t.TempDir()
+	small, large := filepath.Join(dir, "small.js"), filepath.Join(dir, "large.js")
+	if err := os.WriteFile(small, []byte("var a=1;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(large, bytes.Repeat([]byte("var b=function(c){return c};\n"), 1<<15), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pools := &bufPools{}
+	big := bytes.NewBuffer(make([]byte, 0, 8<<20))
+	pools.deflated.Put(big)
+	p := pack(context.Background(), SourceFile{URL: "~/small.js", Path: small}, DefaultLevel, 1024, pools)
+	if p.err != nil || p.method != methodStore || p.pool != &pools.stored || p.compBuf == big || p.compBuf.Cap() > 1024 {
+		t.Fatalf("small file: err %v, method %d, buffer of %d bytes from the deflated pool %v", p.err, p.method, p.compBuf.Cap(), p.pool == &pools.deflated)
+	}
+	p.release()
+	q := pack(context.Background(), SourceFile{URL: "~/large.js", Path: large}, DefaultLevel, 1024, pools)
+	if q.err != nil || q.method != methodDeflate || q.pool != &pools.deflated {
+		t.Fatalf("large file: err %v, method %d", q.err, q.method)
+	}
+	q.release()
+	if got, _ := pools.stored.Get().(*bytes.Buffer); got == big {
+		t.Fatal("the deflated buffer went back to the stored pool")
+	}
+}

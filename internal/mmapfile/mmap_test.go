@@ -36,23 +36,25 @@ func TestMap(t *testing.T) {
 			free()
 		}
 	}
-	// Read gives the bytes of small (pooled) and large files alike; a second free is harmless, so a
-	// pooled buffer never goes back twice to be handed to two readers.
+	// Read and Borrow give the bytes of small (pooled) and large files alike; a second give-back is
+	// harmless, so a pooled buffer never goes back twice to be handed to two readers.
 	for _, name := range []string{"empty", "small", "large"} {
 		want, _ := os.ReadFile(filepath.Join(dir, name))
-		data, free, err := Read(filepath.Join(dir, name))
-		if err != nil || !bytes.Equal(data, want) {
-			t.Fatalf("Read %s: %d bytes, %v", name, len(data), err)
+		for _, read := range []func(string) ([]byte, func(), error){Read, Borrow} {
+			data, free, err := read(filepath.Join(dir, name))
+			if err != nil || !bytes.Equal(data, want) {
+				t.Fatalf("%s: %d bytes, %v", name, len(data), err)
+			}
+			free()
+			free()
+			a, freeA, _ := read(filepath.Join(dir, "small"))
+			b, freeB, _ := read(filepath.Join(dir, "binary"))
+			if !bytes.Equal(a, []byte("var a=1;\n")) || !bytes.Equal(b, []byte{0, 1, 2, 255}) {
+				t.Fatalf("two live reads share a buffer: %q %q", a, b)
+			}
+			freeA()
+			freeB()
 		}
-		free()
-		free()
-		a, freeA, _ := Read(filepath.Join(dir, "small"))
-		b, freeB, _ := Read(filepath.Join(dir, "binary"))
-		if !bytes.Equal(a, []byte("var a=1;\n")) || !bytes.Equal(b, []byte{0, 1, 2, 255}) {
-			t.Fatalf("two live reads share a buffer: %q %q", a, b)
-		}
-		freeA()
-		freeB()
 	}
 	if _, _, err := Read(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file (Read): %v", err)

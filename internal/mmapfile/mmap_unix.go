@@ -3,6 +3,7 @@
 package mmapfile
 
 import (
+	"errors"
 	"io"
 	"os"
 	"sync"
@@ -17,11 +18,22 @@ import (
 // collect over 10,042 files), while reading a small file costs less than mapping it.
 const mapAtLeast = 256 << 10
 
-// Load is Map for a caller that releases each file right after reading it (upload's collect):
-// files under mapAtLeast are read into a pooled buffer instead of mapped (free gives it back). A caller that
-// keeps thousands of files open at once (resolve) should Map them: their pages then stay out of
-// the heap.
+// Load is Map for a caller that reads many files (upload's collect, PostHog's upload): files under
+// mapAtLeast are read into a buffer of their size instead of mapped. A caller that keeps thousands
+// of files open at once (resolve) should Map them: their pages then stay out of the heap.
 func Load(path string) (data []byte, free, evict func(), err error) {
+	return load(path, false)
+}
+
+// Borrow is Load for a caller that gives each file back right after looking at it: small files are
+// read into pooled buffers, which giveBack returns (once; later calls do nothing), so reading
+// thousands of them one after another makes no garbage. Nothing read from data may be kept.
+func Borrow(path string) (data []byte, giveBack func(), err error) {
+	data, giveBack, _, err = load(path, true)
+	return data, giveBack, err
+}
+
+func load(path string, pooled bool) (data []byte, free, evict func(), err error) {
 	f, err := rawfile.Open(path)
 	if err != nil {
 		return nil, nil, nil, err
@@ -31,25 +43,33 @@ func Load(path string) (data []byte, free, evict func(), err error) {
 		_ = f.Close()
 		return Map(path)
 	}
-	defer func() { _ = f.Close() }()
-	return readSmall(f, fi.Size())
+	data, free, err = readSmall(f, fi.Size(), pooled)
+	_ = f.Close()
+	if err == errGrew {
+		return Map(path)
+	}
+	return data, free, func() {}, err
 }
 
-// Read reads a file without mapping it, into a pooled buffer when it is small (see Load); free
+// Read reads a file without mapping it, into a pooled buffer when it is small (see Borrow); free
 // gives the buffer back. For a caller that must not fault if the file shrinks while it reads.
 func Read(path string) (data []byte, free func(), err error) {
 	f, err := rawfile.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer func() { _ = f.Close() }()
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() >= mapAtLeast {
-		data, err := rawfile.ReadFile(path)
-		return data, func() {}, err
+	if err == nil && fi.Mode().IsRegular() && fi.Size() < mapAtLeast {
+		data, free, err = readSmall(f, fi.Size(), true)
+		_ = f.Close()
+		if err != errGrew {
+			return data, free, err
+		}
+	} else {
+		_ = f.Close()
 	}
-	data, free, _, err = readSmall(f, fi.Size())
-	return data, free, err
+	data, err = rawfile.ReadFile(path)
+	return data, func() {}, err
 }
 
 // Map maps a file read-only into memory. The maps and bundles resolve
@@ -88,25 +108,41 @@ func Map(path string) (data []byte, free, evict func(), err error) {
 	return data, free, evict, nil
 }
 
-// smallBufs recycles readSmall's buffers: a collect over a code-split build reads thousands of
-// small files one after another, and a fresh buffer for each was most of its garbage.
-var smallBufs = sync.Pool{New: func() any { b := make([]byte, mapAtLeast); return &b }}
+// smallBufs recycles readSmall's pooled buffers: a collect over a code-split build reads thousands
+// of small files one after another, and a fresh buffer for each was most of its garbage. One byte
+// more than mapAtLeast, to tell a file that grew since its stat.
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, mapAtLeast+1); return &b }}
 
-// readSmall reads a file of size bytes (under mapAtLeast) into a pooled buffer, which free gives
-// back (once; later calls do nothing).
-func readSmall(f *os.File, size int64) (data []byte, free, evict func(), err error) {
-	bp := smallBufs.Get().(*[]byte)
-	buf := (*bp)[:size]
-	if _, err := io.ReadFull(f, buf); err != nil {
-		smallBufs.Put(bp)
-		return nil, nil, nil, err
+// errGrew is readSmall's answer for a file that grew past its stat size while it was read: the
+// caller reads it again as a large file.
+var errGrew = errors.New("file grew while read")
+
+// readSmall reads a file of size bytes (under mapAtLeast), as a read to its end would: a file that
+// shrank since its stat gives what is left, one that grew gives errGrew. The buffer is pooled
+// when pooled is set (free gives it back, once), else of the file's size.
+func readSmall(f *os.File, size int64, pooled bool) (data []byte, free func(), err error) {
+	var bp *[]byte
+	if pooled {
+		bp = smallBufs.Get().(*[]byte)
+		data = (*bp)[:size+1]
+	} else {
+		data = make([]byte, size+1)
 	}
-	freed := false
-	free = func() {
-		if !freed {
-			freed = true
+	giveBack := func() {
+		if bp != nil {
 			smallBufs.Put(bp)
+			bp = nil
 		}
 	}
-	return buf, free, func() {}, nil
+	n, err := io.ReadFull(f, data)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return data[:n:n], giveBack, nil
+	case err == nil:
+		giveBack()
+		return nil, nil, errGrew
+	default:
+		giveBack()
+		return nil, nil, err
+	}
 }

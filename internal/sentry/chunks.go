@@ -319,10 +319,10 @@ func NewMemberWriter(level, sizeHint int) (*MemberWriter, error) {
 	if level < gzip.StatelessCompression || level > gzip.BestCompression {
 		return nil, fmt.Errorf("gzip level %d is not in %d–%d", level, gzip.StatelessCompression, gzip.BestCompression)
 	}
-	// Compressed into a recycled buffer sized for the worst case (deflated input does not shrink:
-	// room for stored-block framing), then copied out at its size by Close: a member kept until its
-	// chunk is sent must not pin a chunk-sized buffer (on the scale bench build, 13 × 8 MiB for 7 MB
-	// of output).
+	// Compressed into a recycled buffer sized from sizeHint (GzipMember passes the worst case: a
+	// deflated input does not shrink, so room for stored-block framing), then copied out at its size
+	// by Close: a member kept until its chunk is sent must not pin a chunk-sized buffer (on the scale
+	// bench build, 13 × 8 MiB for 7 MB of output).
 	buf, _ := memberBufs.Get().(*bytes.Buffer)
 	if buf == nil {
 		buf = new(bytes.Buffer)

@@ -251,9 +251,9 @@ func readBundleFacts(ctx context.Context, path string) (bundleFacts, error) {
 	if err := ctx.Err(); err != nil {
 		return bundleFacts{}, err
 	}
-	// Mapped, not read: nothing is kept from the bytes (every string taken from them is a copy), and
-	// the memory goes back the moment the mapping is released.
-	data, free, _, err := mmapfile.Load(path)
+	// Borrowed: nothing is kept from the bytes (every string taken from them is a copy), so small
+	// files share pooled buffers and large ones are mapped, their memory back at once.
+	data, free, err := mmapfile.Borrow(path)
 	if err != nil {
 		return bundleFacts{}, fmt.Errorf("%s: %w", path, unwrapPathError(err))
 	}
@@ -309,7 +309,7 @@ func readMapFacts(ctx context.Context, path string) (id string, isMap bool, dige
 	if err := ctx.Err(); err != nil {
 		return "", false, digest, err
 	}
-	data, free, _, err := mmapfile.Load(path) // see describeScript
+	data, free, err := mmapfile.Borrow(path) // see readBundleFacts
 	if err != nil {
 		return "", false, digest, fmt.Errorf("%s: %w", path, unwrapPathError(err))
 	}

@@ -14,7 +14,9 @@ import (
 // runner, a rerun without the cache) then compresses nothing, and one that sends every chunk
 // compresses each while the requests go out. The bytes sit in the page cache, not in the process's
 // memory (a server without gzip, whose chunks go raw, used to cost the whole bundle in memory), at
-// the cost of writing them once: about 20 ms for the 108 MB of the scale bench build.
+// the cost of writing them once: about 20 ms for the 108 MB of the scale bench build. Where
+// $TMPDIR is a tmpfs, or under a memory cgroup, they still count as memory, though not the
+// process's.
 type spool struct {
 	f *os.File
 }
