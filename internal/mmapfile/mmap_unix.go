@@ -135,10 +135,10 @@ func readSmall(f *os.File, size int64, pooled bool) (data []byte, free func(), e
 		}
 	}
 	n, err := io.ReadFull(f, data)
-	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
+	switch err {
+	case io.EOF, io.ErrUnexpectedEOF: // ReadFull returns them bare
 		return data[:n:n], giveBack, nil
-	case err == nil:
+	case nil:
 		giveBack()
 		return nil, nil, errGrew
 	default:
