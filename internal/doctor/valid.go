@@ -279,7 +279,7 @@ func checkSourcesContent(m *sourcemap.Map, subject, base, root string, h bundler
 	var missing []string
 	onDisk, without := 0, 0
 	for i := range srcs {
-		if _, ok := m.SourceContent(i); ok {
+		if m.HasSourceContent(i) {
 			continue
 		}
 		p := m.ResolveSource(base, i)

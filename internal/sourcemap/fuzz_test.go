@@ -43,7 +43,9 @@ func FuzzParse(f *testing.F) {
 		_ = m.DebugID()
 		src := m.Sources()
 		for i := -1; i <= len(src) && i < 50; i++ {
-			m.SourceContent(i)
+			if _, ok := m.SourceContent(i); ok != m.HasSourceContent(i) {
+				t.Fatalf("source %d: SourceContent says %v, HasSourceContent %v", i, ok, !ok)
+			}
 			m.ResolveSource("/p/d/x.map", i)
 			m.ResolveSource("https://h/a/x.map", i)
 		}

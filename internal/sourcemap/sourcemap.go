@@ -637,9 +637,35 @@ func (m *Map) SourceContent(i int) (string, bool) {
 	return sm.content1(li)
 }
 
+// HasSourceContent reports what SourceContent's ok would, without decoding
+// the text: a check of thousands of maps (doctor) asks only whether each
+// source has one.
+func (m *Map) HasSourceContent(i int) bool {
+	sm, li, ok := m.sourceOwner(i)
+	if !ok {
+		return false
+	}
+	raw, ok := sm.rawContent(li)
+	return ok && json.Valid(raw)
+}
+
 func (m *Map) content1(i int) (string, bool) {
-	if m.content == nil {
+	raw, ok := m.rawContent(i)
+	if !ok {
 		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// rawContent is the JSON text of sourcesContent element i when it is a
+// string (not null, not missing), not yet checked nor decoded.
+func (m *Map) rawContent(i int) ([]byte, bool) {
+	if m.content == nil {
+		return nil, false
 	}
 	m.mu.Lock()
 	if len(m.contOffs) <= i && !m.contDone && m.contErr == nil {
@@ -648,17 +674,13 @@ func (m *Map) content1(i int) (string, bool) {
 	offs := m.contOffs // the elements before an error are sound
 	m.mu.Unlock()
 	if i >= len(offs) {
-		return "", false
+		return nil, false
 	}
 	raw := m.content[offs[i][0]:offs[i][1]]
 	if len(raw) == 0 || raw[0] != '"' {
-		return "", false
+		return nil, false
 	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return "", false
-	}
-	return s, true
+	return raw, true
 }
 
 // readContent splits the raw sourcesContent array up to element i (all of

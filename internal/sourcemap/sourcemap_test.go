@@ -320,6 +320,16 @@ func TestSourceContentAndIgnore(t *testing.T) {
 	if _, ok := m.SourceContent(-1); ok {
 		t.Error("negative index ok")
 	}
+	for i, want := range []bool{true, false, true, false} {
+		if m.HasSourceContent(i) != want {
+			t.Errorf("HasSourceContent(%d) = %v", i, !want)
+		}
+	}
+	// An entry that is not a valid JSON string has no content, for both.
+	bad := mustParse(t, `{"version":3,"sources":["a.js"],"sourcesContent":["\q"],"mappings":"AAAA"}`)
+	if _, ok := bad.SourceContent(0); ok || bad.HasSourceContent(0) {
+		t.Error("an invalid escape counted as content")
+	}
 	if m.DebugID() != "a938a92f307441f7bfdb1038430a983c" {
 		t.Errorf("debug_id = %q", m.DebugID())
 	}
