@@ -79,6 +79,17 @@ func TestChunkerCutsLikeSlicing(t *testing.T) {
 	}
 }
 
+// endChunker ends a chunker whose writes gave err: Close when they did not fail (its error is then
+// the one returned), else Abort, as build does.
+func endChunker(c *chunker, err error) error {
+	if err != nil {
+		c.Abort()
+		return err
+	}
+	_, err = c.Close()
+	return err
+}
+
 // newTestSpool is a spool closed when the test ends.
 func newTestSpool(t testing.TB) *spool {
 	t.Helper()
@@ -148,12 +159,7 @@ func TestChunkerWorkerError(t *testing.T) {
 	for i := 0; i < 100 && err == nil; i++ {
 		_, err = c.Write(make([]byte, 1<<10))
 	}
-	if err == nil {
-		_, err = c.Close()
-	} else {
-		c.Abort()
-	}
-	if err == nil || !strings.Contains(err.Error(), "writing the bundle to a temporary file") {
+	if err = endChunker(c, err); err == nil || !strings.Contains(err.Error(), "writing the bundle to a temporary file") {
 		t.Fatalf("err %v", err)
 	}
 }

@@ -638,12 +638,7 @@ func TestChunkSizeBounds(t *testing.T) {
 	c := newChunker(context.Background(), func() (chunkSettings, error) { return chunkSettings{size: 1}, nil })
 	c.max = 1000 // the rule, without 100,000 chunks under the race detector
 	_, err := c.Write(make([]byte, c.max+10))
-	if err == nil {
-		_, err = c.Close()
-	} else {
-		c.Abort()
-	}
-	if err == nil || !strings.Contains(err.Error(), "is --url a Sentry server?") {
+	if err = endChunker(c, err); err == nil || !strings.Contains(err.Error(), "is --url a Sentry server?") {
 		t.Fatalf("err %v", err)
 	}
 }
